@@ -1,0 +1,60 @@
+#pragma once
+// The wire format, in one place: a datagram is a u16 little-endian MsgId
+// followed by exactly sizeof(payload) raw payload bytes. decode_datagram is
+// the only way bytes from outside become a message; the bridge's rx loop
+// and the Python binding both use it.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "sil/ipc/catalogue.hpp"
+#include "sil/ipc/message.hpp"
+
+namespace sil::bridge {
+
+inline constexpr std::size_t kHeaderSize = 2;
+inline constexpr std::size_t kMaxDatagramSize = kHeaderSize + ipc::kMaxPayloadSize;
+
+// What happened to one inbound datagram. Everything but `accepted` is a drop.
+enum class Verdict : std::uint8_t {
+  accepted,
+  too_short,   // fewer than 2 bytes: no MsgId
+  unknown_id,  // MsgId not in the catalogue
+  wrong_size,  // length is not 2 + sizeof(payload) for its MsgId
+  truncated,   // larger than any message; the kernel cut it
+};
+inline constexpr std::size_t kVerdictCount = 5;
+
+std::string_view to_string(Verdict verdict) noexcept;
+
+struct DecodeResult {
+  Verdict verdict = Verdict::too_short;
+  ipc::AnyMessage message;  // meaningful only when verdict == accepted
+
+  bool accepted() const noexcept { return verdict == Verdict::accepted; }
+};
+
+// `truncated` is the kernel's MSG_TRUNC flag for this datagram.
+DecodeResult decode_datagram(std::span<const std::byte> datagram, bool truncated = false) noexcept;
+
+// The two header bytes for T, fixed at compile time.
+template <ipc::Message T>
+inline constexpr std::array<std::uint8_t, kHeaderSize> kHeader = {
+    static_cast<std::uint8_t>(static_cast<std::uint16_t>(T::id) & 0xFFU),
+    static_cast<std::uint8_t>(static_cast<std::uint16_t>(T::id) >> 8U)};
+
+// A contiguous copy of header + payload, for tools and tests. The bridge
+// itself never builds one: it sends header and payload as two iovecs.
+template <ipc::Message T>
+std::array<std::byte, kHeaderSize + sizeof(T)> encode_datagram(const T& payload) noexcept {
+  std::array<std::byte, kHeaderSize + sizeof(T)> out{};
+  const auto header = std::as_bytes(std::span{kHeader<T>});
+  const auto body = std::as_bytes(std::span{&payload, 1});
+  std::copy(header.begin(), header.end(), out.begin());
+  std::copy(body.begin(), body.end(), out.begin() + kHeaderSize);
+  return out;
+}
+
+}  // namespace sil::bridge

@@ -1,0 +1,88 @@
+#pragma once
+// The one channel between the bridge's rx thread (producer) and the
+// simulation thread (consumer): a bounded single-producer/single-consumer
+// ring of preallocated slots plus an eventfd the consumer can wait on. No
+// allocation after construction; no locks; each side publishes its progress
+// with one release store per batch, not per message.
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <system_error>
+
+namespace sil::bridge {
+
+template <class T, std::size_t Capacity>
+class SpscInbox {
+  static_assert(Capacity >= 2 && (Capacity & (Capacity - 1)) == 0, "capacity must be a power of two");
+
+ public:
+  SpscInbox() : slots_(std::make_unique<std::array<T, Capacity>>()) {
+    event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (event_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  }
+  ~SpscInbox() { ::close(event_fd_); }
+  SpscInbox(const SpscInbox&) = delete;
+  SpscInbox& operator=(const SpscInbox&) = delete;
+
+  static constexpr std::size_t capacity() noexcept { return Capacity; }
+
+  // Producer: copies value into the next free slot. False when full; the
+  // value is not stored and the caller counts the drop. Not visible to the
+  // consumer until publish().
+  bool try_push(const T& value) noexcept {
+    if (pending_head_ - cached_tail_ == Capacity) {
+      cached_tail_ = tail_.load(std::memory_order_acquire);
+      if (pending_head_ - cached_tail_ == Capacity) return false;
+    }
+    (*slots_)[pending_head_ & (Capacity - 1)] = value;
+    ++pending_head_;
+    return true;
+  }
+
+  // Producer: makes every pushed value visible and wakes the consumer.
+  void publish() noexcept {
+    if (pending_head_ == head_.load(std::memory_order_relaxed)) return;
+    head_.store(pending_head_, std::memory_order_release);
+    const std::uint64_t one = 1;
+    // The counter saturating (EAGAIN) still leaves the fd readable, which is
+    // all the consumer needs.
+    [[maybe_unused]] const auto written = ::write(event_fd_, &one, sizeof one);
+  }
+
+  // Consumer: readable when values may be waiting. Wait on it, then call drain().
+  int ready_fd() const noexcept { return event_fd_; }
+
+  // Consumer: passes every visible value, in push order, to fn (by const
+  // reference into the slot: no copy), then frees the slots. Returns the count.
+  template <class Fn>
+  std::size_t drain(Fn&& fn) {
+    std::uint64_t counter = 0;
+    // Reset the wakeup before reading head_: a push published after this
+    // read sets it again, so no wakeup is lost.
+    [[maybe_unused]] const auto read = ::read(event_fd_, &counter, sizeof counter);
+    const std::uint64_t head = head_.load(std::memory_order_acquire);
+    std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+    const std::size_t count = head - tail;
+    for (; tail != head; ++tail) fn(static_cast<const T&>((*slots_)[tail & (Capacity - 1)]));
+    tail_.store(tail, std::memory_order_release);
+    return count;
+  }
+
+ private:
+  std::unique_ptr<std::array<T, Capacity>> slots_;
+  int event_fd_ = -1;
+  // Producer and consumer indices on separate cache lines.
+  alignas(64) std::atomic<std::uint64_t> head_{0};
+  std::uint64_t pending_head_ = 0;  // producer only
+  std::uint64_t cached_tail_ = 0;   // producer only
+  alignas(64) std::atomic<std::uint64_t> tail_{0};
+};
+
+}  // namespace sil::bridge

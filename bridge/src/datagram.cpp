@@ -1,0 +1,48 @@
+#include "sil/bridge/datagram.hpp"
+
+#include <cstring>
+
+namespace sil::bridge {
+
+std::string_view to_string(Verdict verdict) noexcept {
+  switch (verdict) {
+    case Verdict::accepted: return "accepted";
+    case Verdict::too_short: return "too_short";
+    case Verdict::unknown_id: return "unknown_id";
+    case Verdict::wrong_size: return "wrong_size";
+    case Verdict::truncated: return "truncated";
+  }
+  return "unknown";
+}
+
+DecodeResult decode_datagram(std::span<const std::byte> datagram, bool truncated) noexcept {
+  DecodeResult result;
+  if (truncated || datagram.size() > kMaxDatagramSize) {
+    result.verdict = Verdict::truncated;
+    return result;
+  }
+  if (datagram.size() < kHeaderSize) {
+    result.verdict = Verdict::too_short;
+    return result;
+  }
+  const auto id = static_cast<std::uint16_t>(std::to_integer<unsigned>(datagram[0]) |
+                                             (std::to_integer<unsigned>(datagram[1]) << 8U));
+  const auto body = datagram.subspan(kHeaderSize);
+  result.verdict = Verdict::unknown_id;
+  ipc::Catalogue::for_each([&](auto type) {
+    using T = typename decltype(type)::type;
+    if (id != static_cast<std::uint16_t>(T::id)) return;
+    if (body.size() != sizeof(T)) {
+      result.verdict = Verdict::wrong_size;
+      return;
+    }
+    // Copy into a properly constructed object; the receive buffer is never
+    // reinterpreted as a payload.
+    T& payload = result.message.template emplace<T>();
+    std::memcpy(&payload, body.data(), sizeof(T));
+    result.verdict = Verdict::accepted;
+  });
+  return result;
+}
+
+}  // namespace sil::bridge

@@ -1,0 +1,135 @@
+#include "sil/bridge/udp_bridge.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/system/system_error.hpp>
+#include <cerrno>
+#include <system_error>
+
+namespace sil::bridge {
+
+namespace {
+
+// Datagrams read per wakeup before the inbox is published: one eventfd
+// write per batch instead of one per message.
+constexpr int kRxBatch = 64;
+
+boost::asio::ip::udp::endpoint resolve_bind(const BridgeConfig& config) {
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(config.bind_address, ec);
+  if (ec || !address.is_v4()) {
+    throw std::system_error(std::make_error_code(std::errc::invalid_argument),
+                            "bind address '" + config.bind_address + "' is not an IPv4 address");
+  }
+  return {address, config.port};
+}
+
+// An eventfd that becomes readable when stop is requested, so the rx thread
+// can sleep in poll() on the socket and still stop at once.
+class StopEvent {
+ public:
+  explicit StopEvent(std::stop_token stop)
+      : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)), callback_(std::move(stop), Signal{fd_}) {
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  }
+  ~StopEvent() { ::close(fd_); }
+  StopEvent(const StopEvent&) = delete;
+  StopEvent& operator=(const StopEvent&) = delete;
+  int fd() const noexcept { return fd_; }
+
+ private:
+  struct Signal {
+    int fd;
+    void operator()() const noexcept {
+      const std::uint64_t one = 1;
+      [[maybe_unused]] const auto written = ::write(fd, &one, sizeof one);
+    }
+  };
+  int fd_;
+  std::stop_callback<Signal> callback_;
+};
+
+}  // namespace
+
+std::uint64_t BridgeStats::rx_dropped() const noexcept {
+  std::uint64_t dropped = rx_inbox_full;
+  for (std::size_t i = 0; i < kVerdictCount; ++i) {
+    if (static_cast<Verdict>(i) != Verdict::accepted) dropped += rx[i];
+  }
+  return dropped;
+}
+
+UdpBridge::UdpBridge(boost::asio::io_context& io, const BridgeConfig& config) : socket_(io) {
+  const auto endpoint = resolve_bind(config);
+  try {
+    socket_.open(endpoint.protocol());
+    socket_.bind(endpoint);
+  } catch (const boost::system::system_error& e) {
+    throw std::system_error(e.code().value(), std::generic_category(),
+                            "cannot bind " + config.bind_address + ":" + std::to_string(config.port));
+  }
+  fd_ = socket_.native_handle();
+  port_ = socket_.local_endpoint().port();
+}
+
+boost::asio::ip::udp::endpoint UdpBridge::local_endpoint() const { return socket_.local_endpoint(); }
+
+void UdpBridge::run_rx(std::stop_token stop) {
+  StopEvent stop_event(stop);
+  std::array<pollfd, 2> fds{{{fd_, POLLIN, 0}, {stop_event.fd(), POLLIN, 0}}};
+  while (!stop.stop_requested()) {
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno != EINTR) bump(rx_errors_);
+      continue;
+    }
+    if (fds[1].revents != 0) break;
+    if (fds[0].revents != 0) receive_batch();
+  }
+}
+
+void UdpBridge::receive_batch() {
+  // One byte more than the largest datagram would not tell us more: with
+  // MSG_TRUNC the kernel reports the real length and flags the cut.
+  alignas(8) std::array<std::byte, kMaxDatagramSize> buffer;
+  for (int i = 0; i < kRxBatch; ++i) {
+    sockaddr_in from{};
+    iovec iov{buffer.data(), buffer.size()};
+    msghdr header{};
+    header.msg_name = &from;
+    header.msg_namelen = sizeof from;
+    header.msg_iov = &iov;
+    header.msg_iovlen = 1;
+    const ssize_t length = ::recvmsg(fd_, &header, MSG_DONTWAIT | MSG_TRUNC);
+    if (length < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) bump(rx_errors_);
+      break;
+    }
+    const bool truncated = (header.msg_flags & MSG_TRUNC) != 0;
+    const std::size_t kept = std::min(static_cast<std::size_t>(length), buffer.size());
+    const DecodeResult result = decode_datagram(std::span{buffer.data(), kept}, truncated);
+    bump(rx_[static_cast<std::size_t>(result.verdict)]);
+    if (!result.accepted()) continue;
+    if (header.msg_namelen == sizeof from && from.sin_family == AF_INET && peer_.update(pack_peer(from))) {
+      bump(peer_changes_);
+    }
+    if (!inbox_.try_push(result.message)) bump(rx_inbox_full_);
+  }
+  inbox_.publish();
+}
+
+BridgeStats UdpBridge::stats() const noexcept {
+  BridgeStats s;
+  for (std::size_t i = 0; i < kVerdictCount; ++i) s.rx[i] = rx_[i].load(std::memory_order_relaxed);
+  s.rx_inbox_full = rx_inbox_full_.load(std::memory_order_relaxed);
+  s.rx_errors = rx_errors_.load(std::memory_order_relaxed);
+  s.peer_changes = peer_changes_.load(std::memory_order_relaxed);
+  s.tx_sent = tx_sent_.load(std::memory_order_relaxed);
+  s.tx_no_peer = tx_no_peer_.load(std::memory_order_relaxed);
+  s.tx_errors = tx_errors_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace sil::bridge

@@ -1,0 +1,66 @@
+#pragma once
+// The message bus: publish a typed payload, and every subscriber that has a
+// handler for that type is called with a reference to the publisher's
+// object. The subscriber set is fixed at compile time, so dispatch is a
+// sequence of direct (inlinable) calls: no lookup, no type erasure, no
+// indirect call, no allocation, no copy.
+//
+// A subscriber handles a message by declaring one of
+//     void on(const T& msg, Bus& bus);   // may publish in response
+//     void on(const T& msg);
+// for concrete T, or as a template to take every message (the UDP bridge).
+// Handlers run depth-first: a message published inside a handler is
+// delivered to all subscribers before the outer publish continues, so a
+// handler that answers its own message type loops forever.
+#include <tuple>
+
+#include "sil/ipc/catalogue.hpp"
+#include "sil/ipc/message.hpp"
+#include "sil/ipc/msg_id.hpp"
+
+namespace sil::ipc {
+
+template <class... Subscribers>
+class MessageBus {
+ public:
+  explicit MessageBus(Subscribers&... subscribers) noexcept : subscribers_{subscribers...} {}
+
+  MessageBus(const MessageBus&) = delete;  // subscribers keep no pointer to a copy
+  MessageBus& operator=(const MessageBus&) = delete;
+
+  // bus.publish<MsgId::RevisionResponse>(payload): the payload must be the
+  // type bound to that id; anything else fails to compile.
+  template <MsgId Id>
+  void publish(const PayloadOf<Id>& payload) {
+    dispatch(payload);
+  }
+
+  // bus.publish(payload): the id is the payload type's own.
+  template <Message T>
+  void publish(const T& payload) {
+    dispatch(payload);
+  }
+
+ private:
+  template <class T>
+  void dispatch(const T& payload) {
+    std::apply([&](auto&... subscriber) { (deliver(subscriber, payload), ...); }, subscribers_);
+  }
+
+  template <class S, class T>
+  void deliver(S& subscriber, const T& payload) {
+    if constexpr (requires { subscriber.on(payload, *this); }) {
+      subscriber.on(payload, *this);
+    } else if constexpr (requires { subscriber.on(payload); }) {
+      subscriber.on(payload);
+    }
+  }
+
+  std::tuple<Subscribers&...> subscribers_;
+};
+
+// What a service handler may rely on when it publishes.
+template <class B>
+concept Publisher = requires(B& bus, const RevisionRequest& payload) { bus.publish(payload); };
+
+}  // namespace sil::ipc

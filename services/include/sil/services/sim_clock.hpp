@@ -1,0 +1,27 @@
+#pragma once
+// Simulated time: the only time a service sees. The simulation core
+// advances it one tick at a time; services hold a const reference.
+#include <cstdint>
+
+namespace sil::services {
+
+class SimClock {
+ public:
+  static constexpr std::uint64_t kNanosPerSecond = 1'000'000'000;
+
+  explicit constexpr SimClock(std::uint32_t rate_hz) noexcept : rate_hz_(rate_hz == 0 ? 1 : rate_hz) {}
+
+  constexpr std::uint32_t rate_hz() const noexcept { return rate_hz_; }
+  constexpr std::uint64_t tick() const noexcept { return tick_; }
+  // Computed from the tick count, not accumulated, so it never drifts.
+  constexpr std::uint64_t now_ns() const noexcept { return tick_ * kNanosPerSecond / rate_hz_; }
+  constexpr std::uint64_t period_ns() const noexcept { return kNanosPerSecond / rate_hz_; }
+
+  constexpr void advance() noexcept { ++tick_; }
+
+ private:
+  std::uint32_t rate_hz_;
+  std::uint64_t tick_ = 0;
+};
+
+}  // namespace sil::services

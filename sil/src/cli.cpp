@@ -1,0 +1,82 @@
+#include "cli.hpp"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <optional>
+
+namespace sil::app {
+
+namespace {
+
+template <class T>
+std::optional<T> parse_number(std::string_view text, T min, T max) {
+  T value{};
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc{} || ptr != end || value < min || value > max) return std::nullopt;
+  return value;
+}
+
+bool is_ipv4(const std::string& text) {
+  in_addr address{};
+  return ::inet_pton(AF_INET, text.c_str(), &address) == 1;
+}
+
+}  // namespace
+
+std::string usage() {
+  return "usage: sil-sim [--bind ADDR] [--port N] [--rate HZ] [--help]\n"
+         "\n"
+         "Runs the simulation in real time and bridges its bus to one UDP peer.\n"
+         "\n"
+         "  --bind ADDR  IPv4 address to listen on (default 127.0.0.1)\n"
+         "  --port N     UDP port, 0 lets the kernel pick one (default 0)\n"
+         "  --rate HZ    simulation ticks per second, 1-" +
+         std::to_string(kMaxRateHz) +
+         " (default 100)\n"
+         "  --help       print this and exit\n"
+         "\n"
+         "When ready, prints one JSON line to stdout: {\"event\": \"ready\", \"port\": N, ...}.\n"
+         "Logs go to stderr. SIGINT or SIGTERM stops it with exit status 0.\n";
+}
+
+std::variant<Options, CliError> parse_args(std::span<const std::string_view> args) {
+  Options options;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view flag = args[i];
+    std::optional<std::string_view> value;
+    if (const auto eq = flag.find('='); flag.starts_with("--") && eq != std::string_view::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+    }
+    if (flag == "--help" || flag == "-h") {
+      if (value) return CliError{std::string(flag) + " takes no value"};
+      options.help = true;
+      continue;
+    }
+    if (flag != "--bind" && flag != "--port" && flag != "--rate") {
+      return CliError{"unknown option '" + std::string(args[i]) + "'"};
+    }
+    if (!value) {
+      if (i + 1 >= args.size()) return CliError{std::string(flag) + " needs a value"};
+      value = args[++i];
+    }
+    const std::string text(*value);
+    if (flag == "--bind") {
+      if (!is_ipv4(text)) return CliError{"--bind: '" + text + "' is not an IPv4 address"};
+      options.bind = text;
+    } else if (flag == "--port") {
+      const auto port = parse_number<std::uint32_t>(text, 0, 65535);
+      if (!port) return CliError{"--port: '" + text + "' is not a port number (0-65535)"};
+      options.port = static_cast<std::uint16_t>(*port);
+    } else {
+      const auto rate = parse_number<std::uint32_t>(text, 1, kMaxRateHz);
+      if (!rate) return CliError{"--rate: '" + text + "' is not a rate in Hz (1-" + std::to_string(kMaxRateHz) + ")"};
+      options.rate_hz = *rate;
+    }
+  }
+  return options;
+}
+
+}  // namespace sil::app
