@@ -15,33 +15,32 @@ std::string_view to_string(Verdict verdict) noexcept {
   return "unknown";
 }
 
-DecodeResult decode_datagram(std::span<const std::byte> datagram, bool truncated) noexcept {
-  DecodeResult result;
-  if (truncated || datagram.size() > kMaxDatagramSize) {
-    result.verdict = Verdict::truncated;
-    return result;
-  }
-  if (datagram.size() < kHeaderSize) {
-    result.verdict = Verdict::too_short;
-    return result;
-  }
+Verdict decode_datagram_into(std::span<const std::byte> datagram, bool truncated, ipc::AnyMessage& out) noexcept {
+  if (truncated || datagram.size() > kMaxDatagramSize) return Verdict::truncated;
+  if (datagram.size() < kHeaderSize) return Verdict::too_short;
   const auto id = static_cast<std::uint16_t>(std::to_integer<unsigned>(datagram[0]) |
                                              (std::to_integer<unsigned>(datagram[1]) << 8U));
   const auto body = datagram.subspan(kHeaderSize);
-  result.verdict = Verdict::unknown_id;
+  Verdict verdict = Verdict::unknown_id;
   ipc::Catalogue::for_each([&](auto type) {
     using T = typename decltype(type)::type;
     if (id != static_cast<std::uint16_t>(T::id)) return;
     if (body.size() != sizeof(T)) {
-      result.verdict = Verdict::wrong_size;
+      verdict = Verdict::wrong_size;
       return;
     }
     // Copy into a properly constructed object; the receive buffer is never
     // reinterpreted as a payload.
-    T& payload = result.message.template emplace<T>();
+    T& payload = out.template emplace<T>();
     std::memcpy(&payload, body.data(), sizeof(T));
-    result.verdict = Verdict::accepted;
+    verdict = Verdict::accepted;
   });
+  return verdict;
+}
+
+DecodeResult decode_datagram(std::span<const std::byte> datagram, bool truncated) noexcept {
+  DecodeResult result;
+  result.verdict = decode_datagram_into(datagram, truncated, result.message);
   return result;
 }
 

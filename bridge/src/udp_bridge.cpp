@@ -91,9 +91,10 @@ void UdpBridge::run_rx(std::stop_token stop) {
 }
 
 void UdpBridge::receive_batch() {
-  // One byte more than the largest datagram would not tell us more: with
-  // MSG_TRUNC the kernel reports the real length and flags the cut.
+  // Room for the largest valid datagram and no more: for anything longer,
+  // MSG_TRUNC makes the kernel report the real length and flag the cut.
   alignas(8) std::array<std::byte, kMaxDatagramSize> buffer;
+  ipc::AnyMessage scratch;
   for (int i = 0; i < kRxBatch; ++i) {
     sockaddr_in from{};
     iovec iov{buffer.data(), buffer.size()};
@@ -109,13 +110,20 @@ void UdpBridge::receive_batch() {
     }
     const bool truncated = (header.msg_flags & MSG_TRUNC) != 0;
     const std::size_t kept = std::min(static_cast<std::size_t>(length), buffer.size());
-    const DecodeResult result = decode_datagram(std::span{buffer.data(), kept}, truncated);
-    bump(rx_[static_cast<std::size_t>(result.verdict)]);
-    if (!result.accepted()) continue;
+    // Decode straight into the next inbox slot; when the inbox is full,
+    // into scratch, so the datagram is still validated and counted by reason.
+    ipc::AnyMessage* slot = inbox_.claim();
+    const Verdict verdict = decode_datagram_into(std::span{buffer.data(), kept}, truncated, slot ? *slot : scratch);
+    bump(rx_[static_cast<std::size_t>(verdict)]);
+    if (verdict != Verdict::accepted) continue;
     if (header.msg_namelen == sizeof from && from.sin_family == AF_INET && peer_.update(pack_peer(from))) {
       bump(peer_changes_);
     }
-    if (!inbox_.try_push(result.message)) bump(rx_inbox_full_);
+    if (slot != nullptr) {
+      inbox_.commit();
+    } else {
+      bump(rx_inbox_full_);
+    }
   }
   inbox_.publish();
 }

@@ -39,6 +39,11 @@ struct DecodeResult {
 // `truncated` is the kernel's MSG_TRUNC flag for this datagram.
 DecodeResult decode_datagram(std::span<const std::byte> datagram, bool truncated = false) noexcept;
 
+// The same, writing an accepted payload straight into `out` (the rx loop
+// passes its inbox slot, so a payload is copied exactly once). `out` is left
+// untouched unless the verdict is `accepted`.
+Verdict decode_datagram_into(std::span<const std::byte> datagram, bool truncated, ipc::AnyMessage& out) noexcept;
+
 // The two header bytes for T, fixed at compile time.
 template <ipc::Message T>
 inline constexpr std::array<std::uint8_t, kHeaderSize> kHeader = {

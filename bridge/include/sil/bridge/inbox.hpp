@@ -33,16 +33,26 @@ class SpscInbox {
 
   static constexpr std::size_t capacity() noexcept { return Capacity; }
 
-  // Producer: copies value into the next free slot. False when full; the
-  // value is not stored and the caller counts the drop. Not visible to the
-  // consumer until publish().
-  bool try_push(const T& value) noexcept {
+  // Producer: the next free slot to fill in place, or nullptr when full
+  // (the caller counts the drop). The slot holds stale data; commit() it to
+  // keep it, or don't, to leave it free.
+  T* claim() noexcept {
     if (pending_head_ - cached_tail_ == Capacity) {
       cached_tail_ = tail_.load(std::memory_order_acquire);
-      if (pending_head_ - cached_tail_ == Capacity) return false;
+      if (pending_head_ - cached_tail_ == Capacity) return nullptr;
     }
-    (*slots_)[pending_head_ & (Capacity - 1)] = value;
-    ++pending_head_;
+    return &(*slots_)[pending_head_ & (Capacity - 1)];
+  }
+
+  // Producer: keeps the claimed slot. Not visible to the consumer until publish().
+  void commit() noexcept { ++pending_head_; }
+
+  // Producer: claim + copy + commit. False when full.
+  bool try_push(const T& value) noexcept {
+    T* slot = claim();
+    if (slot == nullptr) return false;
+    *slot = value;
+    commit();
     return true;
   }
 
