@@ -1,6 +1,7 @@
 #pragma once
 // Publishes a Heartbeat every 100 ms of simulated time (10 Hz), starting at
-// t = 0, so a harness always has telemetry to watch.
+// t = 0, so a harness always has telemetry to watch. Below 10 Hz ticks it
+// publishes once per tick: it never bursts to catch up.
 #include <cstdint>
 
 #include "sil/ipc/message_bus.hpp"
@@ -19,7 +20,7 @@ class HeartbeatService {
     if (clock_.now_ns() < next_due_ns_) return;
     // Publications
     bus.publish(ipc::Heartbeat{.sequence = sequence_++, .tick = clock_.tick(), .sim_time_ns = clock_.now_ns()});
-    next_due_ns_ += kPeriodNs;
+    next_due_ns_ = (clock_.now_ns() / kPeriodNs + 1) * kPeriodNs;
   }
 
  private:
