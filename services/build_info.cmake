@@ -16,7 +16,8 @@ if(GIT)
                   RESULT_VARIABLE rc ERROR_QUIET)
   if(rc EQUAL 0)
     set(SIL_GIT_REVISION "${rev}")
-    execute_process(COMMAND "${GIT}" -C "${SOURCE_DIR}" status --porcelain --untracked-files=no
+    # Untracked files count: a new source file not yet committed changes the build.
+    execute_process(COMMAND "${GIT}" -C "${SOURCE_DIR}" status --porcelain
                     OUTPUT_VARIABLE changes RESULT_VARIABLE rc ERROR_QUIET)
     if(rc EQUAL 0 AND NOT changes STREQUAL "")
       set(SIL_GIT_DIRTY "true")

@@ -33,18 +33,22 @@ void print_ready(const sil::bridge::UdpBridge& bridge, const sil::app::Options& 
   std::fflush(stdout);
 }
 
-void log_stats(const sil::bridge::BridgeStats& s, std::uint64_t ticks, std::uint64_t overruns) {
+// The last line on stderr, one JSON object, so tools can read the counters
+// without parsing prose (README "Running the simulator").
+void log_stopped(const sil::bridge::BridgeStats& s, std::uint64_t ticks, std::uint64_t overruns) {
   using sil::bridge::Verdict;
-  auto rx = [&](Verdict v) { return static_cast<unsigned long long>(s.rx[static_cast<std::size_t>(v)]); };
+  auto n = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+  std::string rx;
+  for (std::size_t i = 0; i < sil::bridge::kVerdictCount; ++i) {
+    if (i != 0) rx += ", ";
+    rx += "\"" + std::string(sil::bridge::to_string(static_cast<Verdict>(i))) + "\": " + std::to_string(s.rx[i]);
+  }
   std::fprintf(stderr,
-               "sil-sim: stopped after %llu ticks (%llu overruns); rx accepted %llu, dropped: too_short %llu, "
-               "unknown_id %llu, wrong_size %llu, truncated %llu, inbox_full %llu; tx sent %llu, no_peer %llu, "
-               "errors %llu; peer changes %llu\n",
-               static_cast<unsigned long long>(ticks), static_cast<unsigned long long>(overruns),
-               rx(Verdict::accepted), rx(Verdict::too_short), rx(Verdict::unknown_id), rx(Verdict::wrong_size),
-               rx(Verdict::truncated), static_cast<unsigned long long>(s.rx_inbox_full),
-               static_cast<unsigned long long>(s.tx_sent), static_cast<unsigned long long>(s.tx_no_peer),
-               static_cast<unsigned long long>(s.tx_errors), static_cast<unsigned long long>(s.peer_changes));
+               "{\"event\": \"stopped\", \"ticks\": %llu, \"overruns\": %llu, \"rx\": {%s}, "
+               "\"rx_inbox_full\": %llu, \"rx_errors\": %llu, \"tx_sent\": %llu, \"tx_no_peer\": %llu, "
+               "\"tx_errors\": %llu, \"peer_changes\": %llu}\n",
+               n(ticks), n(overruns), rx.c_str(), n(s.rx_inbox_full), n(s.rx_errors), n(s.tx_sent), n(s.tx_no_peer),
+               n(s.tx_errors), n(s.peer_changes));
 }
 
 int run(const sil::app::Options& options) {
@@ -71,7 +75,7 @@ int run(const sil::app::Options& options) {
 
   rx_thread.request_stop();
   rx_thread.join();
-  log_stats(bridge.stats(), sim.clock().tick(), loop.overruns());
+  log_stopped(bridge.stats(), sim.clock().tick(), loop.overruns());
   return 0;
 }
 

@@ -1,0 +1,280 @@
+"""A harness's side of the UDP bridge: send messages to a sil-sim and wait for
+what it sends back.
+
+Every datagram received is kept: decoded messages in ``history()``, the rest in
+``undecodable``. Waiting verbs (``expect``, ``request``) consume the message
+they return, so two waits never return the same message, and messages that
+arrive while waiting for something else stay buffered for a later wait.
+
+Remember the sim's peer rule: it sends only to the address that last sent it a
+valid datagram, so a client receives nothing until it has sent something
+(``revision()`` is the usual first call).
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import selectors
+import socket
+import time
+from typing import Callable, Optional, TypeVar
+
+from sil._core import DecodeError, RevisionRequest, RevisionResponse, decode, encode
+
+M = TypeVar("M")
+
+# Larger than any datagram, so an oversized one is seen whole and recorded
+# as undecodable instead of being cut to something that might decode.
+_RECV_SIZE = 65536
+# Bounds the datagrams read in one go, so a flood cannot starve a deadline check.
+_RECV_BATCH = 1024
+_LAST_SHOWN = 5
+
+
+class SilTimeout(AssertionError):
+    """A wait ended without the expected message. An AssertionError so pytest
+    reports it as a test failure, not an error in the harness."""
+
+
+class SimClient:
+    """One UDP socket talking to the sim at (host, port). Not thread-safe."""
+
+    def __init__(
+        self,
+        port: int,
+        host: str = "127.0.0.1",
+        timeout: float = 2.0,
+        *,
+        bind: tuple[str, int] = ("127.0.0.1", 0),
+    ) -> None:
+        self.address = (host, port)
+        self.timeout = timeout
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self._sock.bind(bind)
+            # Connected: the kernel drops datagrams from anyone but the sim,
+            # and a sim that is gone shows up as ConnectionRefusedError.
+            self._sock.connect(self.address)
+            self._sock.setblocking(False)
+            self._selector = selectors.DefaultSelector()
+            self._selector.register(self._sock, selectors.EVENT_READ)
+        except BaseException:
+            self._sock.close()
+            raise
+        self._history: list = []
+        self._pending: collections.deque = collections.deque()
+        self.undecodable: list[tuple[bytes, DecodeError]] = []
+        self._request_ids = itertools.count(1)
+        self._closed = False
+
+    # -- sending ---------------------------------------------------------
+
+    def send(self, msg) -> None:
+        """Sends one message to the sim."""
+        self.send_raw(encode(msg))
+
+    inject = send
+
+    def send_raw(self, data: bytes) -> None:
+        """Sends bytes as one datagram, valid or not."""
+        try:
+            self._sock.send(data)
+        except ConnectionRefusedError as error:
+            raise self._refused() from error
+
+    # -- waiting ---------------------------------------------------------
+
+    def expect(
+        self,
+        msg_type: type[M],
+        predicate: Optional[Callable[[M], bool]] = None,
+        timeout: Optional[float] = None,
+        *,
+        what: Optional[str] = None,
+    ) -> M:
+        """Returns the first unconsumed msg_type message (for which predicate
+        is true), waiting up to timeout seconds for it; raises SilTimeout."""
+        __tracebackhide__ = True  # pytest: report the failure at the test's line
+        timeout = self.timeout if timeout is None else timeout
+
+        def matches(msg) -> bool:
+            return isinstance(msg, msg_type) and (predicate is None or predicate(msg))
+
+        found = self._take_pending(matches)
+        if found is not None:
+            return found
+        deadline = time.monotonic() + timeout
+        history_before = len(self._history)
+        undecodable_before = len(self.undecodable)
+        while True:
+            remaining = deadline - time.monotonic()
+            # One last non-blocking read after the deadline: a message that
+            # is already here counts.
+            for msg in self._receive(max(remaining, 0.0)):
+                if matches(msg):
+                    self._consume(msg)
+                    return msg
+            if remaining <= 0:
+                break
+        awaited = msg_type.__name__
+        condition = what or _describe_predicate(predicate)
+        if condition:
+            awaited += f" with {condition}"
+        raise SilTimeout(
+            self._timeout_message(awaited, timeout, self._history[history_before:],
+                                  len(self.undecodable) - undecodable_before)
+        )
+
+    def request(self, req, response_type: type[M], timeout: Optional[float] = None) -> M:
+        """Sends req and returns the response_type whose request_id equals
+        req.request_id. Other messages arriving meanwhile stay buffered."""
+        __tracebackhide__ = True
+        for what, cls in (("request", type(req)), ("response type", response_type)):
+            if "request_id" not in (name for name, *_ in cls.fields()):
+                raise TypeError(f"request(): the {what} {cls.__name__} has no request_id field; "
+                                "use send() and expect()")
+        request_id = req.request_id
+        self.send(req)
+        return self.expect(
+            response_type,
+            lambda msg: msg.request_id == request_id,
+            timeout,
+            what=f"request_id == {request_id}",
+        )
+
+    def revision(self, timeout: Optional[float] = None) -> RevisionResponse:
+        """Asks which build the sim runs. Also makes this client the sim's
+        active peer, so telemetry starts coming here."""
+        __tracebackhide__ = True
+        req = RevisionRequest(request_id=next(self._request_ids) & 0xFFFFFFFF)
+        return self.request(req, RevisionResponse, timeout)
+
+    def collect(self, duration: float, msg_type: Optional[type] = None) -> list:
+        """Receives for duration seconds and returns (consuming) the messages,
+        of msg_type if given, that arrived in that window."""
+        deadline = time.monotonic() + duration
+        arrived: list = []
+        while True:
+            remaining = deadline - time.monotonic()
+            arrived.extend(self._receive(max(remaining, 0.0)))
+            if remaining <= 0:
+                break
+        wanted = [m for m in arrived if msg_type is None or isinstance(m, msg_type)]
+        for msg in wanted:
+            self._consume(msg)
+        return wanted
+
+    def drain(self) -> list:
+        """Consumes and returns every buffered message, including those
+        already waiting in the socket, without waiting for more."""
+        self._receive(0.0)
+        drained = list(self._pending)
+        self._pending.clear()
+        return drained
+
+    # -- what was received -----------------------------------------------
+
+    def history(self, msg_type: Optional[type] = None) -> list:
+        """Every message received so far (of msg_type if given), consumed or
+        not, in arrival order."""
+        return [m for m in self._history if msg_type is None or isinstance(m, msg_type)]
+
+    def counts(self) -> collections.Counter:
+        """How many messages of each type name were received."""
+        return collections.Counter(type(m).__name__ for m in self._history)
+
+    @property
+    def local_address(self) -> tuple[str, int]:
+        return self._sock.getsockname()
+
+    # -- lifetime --------------------------------------------------------
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._selector.close()
+            self._sock.close()
+
+    def __enter__(self) -> "SimClient":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        host, port = self.address
+        return f"<SimClient to {host}:{port}, {len(self._history)} received, {len(self._pending)} unconsumed>"
+
+    # -- internals -------------------------------------------------------
+
+    def _take_pending(self, matches: Callable) -> object:
+        for msg in self._pending:
+            if matches(msg):
+                self._consume(msg)
+                return msg
+        return None
+
+    def _consume(self, msg) -> None:
+        # By identity: messages compare equal by bytes, and an equal twin
+        # that arrived earlier is a different message.
+        for index, pending in enumerate(self._pending):
+            if pending is msg:
+                del self._pending[index]
+                return
+
+    def _receive(self, timeout: float) -> list:
+        """Waits up to timeout for the socket to become readable, then reads
+        what is there. Returns the messages decoded, also buffered."""
+        if not self._selector.select(timeout):
+            return []
+        received = []
+        for _ in range(_RECV_BATCH):
+            try:
+                data = self._sock.recv(_RECV_SIZE)
+            except BlockingIOError:
+                break
+            except ConnectionRefusedError as error:
+                raise self._refused() from error
+            try:
+                msg = decode(data)
+            except DecodeError as error:
+                self.undecodable.append((data, error))
+                continue
+            self._history.append(msg)
+            self._pending.append(msg)
+            received.append(msg)
+        return received
+
+    def _refused(self) -> ConnectionRefusedError:
+        host, port = self.address
+        return ConnectionRefusedError(f"nothing listens at {host}:{port} (has sil-sim exited?)")
+
+    def _timeout_message(self, awaited: str, timeout: float, arrived: list, undecodable: int) -> str:
+        host, port = self.address
+        text = f"no {awaited} from {host}:{port} within {timeout:g} s; "
+        if not arrived and not undecodable:
+            text += "nothing arrived meanwhile"
+            if not self._history:
+                text += (" (nothing at all so far: the sim sends only to the last peer"
+                         " that sent it a valid datagram; send one first, e.g. revision())")
+            return text
+        counts = collections.Counter(type(m).__name__ for m in arrived)
+        parts = [f"{n} x {name}" for name, n in sorted(counts.items())]
+        if undecodable:
+            parts.append(f"{undecodable} undecodable")
+        text += "arrived meanwhile: " + ", ".join(parts)
+        if arrived:
+            text += "; last: " + "; ".join(repr(m) for m in arrived[-_LAST_SHOWN:])
+        return text
+
+
+def _describe_predicate(predicate: Optional[Callable]) -> str:
+    if predicate is None:
+        return ""
+    name = getattr(predicate, "__qualname__", None) or repr(predicate)
+    code = getattr(predicate, "__code__", None)
+    if code is not None and "<lambda>" in name:
+        return f"predicate <lambda> at {code.co_filename}:{code.co_firstlineno}"
+    return f"predicate {name}"
+

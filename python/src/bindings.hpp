@@ -1,0 +1,13 @@
+#pragma once
+// Each binding file adds one part of sil._core; module.cpp composes them.
+#include <pybind11/pybind11.h>
+
+namespace sil::python {
+
+// MsgId, one class per catalogue message, message_types().
+void add_messages(pybind11::module_& module);
+
+// encode(), decode(), DecodeError and the wire constants. Needs add_messages first.
+void add_wire(pybind11::module_& module);
+
+}  // namespace sil::python

@@ -1,0 +1,11 @@
+// sil._core: the message catalogue and the wire format, from the same C++
+// the simulation runs, so Python can never speak a different dialect.
+#include <pybind11/pybind11.h>
+
+#include "bindings.hpp"
+
+PYBIND11_MODULE(_core, module) {
+  module.doc() = "Message classes and datagram encoding generated from the sil C++ catalogue.";
+  sil::python::add_messages(module);
+  sil::python::add_wire(module);
+}

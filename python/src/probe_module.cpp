@@ -1,0 +1,52 @@
+// _sil_probe: a test-only module with one message holding a field of every
+// FieldKind. The catalogue uses only some kinds; this proves the generic
+// binding converts and range-checks all of them, before a real message
+// needs one. Built with the tests, never part of the sil package.
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+
+#include "message_class.hpp"
+#include "sil/ipc/field.hpp"
+#include "sil/ipc/message.hpp"
+#include "sil/ipc/wire_types.hpp"
+
+namespace {
+
+namespace ipc = sil::ipc;
+
+struct AllKinds {
+  static constexpr ipc::MsgId id = static_cast<ipc::MsgId>(0xFFFE);
+  static constexpr std::string_view name = "AllKinds";
+
+  std::uint8_t u8;
+  std::int8_t i8;
+  ipc::le_u16 u16;
+  ipc::le_i16 i16;
+  ipc::le_u32 u32;
+  ipc::le_i32 i32;
+  ipc::le_u64 u64;
+  ipc::le_i64 i64;
+  ipc::le_f32 f32;
+  ipc::le_f64 f64;
+  ipc::FixedString<5> text;
+
+  static constexpr auto fields() {
+    using A = AllKinds;
+    return std::tuple{ipc::field<&A::u8>("u8"),   ipc::field<&A::i8>("i8"),   ipc::field<&A::u16>("u16"),
+                      ipc::field<&A::i16>("i16"), ipc::field<&A::u32>("u32"), ipc::field<&A::i32>("i32"),
+                      ipc::field<&A::u64>("u64"), ipc::field<&A::i64>("i64"), ipc::field<&A::f32>("f32"),
+                      ipc::field<&A::f64>("f64"), ipc::field<&A::text>("text")};
+  }
+};
+static_assert(ipc::exact_layout<AllKinds>);
+
+}  // namespace
+
+PYBIND11_MODULE(_sil_probe, module) {
+  // MsgId, which the class's ID attribute is an instance of, is registered by sil._core.
+  pybind11::module_::import("sil._core");
+  sil::python::bind_message<AllKinds>(module);
+}

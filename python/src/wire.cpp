@@ -1,0 +1,108 @@
+// Datagram encode/decode through sil::bridge, the code the simulation uses
+// on its socket: a datagram Python accepts is one the sim accepts.
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "bindings.hpp"
+#include "py_util.hpp"
+#include "sil/bridge/datagram.hpp"
+#include "sil/ipc/catalogue.hpp"
+
+namespace sil::python {
+
+namespace {
+
+// Created once per process and never released: the module holds it for as
+// long as the interpreter lives, and a static py::object would be
+// destroyed after the interpreter is gone.
+PyObject* decode_error_type = nullptr;
+
+std::string describe(bridge::Verdict verdict, std::size_t length, std::optional<std::uint16_t> id) {
+  const std::string bytes = std::to_string(length) + " bytes";
+  switch (verdict) {
+    case bridge::Verdict::too_short:
+      return "datagram of " + bytes + " is shorter than its 2-byte MsgId";
+    case bridge::Verdict::unknown_id:
+      return "MsgId " + std::to_string(*id) + " is not in the catalogue (datagram of " + bytes + ")";
+    case bridge::Verdict::wrong_size: {
+      std::string expected;
+      ipc::Catalogue::for_each([&](auto type) {
+        using T = typename decltype(type)::type;
+        if (static_cast<std::uint16_t>(T::id) == *id) {
+          expected = std::string(T::name) + " (MsgId " + std::to_string(*id) + ") datagrams are " +
+                     std::to_string(bridge::kHeaderSize + sizeof(T)) + " bytes";
+        }
+      });
+      return expected + ", got " + bytes;
+    }
+    case bridge::Verdict::truncated:
+      return "datagram of " + bytes + " is longer than the largest message (" +
+             std::to_string(bridge::kMaxDatagramSize) + " bytes)";
+    case bridge::Verdict::accepted:
+      break;
+  }
+  return "datagram of " + bytes;
+}
+
+[[noreturn]] void raise_decode_error(bridge::Verdict verdict, std::span<const std::byte> data) {
+  std::optional<std::uint16_t> id;
+  if (data.size() >= bridge::kHeaderSize) {
+    id = static_cast<std::uint16_t>(std::to_integer<unsigned>(data[0]) | (std::to_integer<unsigned>(data[1]) << 8U));
+  }
+  const std::string verdict_name(bridge::to_string(verdict));
+  py::object error = py::reinterpret_borrow<py::object>(decode_error_type)(
+      verdict_name + ": " + describe(verdict, data.size(), id));
+  // Attributes let a harness count drops by verdict without parsing text.
+  error.attr("verdict") = verdict_name;
+  error.attr("length") = data.size();
+  error.attr("msg_id") = id ? py::object(py::int_(*id)) : py::object(py::none());
+  PyErr_SetObject(decode_error_type, error.ptr());
+  throw py::error_already_set();
+}
+
+py::bytes encode(py::handle message) {
+  std::optional<py::bytes> out;
+  ipc::Catalogue::for_each([&](auto type) {
+    using T = typename decltype(type)::type;
+    if (out || !py::isinstance<T>(message)) return;
+    const auto datagram = bridge::encode_datagram(message.cast<const T&>());
+    out = py::bytes(reinterpret_cast<const char*>(datagram.data()), datagram.size());
+  });
+  if (!out) throw py::type_error("encode() needs a message object (see message_types()), got " + type_name(message));
+  return *out;
+}
+
+py::object decode(py::handle data) {
+  const ByteView view(data, "decode()");
+  const auto result = bridge::decode_datagram(view.bytes());
+  if (!result.accepted()) raise_decode_error(result.verdict, view.bytes());
+  return std::visit([](const auto& payload) { return py::cast(payload); }, result.message);
+}
+
+}  // namespace
+
+void add_wire(py::module_& module) {
+  decode_error_type = PyErr_NewExceptionWithDoc(
+      "sil._core.DecodeError",
+      "A datagram the simulation would drop. .verdict is too_short, unknown_id, wrong_size or truncated; "
+      ".length is the datagram length; .msg_id is its MsgId, or None when it has none.",
+      PyExc_ValueError, nullptr);
+  if (decode_error_type == nullptr) throw py::error_already_set();
+  module.attr("DecodeError") = py::reinterpret_borrow<py::object>(decode_error_type);
+
+  module.def("encode", &encode, py::arg("message"),
+             "The full datagram for message: its 2-byte little-endian MsgId, then its payload.");
+  module.def("decode", &decode, py::arg("data"),
+             "The message in a datagram, validated exactly as sil-sim validates it; raises DecodeError.");
+
+  module.attr("catalogue_hash") = py::int_(ipc::kCatalogueHash);
+  module.attr("WIRE_VERSION") = py::int_(static_cast<unsigned>(ipc::kWireVersion));
+  module.attr("HEADER_SIZE") = py::int_(bridge::kHeaderSize);
+  module.attr("MAX_DATAGRAM_SIZE") = py::int_(bridge::kMaxDatagramSize);
+}
+
+}  // namespace sil::python
