@@ -1,0 +1,128 @@
+// sil-sim's command line: every flag in both spellings, and every error
+// with the exact message the user sees.
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "cli.hpp"
+
+namespace sil::app {
+namespace {
+
+std::variant<Options, CliError> parse(std::initializer_list<std::string_view> args) {
+  const std::vector<std::string_view> list(args);
+  return parse_args(list);
+}
+
+Options parsed_options(std::initializer_list<std::string_view> args) {
+  const auto result = parse(args);
+  if (const auto* error = std::get_if<CliError>(&result)) {
+    ADD_FAILURE() << "unexpected error: " << error->message;
+    return {};
+  }
+  return std::get<Options>(result);
+}
+
+std::string error_of(std::initializer_list<std::string_view> args) {
+  const auto result = parse(args);
+  if (const auto* error = std::get_if<CliError>(&result)) return error->message;
+  ADD_FAILURE() << "parsed without an error";
+  return {};
+}
+
+TEST(Cli, WithoutArgumentsUsesTheDefaults) {
+  const Options options = parsed_options({});
+  EXPECT_EQ(options.bind, "127.0.0.1");
+  EXPECT_EQ(options.port, 0);
+  EXPECT_EQ(options.rate_hz, 100U);
+  EXPECT_FALSE(options.help);
+}
+
+TEST(Cli, AcceptsEveryFlagWithItsValueAsTheNextArgument) {
+  const Options options = parsed_options({"--bind", "0.0.0.0", "--port", "14550", "--rate", "250"});
+  EXPECT_EQ(options.bind, "0.0.0.0");
+  EXPECT_EQ(options.port, 14550);
+  EXPECT_EQ(options.rate_hz, 250U);
+  EXPECT_FALSE(options.help);
+}
+
+TEST(Cli, AcceptsEveryFlagWithItsValueAfterAnEqualsSign) {
+  const Options options = parsed_options({"--bind=10.0.0.2", "--port=65535", "--rate=1"});
+  EXPECT_EQ(options.bind, "10.0.0.2");
+  EXPECT_EQ(options.port, 65535);
+  EXPECT_EQ(options.rate_hz, 1U);
+}
+
+TEST(Cli, AcceptsTheBoundaryValues) {
+  EXPECT_EQ(parsed_options({"--port", "0"}).port, 0);
+  EXPECT_EQ(parsed_options({"--port", "65535"}).port, 65535);
+  EXPECT_EQ(parsed_options({"--rate", "1"}).rate_hz, 1U);
+  EXPECT_EQ(parsed_options({"--rate", "100000"}).rate_hz, kMaxRateHz);
+}
+
+TEST(Cli, TheLastOccurrenceOfAFlagWins) {
+  EXPECT_EQ(parsed_options({"--port", "1", "--port=2"}).port, 2);
+}
+
+TEST(Cli, HelpSetsTheHelpFlagInEitherSpelling) {
+  EXPECT_TRUE(parsed_options({"--help"}).help);
+  EXPECT_TRUE(parsed_options({"-h"}).help);
+  EXPECT_TRUE(parsed_options({"--port", "5", "--help"}).help);
+}
+
+TEST(Cli, HelpTakesNoValue) { EXPECT_EQ(error_of({"--help=yes"}), "--help takes no value"); }
+
+TEST(Cli, UsageNamesEveryFlagAndTheRateLimit) {
+  const std::string text = usage();
+  for (const char* flag : {"--bind", "--port", "--rate", "--help", "100000"}) {
+    EXPECT_NE(text.find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST(Cli, RejectsAnUnknownFlag) {
+  EXPECT_EQ(error_of({"--verbose"}), "unknown option '--verbose'");
+  EXPECT_EQ(error_of({"--verbose=3"}), "unknown option '--verbose=3'");
+  EXPECT_EQ(error_of({"14550"}), "unknown option '14550'");
+  EXPECT_EQ(error_of({"-p", "1"}), "unknown option '-p'");
+}
+
+TEST(Cli, RejectsAFlagWithoutItsValue) {
+  EXPECT_EQ(error_of({"--port"}), "--port needs a value");
+  EXPECT_EQ(error_of({"--rate", "10", "--bind"}), "--bind needs a value");
+  EXPECT_EQ(error_of({"--rate"}), "--rate needs a value");
+}
+
+TEST(Cli, RejectsPortsOutsideZeroTo65535AndNonNumbers) {
+  EXPECT_EQ(error_of({"--port", "65536"}), "--port: '65536' is not a port number (0-65535)");
+  EXPECT_EQ(error_of({"--port", "-1"}), "--port: '-1' is not a port number (0-65535)");
+  EXPECT_EQ(error_of({"--port", "abc"}), "--port: 'abc' is not a port number (0-65535)");
+  EXPECT_EQ(error_of({"--port", ""}), "--port: '' is not a port number (0-65535)");
+  EXPECT_EQ(error_of({"--port="}), "--port: '' is not a port number (0-65535)");
+  EXPECT_EQ(error_of({"--port", "80x"}), "--port: '80x' is not a port number (0-65535)");
+  EXPECT_EQ(error_of({"--port", "+80"}), "--port: '+80' is not a port number (0-65535)");
+  EXPECT_EQ(error_of({"--port", "99999999999"}), "--port: '99999999999' is not a port number (0-65535)");
+}
+
+TEST(Cli, RejectsRatesOutsideOneTo100000) {
+  EXPECT_EQ(error_of({"--rate", "0"}), "--rate: '0' is not a rate in Hz (1-100000)");
+  EXPECT_EQ(error_of({"--rate=100001"}), "--rate: '100001' is not a rate in Hz (1-100000)");
+  EXPECT_EQ(error_of({"--rate", "2.5"}), "--rate: '2.5' is not a rate in Hz (1-100000)");
+}
+
+TEST(Cli, RejectsABindAddressThatIsNotDottedQuadIpv4) {
+  EXPECT_EQ(error_of({"--bind", "1.2.3"}), "--bind: '1.2.3' is not an IPv4 address");
+  EXPECT_EQ(error_of({"--bind", "::1"}), "--bind: '::1' is not an IPv4 address");
+  EXPECT_EQ(error_of({"--bind=localhost"}), "--bind: 'localhost' is not an IPv4 address");
+  EXPECT_EQ(error_of({"--bind", "256.0.0.1"}), "--bind: '256.0.0.1' is not an IPv4 address");
+}
+
+TEST(Cli, StopsAtTheFirstError) {
+  EXPECT_EQ(error_of({"--port", "x", "--rate", "0"}), "--port: 'x' is not a port number (0-65535)");
+}
+
+}  // namespace
+}  // namespace sil::app

@@ -1,0 +1,90 @@
+// What the type system rejects. Each property is a static_assert over a
+// concept: a requires-expression is only SFINAE-friendly inside a template,
+// so a concept is what lets "does not compile" be checked without a
+// compile-fail test. The one runtime test keeps gtest reporting this file.
+#include <gtest/gtest.h>
+
+#include <concepts>
+#include <type_traits>
+
+#include "sil/ipc/catalogue.hpp"
+#include "sil/ipc/message.hpp"
+#include "sil/ipc/message_bus.hpp"
+#include "sil/ipc/messages.hpp"
+#include "sil/ipc/msg_id.hpp"
+
+namespace sil::ipc {
+namespace {
+
+// A subscriber that takes everything, so the bus has something to call.
+struct Sink {
+  void on(const auto&) {}
+};
+using Bus = MessageBus<Sink>;
+
+template <class B, MsgId Id, class P>
+concept CanPublishWithId = requires(B& bus, const P& payload) { bus.template publish<Id>(payload); };
+
+template <class B, class P>
+concept CanPublish = requires(B& bus, const P& payload) { bus.publish(payload); };
+
+// The id and the payload type must agree.
+static_assert(!CanPublishWithId<Bus, MsgId::RevisionResponse, RevisionRequest>);
+static_assert(!CanPublishWithId<Bus, MsgId::RevisionRequest, RevisionResponse>);
+static_assert(!CanPublishWithId<Bus, MsgId::Heartbeat, RevisionRequest>);
+static_assert(!CanPublishWithId<Bus, MsgId::RevisionResponse, Heartbeat>);
+static_assert(CanPublishWithId<Bus, MsgId::RevisionResponse, RevisionResponse>);
+static_assert(CanPublishWithId<Bus, MsgId::RevisionRequest, RevisionRequest>);
+static_assert(CanPublishWithId<Bus, MsgId::Heartbeat, Heartbeat>);
+
+// Without an id, any message publishes under its own id; a non-message does not.
+struct NotAMessage {
+  int value;
+};
+static_assert(CanPublish<Bus, RevisionRequest>);
+static_assert(CanPublish<Bus, RevisionResponse>);
+static_assert(CanPublish<Bus, Heartbeat>);
+static_assert(!CanPublish<Bus, NotAMessage>);
+static_assert(!CanPublish<Bus, int>);
+
+// The id -> type binding.
+static_assert(std::same_as<PayloadOf<MsgId::RevisionRequest>, RevisionRequest>);
+static_assert(std::same_as<PayloadOf<MsgId::RevisionResponse>, RevisionResponse>);
+static_assert(std::same_as<PayloadOf<MsgId::Heartbeat>, Heartbeat>);
+
+// Every catalogue entry is a Message with an exact layout and binds back to itself.
+template <class T>
+constexpr bool well_formed_entry() {
+  return Message<T> && exact_layout<T> && std::same_as<PayloadOf<T::id>, T> && alignof(T) == 1;
+}
+static_assert([] {
+  bool all = true;
+  Catalogue::for_each([&](auto type) { all = all && well_formed_entry<typename decltype(type)::type>(); });
+  return all;
+}());
+static_assert(Catalogue::size == 3);
+
+// Things that are not messages.
+static_assert(!Message<NotAMessage>);
+static_assert(!Message<int>);
+
+// The bus is not copyable (subscribers would be shared by two buses).
+static_assert(!std::is_copy_constructible_v<Bus>);
+static_assert(!std::is_copy_assignable_v<Bus>);
+
+// Services may rely on Publisher; the bus satisfies it.
+static_assert(Publisher<Bus>);
+static_assert(!Publisher<Sink>);
+
+TEST(CompileTimeTyping, HoldsForEveryCatalogueMessage) {
+  int visited = 0;
+  Catalogue::for_each([&](auto type) {
+    using T = typename decltype(type)::type;
+    EXPECT_TRUE(well_formed_entry<T>()) << T::name;
+    ++visited;
+  });
+  EXPECT_EQ(visited, 3);
+}
+
+}  // namespace
+}  // namespace sil::ipc
