@@ -32,15 +32,18 @@ boost::asio::ip::udp::endpoint resolve_bind(const BridgeConfig& config) {
 class StopEvent {
  public:
   explicit StopEvent(std::stop_token stop)
-      : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)), callback_(std::move(stop), Signal{fd_}) {
-    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-  }
-  ~StopEvent() { ::close(fd_); }
+      : fd_{make_eventfd()}, callback_(std::move(stop), Signal{fd_.fd}) {}
   StopEvent(const StopEvent&) = delete;
   StopEvent& operator=(const StopEvent&) = delete;
-  int fd() const noexcept { return fd_; }
+  int fd() const noexcept { return fd_.fd; }
 
  private:
+  // Throws before callback_ exists, so a failure reports eventfd's own errno.
+  static int make_eventfd() {
+    const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+    return fd;
+  }
   struct Signal {
     int fd;
     void operator()() const noexcept {
@@ -48,7 +51,17 @@ class StopEvent {
       [[maybe_unused]] const auto written = ::write(fd, &one, sizeof one);
     }
   };
-  int fd_;
+  // Closed only after callback_ is gone: the rx loop can see stop_requested()
+  // and return while request_stop() is still running Signal on another
+  // thread; ~stop_callback waits for that call to finish, so the fd is never
+  // written after it was closed (and possibly reused).
+  struct OwnedFd {
+    int fd;
+    ~OwnedFd() {
+      if (fd >= 0) ::close(fd);
+    }
+  };
+  OwnedFd fd_;
   std::stop_callback<Signal> callback_;
 };
 

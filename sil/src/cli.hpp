@@ -17,7 +17,7 @@ struct Options {
 };
 
 struct CliError {
-  std::string message;  // one line, no program name, e.g. "--port: '70000' is not a port (0-65535)"
+  std::string message;  // one line, no program name, e.g. "--port: '70000' is not a port number (0-65535)"
 };
 
 inline constexpr std::uint32_t kMaxRateHz = 100'000;

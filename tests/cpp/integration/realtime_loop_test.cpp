@@ -31,11 +31,13 @@ namespace {
 class OneTickPerHour {
  public:
   struct HourClock {
+    std::uint64_t ticks;
     std::uint64_t period_ns() const noexcept { return 3'600ULL * 1'000'000'000ULL; }
+    std::uint64_t now_ns() const noexcept { return ticks * period_ns(); }
   };
 
   explicit OneTickPerHour(DefaultSimulation& sim) noexcept : sim_(sim) {}
-  HourClock clock() const noexcept { return {}; }
+  HourClock clock() const noexcept { return {steps()}; }
 
   template <class Bus>
   void step(Bus& bus) {

@@ -85,6 +85,12 @@ class FixedString {
   // Longer text is cut at N bytes: a build string must never fail a reply.
   constexpr FixedString(std::string_view text) noexcept { assign(text); }  // NOLINT(google-explicit-constructor)
 
+  // So `payload.name = "text"` works like any other field assignment.
+  constexpr FixedString& operator=(std::string_view text) noexcept {
+    assign(text);
+    return *this;
+  }
+
   constexpr void assign(std::string_view text) noexcept {
     const std::size_t n = std::min(text.size(), N);
     std::fill(chars_.begin(), chars_.end(), '\0');

@@ -13,8 +13,12 @@ class SimClock {
 
   constexpr std::uint32_t rate_hz() const noexcept { return rate_hz_; }
   constexpr std::uint64_t tick() const noexcept { return tick_; }
-  // Computed from the tick count, not accumulated, so it never drifts.
-  constexpr std::uint64_t now_ns() const noexcept { return tick_ * kNanosPerSecond / rate_hz_; }
+  // Computed from the tick count, not accumulated, so it never drifts; split
+  // into whole seconds and the remainder so tick * 1e9 cannot overflow.
+  constexpr std::uint64_t now_ns() const noexcept { return ns_at(tick_); }
+  constexpr std::uint64_t ns_at(std::uint64_t tick) const noexcept {
+    return tick / rate_hz_ * kNanosPerSecond + tick % rate_hz_ * kNanosPerSecond / rate_hz_;
+  }
   constexpr std::uint64_t period_ns() const noexcept { return kNanosPerSecond / rate_hz_; }
 
   constexpr void advance() noexcept { ++tick_; }

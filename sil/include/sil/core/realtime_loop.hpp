@@ -1,8 +1,9 @@
 #pragma once
 // Runs a simulation against the wall clock on one asio io_context (the
-// simulation thread): a tick every 1/rate seconds at absolute deadlines, so
-// the schedule does not drift, and inbound messages delivered as soon as
-// they arrive, between ticks, so a request never waits for the next tick.
+// simulation thread): tick k starts at start + (simulated time of tick k),
+// so wall and simulated time never drift apart, and inbound messages are
+// delivered as soon as they arrive, between ticks, so a request never waits
+// for the next tick.
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -31,11 +32,12 @@ class RealtimeLoop {
         bus_(bus),
         inbound_(inbound),
         timer_(io),
-        inbound_ready_(io, dup_or_throw(inbound.inbound_ready_fd())),
-        period_(std::chrono::nanoseconds(sim.clock().period_ns())) {}
+        inbound_ready_(io, dup_or_throw(inbound.inbound_ready_fd())) {}
 
   void start() {
-    next_tick_ = Clock::now();
+    epoch_ = Clock::now();
+    epoch_ns_ = sim_.clock().now_ns();
+    next_tick_ = epoch_;
     arm_timer();
     wait_inbound();
   }
@@ -54,10 +56,14 @@ class RealtimeLoop {
     timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       sim_.step(bus_);
-      next_tick_ += period_;
+      next_tick_ = epoch_ + std::chrono::nanoseconds(sim_.clock().now_ns() - epoch_ns_);
       const auto now = Clock::now();
-      if (now - next_tick_ > kMaxLagTicks * period_) {
+      if (now - next_tick_ > kMaxLagTicks * std::chrono::nanoseconds(sim_.clock().period_ns())) {
+        // Hopelessly behind: restart the schedule from here instead of
+        // running a burst of ticks to catch up.
         ++overruns_;
+        epoch_ = now;
+        epoch_ns_ = sim_.clock().now_ns();
         next_tick_ = now;
       }
       arm_timer();
@@ -78,7 +84,8 @@ class RealtimeLoop {
   Inbound& inbound_;
   boost::asio::steady_timer timer_;
   boost::asio::posix::stream_descriptor inbound_ready_;
-  Clock::duration period_;
+  Clock::time_point epoch_{};  // wall time at which simulated time was epoch_ns_
+  std::uint64_t epoch_ns_ = 0;
   Clock::time_point next_tick_{};
   std::uint64_t overruns_ = 0;
 };

@@ -53,6 +53,20 @@ TEST(SimClock, TimeBetweenTicksNeverExceedsOnePeriodRoundedUp) {
   }
 }
 
+TEST(SimClock, TimeDoesNotOverflowLongAfterTickTimesOneBillionWould) {
+  const SimClock clock(100'000);
+  // 2e10 ticks * 1e9 exceeds 2^64; at 100 kHz that is 200,000 s of sim time.
+  const std::uint64_t tick = 20'000'000'000ULL;
+  EXPECT_EQ(clock.ns_at(tick), 200'000ULL * SimClock::kNanosPerSecond);
+  EXPECT_EQ(clock.ns_at(tick + 1) - clock.ns_at(tick), 10'000U);
+}
+
+TEST(SimClock, NsAtAgreesWithNowAfterAdvancing) {
+  SimClock clock(7);
+  for (int i = 0; i < 20; ++i) clock.advance();
+  EXPECT_EQ(clock.now_ns(), clock.ns_at(20));
+}
+
 TEST(SimClock, ARateOfZeroIsTreatedAsOneHertz) {
   SimClock clock(0);
   EXPECT_EQ(clock.rate_hz(), 1U);

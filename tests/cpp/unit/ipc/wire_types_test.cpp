@@ -159,5 +159,13 @@ TEST(FixedString, ComparesByContent) {
   EXPECT_EQ(FixedString<3>{"abcdef"}, FixedString<3>{"abcxyz"}) << "both cut to the same three bytes";
 }
 
+TEST(FixedString, TakesAStringLiteralByAssignmentLikeAnyField) {
+  FixedString<8> text;
+  text = "abc";
+  EXPECT_EQ(text.view(), "abc");
+  text = "longer than eight";
+  EXPECT_EQ(text.view(), "longer t");
+}
+
 }  // namespace
 }  // namespace sil::ipc
