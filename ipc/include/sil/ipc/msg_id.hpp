@@ -9,6 +9,16 @@ enum class MsgId : std::uint16_t {
   RevisionRequest = 2000,
   RevisionResponse = 2001,
   Heartbeat = 2002,
+
+  // The example thermal system (services/thermal): 2100-2199.
+
+  // Reserved for the control plane: the payload is a protobuf message of
+  // variable length (control/sil_control.proto), not a catalogue struct.
+  ControlRequest = 0xFFF0,
+  ControlReply = 0xFFF1,
 };
+
+// Ids at or above this are control-plane ids, never catalogue messages.
+inline constexpr std::uint16_t kFirstReservedId = 0xFF00;
 
 }  // namespace sil::ipc
