@@ -12,6 +12,7 @@
 
 #include "sil/ipc/message.hpp"
 #include "sil/ipc/messages.hpp"
+#include "sil/ipc/thermal_messages.hpp"
 
 namespace sil::ipc {
 
@@ -28,7 +29,8 @@ struct TypeList {
   }
 };
 
-using Catalogue = TypeList<RevisionRequest, RevisionResponse, Heartbeat>;
+using Catalogue = TypeList<RevisionRequest, RevisionResponse, Heartbeat, SetPoint, PlantTemperature, HeaterCommand,
+                           OverTemperatureFault>;
 
 // Version of the datagram framing (README "Wire format"); reported in
 // RevisionResponse. Bump it when the framing, not a payload, changes.
@@ -56,6 +58,9 @@ struct CatalogueChecks<TypeList<Ts...>> {
         if (ids[i] == ids[j]) return false;
     return true;
   }
+  static consteval bool reserved_ids_unused() {
+    return ((static_cast<std::uint16_t>(Ts::id) < kFirstReservedId) && ...);
+  }
   static constexpr bool layouts_exact = (exact_layout<Ts> && ...);
   static constexpr std::size_t max_size = std::max({sizeof(Ts)...});
 };
@@ -81,7 +86,23 @@ constexpr std::uint32_t fnv1a(std::uint32_t hash, std::uint64_t value) noexcept 
 template <MsgId Id>
 using PayloadOf = typename detail::ById<Id, Catalogue>::type;
 
+namespace detail {
+template <class T, class List>
+struct IndexOf;
+template <class T, class... Rest>
+struct IndexOf<T, TypeList<T, Rest...>> : std::integral_constant<std::size_t, 0> {};
+template <class T, class U, class... Rest>
+struct IndexOf<T, TypeList<U, Rest...>>
+    : std::integral_constant<std::size_t, 1 + IndexOf<T, TypeList<Rest...>>::value> {};
+}  // namespace detail
+
+// Position of T in the catalogue: indexes per-message counters without a map.
+template <Message T>
+inline constexpr std::size_t kCatalogueIndex = detail::IndexOf<T, Catalogue>::value;
+
 static_assert(detail::CatalogueChecks<Catalogue>::ids_unique(), "two messages share one MsgId");
+static_assert(detail::CatalogueChecks<Catalogue>::reserved_ids_unused(),
+              "a catalogue message uses an id reserved for the control plane");
 static_assert(detail::CatalogueChecks<Catalogue>::layouts_exact,
               "a message's field descriptors do not cover its bytes in order");
 

@@ -11,6 +11,10 @@ enum class MsgId : std::uint16_t {
   Heartbeat = 2002,
 
   // The example thermal system (services/thermal): 2100-2199.
+  SetPoint = 2100,
+  PlantTemperature = 2101,
+  HeaterCommand = 2102,
+  OverTemperatureFault = 2103,
 
   // Reserved for the control plane: the payload is a protobuf message of
   // variable length (control/sil_control.proto), not a catalogue struct.
