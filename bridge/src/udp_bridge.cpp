@@ -6,6 +6,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/system/system_error.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 
@@ -104,10 +105,11 @@ void UdpBridge::run_rx(std::stop_token stop) {
 }
 
 void UdpBridge::receive_batch() {
-  // Room for the largest valid datagram and no more: for anything longer,
-  // MSG_TRUNC makes the kernel report the real length and flag the cut.
-  alignas(8) std::array<std::byte, kMaxDatagramSize> buffer;
-  ipc::AnyMessage scratch;
+  // Room for the largest valid datagram (a message or a control request)
+  // and no more: for anything longer, MSG_TRUNC makes the kernel report the
+  // real length and flag the cut.
+  alignas(8) std::array<std::byte, std::max(kMaxDatagramSize, kHeaderSize + ControlFrame::kMaxSize)> buffer;
+  Inbound scratch;
   for (int i = 0; i < kRxBatch; ++i) {
     sockaddr_in from{};
     iovec iov{buffer.data(), buffer.size()};
@@ -125,10 +127,20 @@ void UdpBridge::receive_batch() {
     const std::size_t kept = std::min(static_cast<std::size_t>(length), buffer.size());
     // Decode straight into the next inbox slot; when the inbox is full,
     // into scratch, so the datagram is still validated and counted by reason.
-    ipc::AnyMessage* slot = inbox_.claim();
-    const Verdict verdict = decode_datagram_into(std::span{buffer.data(), kept}, truncated, slot ? *slot : scratch);
+    const std::span<const std::byte> datagram{buffer.data(), kept};
+    Inbound* slot = inbox_.claim();
+    if (kept >= kHeaderSize && datagram_id(datagram) == static_cast<std::uint16_t>(ipc::MsgId::ControlRequest)) {
+      if (receive_control(datagram, truncated, from, slot)) {
+        inbox_.commit();
+      } else {
+        bump(rx_inbox_full_);
+      }
+      continue;
+    }
+    const Verdict verdict = decode_datagram_into(datagram, truncated, slot ? *slot : scratch);
     bump(rx_[static_cast<std::size_t>(verdict)]);
     if (verdict != Verdict::accepted) continue;
+    bump(rx_by_message_[(slot ? *slot : scratch).index()]);
     if (header.msg_namelen == sizeof from && from.sin_family == AF_INET && peer_.update(pack_peer(from))) {
       bump(peer_changes_);
     }
@@ -141,13 +153,60 @@ void UdpBridge::receive_batch() {
   inbox_.publish();
 }
 
+// A control request becomes the sender's ControlFrame in `slot`; one that
+// is too long still gets a frame (without its bytes) so the simulation
+// thread can answer it with an error. Returns false when the inbox is full.
+bool UdpBridge::receive_control(std::span<const std::byte> datagram, bool truncated, const sockaddr_in& from,
+                                Inbound* slot) {
+  bump(rx_control_);
+  const std::uint64_t sender = pack_peer(from);
+  // A control request is a valid datagram: its sender becomes the peer, so
+  // what an Advance publishes reaches the harness that asked for it.
+  if (from.sin_family == AF_INET && peer_.update(sender)) bump(peer_changes_);
+  if (slot == nullptr) return false;
+  ControlFrame& frame = slot->emplace<ControlFrame>();
+  frame.sender = sender;
+  const auto body = datagram.subspan(kHeaderSize);
+  frame.too_large = truncated || body.size() > ControlFrame::kMaxSize;
+  frame.size = frame.too_large ? 0 : static_cast<std::uint16_t>(body.size());
+  if (!frame.too_large) std::copy(body.begin(), body.end(), frame.bytes.begin());
+  return true;
+}
+
+void UdpBridge::send_control(std::uint64_t to, std::span<const std::byte> reply) noexcept {
+  static constexpr std::array<std::uint8_t, kHeaderSize> kReplyHeader = {
+      static_cast<std::uint8_t>(static_cast<std::uint16_t>(ipc::MsgId::ControlReply) & 0xFFU),
+      static_cast<std::uint8_t>(static_cast<std::uint16_t>(ipc::MsgId::ControlReply) >> 8U)};
+  sockaddr_in address = unpack_peer(to);
+  std::array<iovec, 2> iov{{
+      {const_cast<std::uint8_t*>(kReplyHeader.data()), kHeaderSize},
+      {const_cast<std::byte*>(reply.data()), reply.size()},
+  }};
+  msghdr header{};
+  header.msg_name = &address;
+  header.msg_namelen = sizeof address;
+  header.msg_iov = iov.data();
+  header.msg_iovlen = iov.size();
+  if (::sendmsg(fd_, &header, MSG_DONTWAIT) < 0) {
+    bump(tx_errors_);
+  } else {
+    bump(tx_control_);
+  }
+}
+
 BridgeStats UdpBridge::stats() const noexcept {
   BridgeStats s;
   for (std::size_t i = 0; i < kVerdictCount; ++i) s.rx[i] = rx_[i].load(std::memory_order_relaxed);
   s.rx_inbox_full = rx_inbox_full_.load(std::memory_order_relaxed);
   s.rx_errors = rx_errors_.load(std::memory_order_relaxed);
   s.peer_changes = peer_changes_.load(std::memory_order_relaxed);
-  s.tx_sent = tx_sent_.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < ipc::Catalogue::size; ++i) {
+    s.rx_by_message[i] = rx_by_message_[i].load(std::memory_order_relaxed);
+    s.tx_by_message[i] = tx_by_message_[i].load(std::memory_order_relaxed);
+    s.tx_sent += s.tx_by_message[i];
+  }
+  s.rx_control = rx_control_.load(std::memory_order_relaxed);
+  s.tx_control = tx_control_.load(std::memory_order_relaxed);
   s.tx_no_peer = tx_no_peer_.load(std::memory_order_relaxed);
   s.tx_errors = tx_errors_.load(std::memory_order_relaxed);
   return s;

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <charconv>
+#include <cmath>
 #include <optional>
 
 namespace sil::app {
@@ -18,6 +19,17 @@ std::optional<T> parse_number(std::string_view text, T min, T max) {
   return value;
 }
 
+std::optional<double> parse_speed(const std::string& text) {
+  double value = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc{} || ptr != end || !std::isfinite(value) || value <= 0.0 ||
+      value > core::kMaxSpeed) {
+    return std::nullopt;
+  }
+  return value;
+}
+
 bool is_ipv4(const std::string& text) {
   in_addr address{};
   return ::inet_pton(AF_INET, text.c_str(), &address) == 1;
@@ -26,15 +38,19 @@ bool is_ipv4(const std::string& text) {
 }  // namespace
 
 std::string usage() {
-  return "usage: sil-sim [--bind ADDR] [--port N] [--rate HZ] [--help]\n"
+  return "usage: sil-sim [--bind ADDR] [--port N] [--rate HZ] [--clock MODE] [--speed X] [--help]\n"
          "\n"
-         "Runs the simulation in real time and bridges its bus to one UDP peer.\n"
+         "Runs the simulation and bridges its bus to one UDP peer.\n"
          "\n"
          "  --bind ADDR  IPv4 address to listen on (default 127.0.0.1)\n"
          "  --port N     UDP port, 0 lets the kernel pick one (default 0)\n"
          "  --rate HZ    simulation ticks per second, 1-" +
          std::to_string(kMaxRateHz) +
          " (default 100)\n"
+         "  --clock MODE realtime: ticks paced by the wall clock (default)\n"
+         "               fast: ticks back to back, as fast as the services allow\n"
+         "               step: ticks only when a harness sends an Advance request\n"
+         "  --speed X    realtime clock only: X times the wall clock, 0 < X <= 1e6 (default 1)\n"
          "  --help       print this and exit\n"
          "\n"
          "When ready, prints one JSON line to stdout: {\"event\": \"ready\", \"port\": N, ...}.\n"
@@ -43,6 +59,8 @@ std::string usage() {
 
 std::variant<Options, CliError> parse_args(std::span<const std::string_view> args) {
   Options options;
+  bool clock_given = false;
+  bool speed_given = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view flag = args[i];
     std::optional<std::string_view> value;
@@ -55,7 +73,7 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
       options.help = true;
       continue;
     }
-    if (flag != "--bind" && flag != "--port" && flag != "--rate") {
+    if (flag != "--bind" && flag != "--port" && flag != "--rate" && flag != "--clock" && flag != "--speed") {
       return CliError{"unknown option '" + std::string(args[i]) + "'"};
     }
     if (!value) {
@@ -70,11 +88,25 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
       const auto port = parse_number<std::uint32_t>(text, 0, 65535);
       if (!port) return CliError{"--port: '" + text + "' is not a port number (0-65535)"};
       options.port = static_cast<std::uint16_t>(*port);
+    } else if (flag == "--clock") {
+      const auto mode = core::parse_clock_mode(text);
+      if (!mode) return CliError{"--clock: '" + text + "' is not a clock (realtime, fast or step)"};
+      options.clock = *mode;
+      clock_given = true;
+    } else if (flag == "--speed") {
+      const auto speed = parse_speed(text);
+      if (!speed) return CliError{"--speed: '" + text + "' is not a speed (a number > 0 and <= 1e6)"};
+      options.speed = *speed;
+      speed_given = true;
     } else {
       const auto rate = parse_number<std::uint32_t>(text, 1, kMaxRateHz);
       if (!rate) return CliError{"--rate: '" + text + "' is not a rate in Hz (1-" + std::to_string(kMaxRateHz) + ")"};
       options.rate_hz = *rate;
     }
+  }
+  if (speed_given && clock_given && options.clock != core::ClockMode::realtime) {
+    return CliError{"--speed applies to the realtime clock only, not --clock " +
+                    std::string(core::to_string(options.clock))};
   }
   return options;
 }

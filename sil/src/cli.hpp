@@ -7,12 +7,16 @@
 #include <string_view>
 #include <variant>
 
+#include "sil/core/control.hpp"
+
 namespace sil::app {
 
 struct Options {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 0;
   std::uint32_t rate_hz = 100;
+  core::ClockMode clock = core::ClockMode::realtime;
+  double speed = 1.0;
   bool help = false;
 };
 

@@ -14,7 +14,7 @@
 
 #include "cli.hpp"
 #include "sil/bridge/udp_bridge.hpp"
-#include "sil/core/realtime_loop.hpp"
+#include "sil/core/sim_host.hpp"
 #include "sil/core/simulation.hpp"
 #include "sil/ipc/catalogue.hpp"
 #include "sil/services/build_info.hpp"
@@ -25,9 +25,10 @@ void print_ready(const sil::bridge::UdpBridge& bridge, const sil::app::Options& 
   const auto& build = sil::services::build_info();
   // One line, flushed: the harness reads it to learn the port.
   std::printf(
-      "{\"event\": \"ready\", \"port\": %u, \"bind\": \"%s\", \"rate_hz\": %u, \"pid\": %d, "
-      "\"version\": \"%.*s\", \"git_revision\": \"%.*s\", \"catalogue_hash\": %u}\n",
-      static_cast<unsigned>(bridge.port()), options.bind.c_str(), options.rate_hz, static_cast<int>(::getpid()),
+      "{\"event\": \"ready\", \"port\": %u, \"bind\": \"%s\", \"rate_hz\": %u, \"clock\": \"%s\", "
+      "\"speed\": %g, \"pid\": %d, \"version\": \"%.*s\", \"git_revision\": \"%.*s\", \"catalogue_hash\": %u}\n",
+      static_cast<unsigned>(bridge.port()), options.bind.c_str(), options.rate_hz,
+      std::string(sil::core::to_string(options.clock)).c_str(), options.speed, static_cast<int>(::getpid()),
       static_cast<int>(build.version.size()), build.version.data(), static_cast<int>(build.git_revision.size()),
       build.git_revision.data(), static_cast<unsigned>(sil::ipc::kCatalogueHash));
   std::fflush(stdout);
@@ -62,20 +63,20 @@ int run(const sil::app::Options& options) {
 
   sil::bridge::UdpBridge bridge(io, {.bind_address = options.bind, .port = options.port});
   sil::core::DefaultSimulation sim(options.rate_hz);
-  auto bus = sim.make_bus(bridge);
-  sil::core::RealtimeLoop loop(io, sim, bus, bridge);
+  sil::core::SimHost host(io, sim, bridge, {.clock = options.clock, .speed = options.speed});
 
   std::jthread rx_thread([&bridge](std::stop_token stop) { bridge.run_rx(stop); });
-  loop.start();
+  host.start();
   print_ready(bridge, options);
-  std::fprintf(stderr, "sil-sim: listening on %s:%u at %u Hz\n", options.bind.c_str(),
-               static_cast<unsigned>(bridge.port()), options.rate_hz);
+  std::fprintf(stderr, "sil-sim: listening on %s:%u at %u Hz, %s clock\n", options.bind.c_str(),
+               static_cast<unsigned>(bridge.port()), options.rate_hz,
+               std::string(sil::core::to_string(options.clock)).c_str());
 
   io.run();
 
   rx_thread.request_stop();
   rx_thread.join();
-  log_stopped(bridge.stats(), sim.clock().tick(), loop.overruns());
+  log_stopped(bridge.stats(), sim.clock().tick(), host.overruns());
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 
@@ -39,10 +40,38 @@ struct DecodeResult {
 // `truncated` is the kernel's MSG_TRUNC flag for this datagram.
 DecodeResult decode_datagram(std::span<const std::byte> datagram, bool truncated = false) noexcept;
 
+// The MsgId in a datagram's header; the datagram must have at least 2 bytes.
+inline std::uint16_t datagram_id(std::span<const std::byte> datagram) noexcept {
+  return static_cast<std::uint16_t>(std::to_integer<unsigned>(datagram[0]) |
+                                    (std::to_integer<unsigned>(datagram[1]) << 8U));
+}
+
 // The same, writing an accepted payload straight into `out` (the rx loop
-// passes its inbox slot, so a payload is copied exactly once). `out` is left
-// untouched unless the verdict is `accepted`.
-Verdict decode_datagram_into(std::span<const std::byte> datagram, bool truncated, ipc::AnyMessage& out) noexcept;
+// passes its inbox slot, so a payload is copied exactly once). `out` is any
+// variant that can hold every catalogue message; it is left untouched
+// unless the verdict is `accepted`.
+template <class Variant>
+Verdict decode_datagram_into(std::span<const std::byte> datagram, bool truncated, Variant& out) noexcept {
+  if (truncated || datagram.size() > kMaxDatagramSize) return Verdict::truncated;
+  if (datagram.size() < kHeaderSize) return Verdict::too_short;
+  const std::uint16_t id = datagram_id(datagram);
+  const auto body = datagram.subspan(kHeaderSize);
+  Verdict verdict = Verdict::unknown_id;
+  ipc::Catalogue::for_each([&](auto type) {
+    using T = typename decltype(type)::type;
+    if (id != static_cast<std::uint16_t>(T::id)) return;
+    if (body.size() != sizeof(T)) {
+      verdict = Verdict::wrong_size;
+      return;
+    }
+    // Copy into a properly constructed object; the receive buffer is never
+    // reinterpreted as a payload.
+    T& payload = out.template emplace<T>();
+    std::memcpy(&payload, body.data(), sizeof(T));
+    verdict = Verdict::accepted;
+  });
+  return verdict;
+}
 
 // The two header bytes for T, fixed at compile time.
 template <ipc::Message T>

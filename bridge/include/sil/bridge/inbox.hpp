@@ -15,6 +15,7 @@
 #include <memory>
 #include <new>
 #include <system_error>
+#include <utility>
 
 namespace sil::bridge {
 
@@ -77,6 +78,14 @@ class SpscInbox {
     // Reset the wakeup before reading head_: a push published after this
     // read sets it again, so no wakeup is lost.
     [[maybe_unused]] const auto read = ::read(event_fd_, &counter, sizeof counter);
+    return drain_pending(std::forward<Fn>(fn));
+  }
+
+  // Consumer: like drain() but leaves the wakeup alone, so an empty inbox
+  // costs one atomic load and no syscall. For a consumer that polls between
+  // ticks; the fd may stay readable, and its next drain() resets it.
+  template <class Fn>
+  std::size_t drain_pending(Fn&& fn) {
     const std::uint64_t head = head_.load(std::memory_order_acquire);
     std::uint64_t tail = tail_.load(std::memory_order_relaxed);
     const std::size_t count = head - tail;

@@ -17,8 +17,10 @@
 #include <boost/asio/ip/udp.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <stop_token>
 #include <string>
+#include <type_traits>
 #include <variant>
 
 #include "sil/bridge/datagram.hpp"
@@ -29,6 +31,26 @@
 
 namespace sil::bridge {
 
+// A control-plane request as received: raw protobuf bytes (parsed on the
+// simulation thread, which owns everything a request acts on) and who sent
+// it, so the reply goes back to them.
+struct ControlFrame {
+  static constexpr std::size_t kMaxSize = 512;  // far above any valid request
+
+  std::uint64_t sender = 0;  // packed like the active peer (peer.hpp)
+  std::uint16_t size = 0;
+  bool too_large = false;  // longer than kMaxSize: bytes not kept, answered with an error
+  std::array<std::byte, kMaxSize> bytes;
+
+  std::span<const std::byte> view() const noexcept { return {bytes.data(), size}; }
+};
+
+// One inbox slot: a catalogue message or a control request, so both keep
+// their arrival order.
+template <class... Messages>
+using InboundVariant = std::variant<Messages..., ControlFrame>;
+using Inbound = ipc::Catalogue::apply<InboundVariant>;
+
 struct BridgeConfig {
   std::string bind_address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: the kernel picks one; see UdpBridge::port()
@@ -37,12 +59,16 @@ struct BridgeConfig {
 // A snapshot of the counters; each one is only ever increased.
 struct BridgeStats {
   std::array<std::uint64_t, kVerdictCount> rx{};  // indexed by Verdict
+  std::array<std::uint64_t, ipc::Catalogue::size> rx_by_message{};  // accepted, by catalogue index
+  std::array<std::uint64_t, ipc::Catalogue::size> tx_by_message{};  // sent, by catalogue index
+  std::uint64_t rx_control = 0;                   // control requests received
   std::uint64_t rx_inbox_full = 0;                // accepted but dropped: sim not keeping up
   std::uint64_t rx_errors = 0;                    // recvmsg failures
   std::uint64_t peer_changes = 0;
-  std::uint64_t tx_sent = 0;
+  std::uint64_t tx_sent = 0;     // all messages sent (sum of tx_by_message)
   std::uint64_t tx_no_peer = 0;  // not sent: nobody has talked to us yet
   std::uint64_t tx_errors = 0;   // sendmsg failures (the message is lost, the loop goes on)
+  std::uint64_t tx_control = 0;  // control replies sent
 
   std::uint64_t rx_dropped() const noexcept;
 };
@@ -67,19 +93,27 @@ class UdpBridge {
   int inbound_ready_fd() const noexcept { return inbox_.ready_fd(); }
 
   // Sim thread: publishes every waiting inbound message on the bus, in
-  // arrival order, straight from its inbox slot. Returns how many.
+  // arrival order, straight from its inbox slot, and passes each control
+  // request to on_control(const ControlFrame&) in its place in that order.
+  // Resets the wakeup fd. Returns how many items were handled.
+  template <class Bus, class OnControl>
+  std::size_t deliver_inbound(Bus& bus, OnControl&& on_control) {
+    return inbox_.drain(deliverer(bus, on_control));
+  }
   template <class Bus>
   std::size_t deliver_inbound(Bus& bus) {
-    return inbox_.drain([&](const ipc::AnyMessage& message) {
-      std::visit(
-          [&](const auto& payload) {
-            inbound_ = &payload;
-            bus.publish(payload);
-            inbound_ = nullptr;
-          },
-          message);
-    });
+    return deliver_inbound(bus, [](const ControlFrame&) {});
   }
+
+  // Sim thread: the same without touching the wakeup fd, so an empty inbox
+  // costs no syscall. For tick boundaries in the fast and step clocks.
+  template <class Bus, class OnControl>
+  std::size_t deliver_pending(Bus& bus, OnControl&& on_control) {
+    return inbox_.drain_pending(deliverer(bus, on_control));
+  }
+
+  // Sim thread: sends a control reply (header 0xFFF1 + bytes) to `to`.
+  void send_control(std::uint64_t to, std::span<const std::byte> reply) noexcept;
 
   // Sim thread, called by the bus for every published message: one sendmsg
   // of {2-byte id, the publisher's payload} to the active peer.
@@ -108,7 +142,7 @@ class UdpBridge {
     if (::sendmsg(fd_, &header, MSG_DONTWAIT) < 0) {
       bump(tx_errors_);
     } else {
-      bump(tx_sent_);
+      bump(tx_by_message_[ipc::kCatalogueIndex<T>]);
     }
   }
 
@@ -124,23 +158,45 @@ class UdpBridge {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   void receive_batch();
+  bool receive_control(std::span<const std::byte> datagram, bool truncated, const sockaddr_in& from,
+                       Inbound* slot);
+
+  template <class Bus, class OnControl>
+  auto deliverer(Bus& bus, OnControl& on_control) {
+    return [this, &bus, &on_control](const Inbound& item) {
+      std::visit(
+          [&](const auto& payload) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(payload)>, ControlFrame>) {
+              on_control(payload);
+            } else {
+              inbound_ = &payload;
+              bus.publish(payload);
+              inbound_ = nullptr;
+            }
+          },
+          item);
+    };
+  }
 
   boost::asio::ip::udp::socket socket_;
   int fd_ = -1;
   std::uint16_t port_ = 0;
   ActivePeer peer_;
-  SpscInbox<ipc::AnyMessage, kInboxCapacity> inbox_;
+  SpscInbox<Inbound, kInboxCapacity> inbox_;
   const void* inbound_ = nullptr;  // sim thread: the payload being injected right now
 
   // rx thread writes
   std::array<Counter, kVerdictCount> rx_{};
+  std::array<Counter, ipc::Catalogue::size> rx_by_message_{};
+  Counter rx_control_{0};
   Counter rx_inbox_full_{0};
   Counter rx_errors_{0};
   Counter peer_changes_{0};
   // sim thread writes
-  alignas(64) Counter tx_sent_{0};
+  alignas(64) std::array<Counter, ipc::Catalogue::size> tx_by_message_{};
   Counter tx_no_peer_{0};
   Counter tx_errors_{0};
+  Counter tx_control_{0};
 };
 
 }  // namespace sil::bridge

@@ -83,6 +83,22 @@ TEST(Cli, UsageNamesEveryFlagAndTheRateLimit) {
   }
 }
 
+TEST(Cli, TakesEachClockAndASpeed) {
+  EXPECT_EQ(parsed_options({"--clock", "step"}).clock, core::ClockMode::step);
+  EXPECT_EQ(parsed_options({"--clock=fast"}).clock, core::ClockMode::fast);
+  EXPECT_EQ(parsed_options({}).clock, core::ClockMode::realtime);
+  EXPECT_EQ(parsed_options({"--clock", "realtime", "--speed", "2.5"}).speed, 2.5);
+  EXPECT_EQ(parsed_options({"--speed=1e6"}).speed, 1e6);
+}
+
+TEST(Cli, RejectsBadClocksAndSpeeds) {
+  EXPECT_EQ(error_of({"--clock", "lockstep"}), "--clock: 'lockstep' is not a clock (realtime, fast or step)");
+  for (const auto* speed : {"0", "-1", "nan", "inf", "1e7", "fast", ""}) {
+    EXPECT_EQ(error_of({"--speed", speed}), std::string("--speed: '") + speed + "' is not a speed (a number > 0 and <= 1e6)");
+  }
+  EXPECT_EQ(error_of({"--clock", "step", "--speed", "2"}), "--speed applies to the realtime clock only, not --clock step");
+}
+
 TEST(Cli, RejectsAnUnknownFlag) {
   EXPECT_EQ(error_of({"--verbose"}), "unknown option '--verbose'");
   EXPECT_EQ(error_of({"--verbose=3"}), "unknown option '--verbose=3'");

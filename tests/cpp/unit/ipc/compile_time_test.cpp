@@ -62,7 +62,6 @@ static_assert([] {
   Catalogue::for_each([&](auto type) { all = all && well_formed_entry<typename decltype(type)::type>(); });
   return all;
 }());
-static_assert(Catalogue::size == 3);
 
 // Things that are not messages.
 static_assert(!Message<NotAMessage>);
@@ -83,7 +82,7 @@ TEST(CompileTimeTyping, HoldsForEveryCatalogueMessage) {
     EXPECT_TRUE(well_formed_entry<T>()) << T::name;
     ++visited;
   });
-  EXPECT_EQ(visited, 3);
+  EXPECT_EQ(static_cast<std::size_t>(visited), Catalogue::size);
 }
 
 }  // namespace

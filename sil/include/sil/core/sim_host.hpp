@@ -1,0 +1,320 @@
+#pragma once
+// Runs a simulation on one asio io_context (the simulation thread) under one
+// of three clocks, and answers the control plane:
+//  - realtime: tick k starts at epoch + sim_time(k) / speed on the steady
+//    clock; inbound messages are published the moment they arrive.
+//  - fast: ticks back to back, in batches posted to the io_context so
+//    signals and control requests are still handled between batches.
+//  - step: ticks run only when an Advance request asks, in the same batches.
+// In every clock an inbound item (message or control request) is handled at
+// a tick boundary, in arrival order; services tick in registration order.
+// Nothing here allocates per tick or per message; control requests may.
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "sil/bridge/datagram.hpp"
+#include "sil/bridge/udp_bridge.hpp"
+#include "sil/core/advance.hpp"
+#include "sil/core/control.hpp"
+#include "sil/core/publish_counter.hpp"
+#include "sil/core/trace_digest.hpp"
+#include "sil/core/watch.hpp"
+#include "sil/ipc/catalogue_info.hpp"
+
+namespace sil::core {
+
+struct HostConfig {
+  ClockMode clock = ClockMode::realtime;
+  double speed = 1.0;  // realtime only
+};
+
+// Extra: more bus subscribers the owner attaches (a HIL rig's own sinks, a
+// test's witness); they see every publication after the services.
+template <class Sim, class Bridge, class... Extra>
+class SimHost {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // Ticks per posted batch in the fast and step clocks: long enough that the
+  // post costs nothing per tick, short enough (well under a millisecond at
+  // typical service loads) that a signal or a request never waits long.
+  static constexpr std::uint64_t kBatchTicks = 1024;
+  // Further behind than this, the realtime clock stops trying to catch up
+  // and restarts its schedule from now, counting an overrun.
+  static constexpr std::uint64_t kMaxLagTicks = 10;
+
+  SimHost(boost::asio::io_context& io, Sim& sim, Bridge& bridge, HostConfig config, Extra&... extra)
+      : io_(io),
+        sim_(sim),
+        bridge_(bridge),
+        config_(config),
+        digest_(sim.clock()),
+        bus_(sim.make_bus(watch_, digest_, published_, extra..., bridge)),
+        timer_(io),
+        inbound_ready_(io, dup_or_throw(bridge.inbound_ready_fd())) {}
+  SimHost(const SimHost&) = delete;
+  SimHost& operator=(const SimHost&) = delete;
+
+  void start() {
+    wait_inbound();
+    if (config_.clock == ClockMode::realtime) restart_schedule();
+    if (config_.clock == ClockMode::fast) post_fast_batch();
+  }
+
+  HostStatus status() const noexcept {
+    return {config_.clock, sim_.clock().rate_hz(), config_.speed, paused_, sim_.clock().now_ns(),
+            sim_.clock().tick()};
+  }
+  std::uint64_t overruns() const noexcept { return overruns_; }
+  std::uint64_t control_requests() const noexcept { return control_requests_; }
+  std::uint64_t control_errors() const noexcept { return control_errors_; }
+  const TraceDigest& trace() const noexcept { return digest_; }
+  auto& bus() noexcept { return bus_; }
+
+  StatsSnapshot stats() const {
+    const bridge::BridgeStats b = bridge_.stats();
+    StatsSnapshot s;
+    s.ticks = sim_.clock().tick();
+    s.overruns = overruns_;
+    std::size_t index = 0;
+    for (const auto& info : ipc::catalogue_info()) {
+      const auto id = static_cast<std::uint16_t>(info.id);
+      s.published.push_back({id, info.name, published_.count(index)});
+      s.received.push_back({id, info.name, b.rx_by_message[index]});
+      s.sent.push_back({id, info.name, b.tx_by_message[index]});
+      ++index;
+    }
+    for (std::size_t v = 1; v < bridge::kVerdictCount; ++v) {
+      s.drops.emplace_back(bridge::to_string(static_cast<bridge::Verdict>(v)), b.rx[v]);
+    }
+    s.drops.emplace_back("inbox_full", b.rx_inbox_full);
+    s.tx_errors = b.tx_errors;
+    s.tx_no_peer = b.tx_no_peer;
+    s.peer_changes = b.peer_changes;
+    s.control_requests = control_requests_;
+    s.control_errors = control_errors_;
+    s.trace_digest = digest_.digest();
+    s.trace_count = digest_.count();
+    return s;
+  }
+
+ private:
+  static int dup_or_throw(int fd) {
+    const int copy = ::dup(fd);  // the descriptor object closes its own copy
+    if (copy < 0) throw std::system_error(errno, std::generic_category(), "dup");
+    return copy;
+  }
+
+  // -- inbound ----------------------------------------------------------
+
+  void wait_inbound() {
+    inbound_ready_.async_wait(boost::asio::posix::descriptor_base::wait_read,
+                              [this](const boost::system::error_code& ec) {
+                                if (ec) return;
+                                bridge_.deliver_inbound(bus_, control_handler());
+                                wait_inbound();
+                              });
+  }
+
+  // Between ticks inside a batch: no syscall when nothing is waiting.
+  void deliver_pending() { bridge_.deliver_pending(bus_, control_handler()); }
+
+  auto control_handler() {
+    return [this](const bridge::ControlFrame& frame) { on_control(frame); };
+  }
+
+  // -- realtime ---------------------------------------------------------
+
+  void restart_schedule() {
+    epoch_ = Clock::now();
+    epoch_ns_ = sim_.clock().now_ns();
+    arm_timer(epoch_);
+  }
+
+  void arm_timer(Clock::time_point at) {
+    timer_.expires_at(at);  // also cancels a wait already pending
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || paused_) return;
+      sim_.step(bus_);
+      const double sim_ahead_ns = static_cast<double>(sim_.clock().now_ns() - epoch_ns_) / config_.speed;
+      const auto next = epoch_ + std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(sim_ahead_ns)));
+      const auto lag = Clock::now() - next;
+      const auto period = std::chrono::nanoseconds(sim_.clock().period_ns());
+      if (lag > static_cast<std::int64_t>(kMaxLagTicks) * period / config_.speed) {
+        ++overruns_;
+        restart_schedule();
+        return;
+      }
+      arm_timer(next);
+    });
+  }
+
+  // -- fast and step ----------------------------------------------------
+
+  void post_fast_batch() {
+    boost::asio::post(io_, [this] {
+      for (std::uint64_t i = 0; i < kBatchTicks && !paused_; ++i) {
+        deliver_pending();
+        if (paused_) break;  // a Pause request in the inbox stops here
+        sim_.step(bus_);
+      }
+      if (!paused_) post_fast_batch();
+    });
+  }
+
+  void post_advance_batch() {
+    boost::asio::post(io_, [this] {
+      if (!advance_) return;
+      if (!advance_->run(sim_, bus_, [this] { deliver_pending(); }, kBatchTicks)) {
+        post_advance_batch();
+        return;
+      }
+      const AdvanceOutcome outcome{advance_->ticks_run(), advance_->matched(), watch_.payload(),
+                                   watch_.matched_at_ns()};
+      reply(advance_sender_, encode_advanced(advance_sequence_, status(), outcome));
+      watch_.disarm();
+      advance_.reset();
+    });
+  }
+
+  // -- control ----------------------------------------------------------
+
+  void reply(std::uint64_t to, const std::string& bytes) {
+    bridge_.send_control(to, std::as_bytes(std::span{bytes.data(), bytes.size()}));
+  }
+
+  void fail(std::uint64_t to, ControlError error) {
+    ++control_errors_;
+    reply(to, encode_error(error, status()));
+  }
+
+  void on_control(const bridge::ControlFrame& frame) {
+    ++control_requests_;
+    if (frame.too_large) {
+      fail(frame.sender, {0, ControlErrorCode::too_large,
+                          "control request longer than " + std::to_string(bridge::ControlFrame::kMaxSize) +
+                              " bytes"});
+      return;
+    }
+    auto parsed = parse_control(frame.view());
+    if (auto* error = std::get_if<ControlError>(&parsed)) {
+      fail(frame.sender, std::move(*error));
+      return;
+    }
+    const auto& command = std::get<ControlCommand>(parsed);
+    std::visit([&](const auto& action) { execute(frame.sender, command.sequence, action); }, command.action);
+  }
+
+  void execute(std::uint64_t from, std::uint32_t seq, const HelloCommand& hello) {
+    if (hello.catalogue_hash != ipc::kCatalogueHash) {
+      std::fprintf(stderr, "sil-sim: warning: a harness with catalogue hash %u connected; this build has %u\n",
+                   static_cast<unsigned>(hello.catalogue_hash), static_cast<unsigned>(ipc::kCatalogueHash));
+    }
+    reply(from, encode_ready(seq, status(), hello.catalogue_hash));
+  }
+
+  void execute(std::uint64_t from, std::uint32_t seq, const AdvanceCommand& advance) {
+    if (config_.clock != ClockMode::step) {
+      fail(from, {seq, ControlErrorCode::wrong_clock,
+                  "advance needs the step clock; this sim runs the " + std::string(to_string(config_.clock)) +
+                      " clock"});
+      return;
+    }
+    if (advance_) {
+      fail(from, {seq, ControlErrorCode::busy, "an advance is still running; wait for its reply"});
+      return;
+    }
+    const std::uint64_t ticks = advance.ticks != 0 ? advance.ticks : ticks_for(sim_.clock(), advance.duration_ns);
+    if (advance.until) watch_.arm(*advance.until, sim_.clock().now_ns());
+    advance_.emplace(ticks, advance.until ? &watch_ : nullptr);
+    advance_sender_ = from;
+    advance_sequence_ = seq;
+    post_advance_batch();
+  }
+
+  void execute(std::uint64_t from, std::uint32_t seq, const PauseCommand&) {
+    if (!require_free_running(from, seq, "pause")) return;
+    paused_ = true;
+    timer_.cancel();
+    reply(from, encode_ack(seq, status()));
+  }
+
+  void execute(std::uint64_t from, std::uint32_t seq, const ResumeCommand&) {
+    if (!require_free_running(from, seq, "resume")) return;
+    if (paused_) {
+      paused_ = false;
+      if (config_.clock == ClockMode::realtime) restart_schedule();
+      if (config_.clock == ClockMode::fast) post_fast_batch();
+    }
+    reply(from, encode_ack(seq, status()));
+  }
+
+  void execute(std::uint64_t from, std::uint32_t seq, const SetSpeedCommand& set) {
+    if (config_.clock != ClockMode::realtime) {
+      fail(from, {seq, ControlErrorCode::wrong_clock,
+                  "set_speed needs the realtime clock; this sim runs the " + std::string(to_string(config_.clock)) +
+                      " clock"});
+      return;
+    }
+    config_.speed = set.speed;
+    if (!paused_) restart_schedule();  // the new speed applies from now on
+    reply(from, encode_ack(seq, status()));
+  }
+
+  void execute(std::uint64_t from, std::uint32_t seq, const GetStatsCommand&) {
+    reply(from, encode_stats(seq, status(), stats()));
+  }
+
+  void execute(std::uint64_t from, std::uint32_t seq, const GetCatalogueCommand&) {
+    reply(from, encode_catalogue(seq, status()));
+  }
+
+  bool require_free_running(std::uint64_t from, std::uint32_t seq, const char* what) {
+    if (config_.clock != ClockMode::step) return true;
+    fail(from, {seq, ControlErrorCode::wrong_clock,
+                std::string(what) + " applies to the realtime and fast clocks; the step clock only moves on advance"});
+    return false;
+  }
+
+  boost::asio::io_context& io_;
+  Sim& sim_;
+  Bridge& bridge_;
+  HostConfig config_;
+  Watch watch_;
+  TraceDigest digest_;
+  PublishCounter published_;
+  decltype(std::declval<Sim&>().make_bus(std::declval<Watch&>(), std::declval<TraceDigest&>(),
+                                         std::declval<PublishCounter&>(), std::declval<Extra&>()...,
+                                         std::declval<Bridge&>())) bus_;
+  boost::asio::steady_timer timer_;
+  boost::asio::posix::stream_descriptor inbound_ready_;
+
+  bool paused_ = false;
+  Clock::time_point epoch_{};  // wall time at which simulated time was epoch_ns_
+  std::uint64_t epoch_ns_ = 0;
+  std::uint64_t overruns_ = 0;
+
+  std::optional<AdvanceRun> advance_;
+  std::uint64_t advance_sender_ = 0;
+  std::uint32_t advance_sequence_ = 0;
+
+  std::uint64_t control_requests_ = 0;
+  std::uint64_t control_errors_ = 0;
+};
+
+}  // namespace sil::core

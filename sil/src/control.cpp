@@ -1,0 +1,215 @@
+#include "sil/core/control.hpp"
+
+#include <cmath>
+
+#include "sil/ipc/catalogue.hpp"
+#include "sil/ipc/catalogue_info.hpp"
+#include "sil/services/build_info.hpp"
+#include "sil_control.pb.h"
+
+namespace sil::core {
+
+namespace pb = ::sil::control;
+
+std::string_view to_string(ClockMode mode) noexcept {
+  switch (mode) {
+    case ClockMode::realtime: return "realtime";
+    case ClockMode::fast: return "fast";
+    case ClockMode::step: return "step";
+  }
+  return "?";
+}
+
+std::optional<ClockMode> parse_clock_mode(std::string_view text) noexcept {
+  for (const ClockMode mode : {ClockMode::realtime, ClockMode::fast, ClockMode::step}) {
+    if (text == to_string(mode)) return mode;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+ControlError invalid(std::uint32_t sequence, std::string message) {
+  return {sequence, ControlErrorCode::invalid_argument, std::move(message)};
+}
+
+std::variant<AdvanceCommand, ControlError> parse_advance(std::uint32_t sequence, const pb::Advance& advance) {
+  AdvanceCommand command;
+  if (advance.has_until()) {
+    const pb::Until& until = advance.until();
+    if (advance.ticks() != 0 || advance.duration_ns() != 0) {
+      return invalid(sequence, "advance: give either ticks, duration_ns or until (with limit_ns), not several");
+    }
+    if (until.limit_ns() == 0) return invalid(sequence, "advance.until: limit_ns must be > 0");
+    if (until.msg_id() > 0xFFFF) return invalid(sequence, "advance.until: msg_id " + std::to_string(until.msg_id()) + " is not a MsgId");
+    WatchSpec spec{static_cast<std::uint16_t>(until.msg_id()), std::nullopt};
+    if (!until.field().empty()) {
+      FieldMatch match{until.field(), std::int64_t{0}};
+      switch (until.equals().value_case()) {
+        case pb::FieldValue::kIntValue: match.value = until.equals().int_value(); break;
+        case pb::FieldValue::kFloatValue: match.value = until.equals().float_value(); break;
+        case pb::FieldValue::kTextValue: match.value = until.equals().text_value(); break;
+        case pb::FieldValue::VALUE_NOT_SET:
+          return invalid(sequence, "advance.until: field '" + until.field() + "' needs a value in equals");
+      }
+      spec.match = std::move(match);
+    }
+    if (auto problem = validate(spec); !problem.empty()) return invalid(sequence, "advance.until: " + problem);
+    command.duration_ns = until.limit_ns();
+    command.until = std::move(spec);
+    return command;
+  }
+  if ((advance.ticks() == 0) == (advance.duration_ns() == 0)) {
+    return invalid(sequence, "advance: give exactly one of ticks or duration_ns (> 0), or an until");
+  }
+  command.ticks = advance.ticks();
+  command.duration_ns = advance.duration_ns();
+  return command;
+}
+
+void fill_time(pb::Reply& reply, std::uint32_t sequence, const HostStatus& status) {
+  reply.set_sequence(sequence);
+  reply.set_sim_time_ns(status.sim_time_ns);
+  reply.set_tick(status.tick);
+}
+
+std::string serialize(const pb::Reply& reply) {
+  std::string out;
+  reply.SerializeToString(&out);
+  return out;
+}
+
+void fill_counts(google::protobuf::RepeatedPtrField<pb::IdCount>* out, const std::vector<IdCount>& counts) {
+  for (const auto& c : counts) {
+    auto* entry = out->Add();
+    entry->set_msg_id(c.msg_id);
+    entry->set_name(std::string(c.name));
+    entry->set_count(c.count);
+  }
+}
+
+}  // namespace
+
+std::variant<ControlCommand, ControlError> parse_control(std::span<const std::byte> bytes) {
+  pb::Request request;
+  if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return ControlError{0, ControlErrorCode::malformed,
+                        "not a sil.control.Request (" + std::to_string(bytes.size()) + " bytes that do not parse)"};
+  }
+  const std::uint32_t seq = request.sequence();
+  switch (request.command_case()) {
+    case pb::Request::kHello: return ControlCommand{seq, HelloCommand{request.hello().catalogue_hash()}};
+    case pb::Request::kAdvance: {
+      auto advance = parse_advance(seq, request.advance());
+      if (auto* error = std::get_if<ControlError>(&advance)) return std::move(*error);
+      return ControlCommand{seq, std::get<AdvanceCommand>(std::move(advance))};
+    }
+    case pb::Request::kPause: return ControlCommand{seq, PauseCommand{}};
+    case pb::Request::kResume: return ControlCommand{seq, ResumeCommand{}};
+    case pb::Request::kSetSpeed: {
+      const double speed = request.set_speed().speed();
+      if (!std::isfinite(speed) || speed <= 0.0 || speed > kMaxSpeed) {
+        return invalid(seq, "set_speed: speed must be > 0 and <= 1e6, got " + std::to_string(speed));
+      }
+      return ControlCommand{seq, SetSpeedCommand{speed}};
+    }
+    case pb::Request::kGetStats: return ControlCommand{seq, GetStatsCommand{}};
+    case pb::Request::kGetCatalogue: return ControlCommand{seq, GetCatalogueCommand{}};
+    case pb::Request::COMMAND_NOT_SET: break;
+  }
+  return ControlError{seq, ControlErrorCode::unknown_command,
+                      "the request carries no command this build knows (hello, advance, pause, resume, set_speed, "
+                      "get_stats, get_catalogue)"};
+}
+
+std::string encode_ready(std::uint32_t sequence, const HostStatus& status, std::uint32_t client_catalogue_hash) {
+  pb::Reply reply;
+  fill_time(reply, sequence, status);
+  const auto& build = services::build_info();
+  auto* ready = reply.mutable_ready();
+  ready->set_version(std::string(build.version));
+  ready->set_git_revision(std::string(build.git_revision));
+  ready->set_catalogue_hash(ipc::kCatalogueHash);
+  ready->set_catalogue_matches(client_catalogue_hash == ipc::kCatalogueHash);
+  ready->set_clock(std::string(to_string(status.clock)));
+  ready->set_rate_hz(status.rate_hz);
+  ready->set_speed(status.speed);
+  ready->set_paused(status.paused);
+  return serialize(reply);
+}
+
+std::string encode_advanced(std::uint32_t sequence, const HostStatus& status, const AdvanceOutcome& outcome) {
+  pb::Reply reply;
+  fill_time(reply, sequence, status);
+  auto* advanced = reply.mutable_advanced();
+  advanced->set_ticks_run(outcome.ticks_run);
+  advanced->set_matched(outcome.matched);
+  if (outcome.matched) {
+    advanced->set_matched_payload(outcome.matched_payload.data(), outcome.matched_payload.size());
+    advanced->set_matched_at_ns(outcome.matched_at_ns);
+  }
+  return serialize(reply);
+}
+
+std::string encode_ack(std::uint32_t sequence, const HostStatus& status) {
+  pb::Reply reply;
+  fill_time(reply, sequence, status);
+  reply.mutable_ack();
+  return serialize(reply);
+}
+
+std::string encode_stats(std::uint32_t sequence, const HostStatus& status, const StatsSnapshot& s) {
+  pb::Reply reply;
+  fill_time(reply, sequence, status);
+  auto* stats = reply.mutable_stats();
+  stats->set_ticks(s.ticks);
+  stats->set_overruns(s.overruns);
+  fill_counts(stats->mutable_published(), s.published);
+  fill_counts(stats->mutable_received(), s.received);
+  fill_counts(stats->mutable_sent(), s.sent);
+  for (const auto& [reason, count] : s.drops) (*stats->mutable_drops())[std::string(reason)] = count;
+  stats->set_tx_errors(s.tx_errors);
+  stats->set_tx_no_peer(s.tx_no_peer);
+  stats->set_peer_changes(s.peer_changes);
+  stats->set_control_requests(s.control_requests);
+  stats->set_control_errors(s.control_errors);
+  stats->set_trace_digest(s.trace_digest);
+  stats->set_trace_count(s.trace_count);
+  stats->set_clock(std::string(to_string(status.clock)));
+  stats->set_speed(status.speed);
+  stats->set_paused(status.paused);
+  return serialize(reply);
+}
+
+std::string encode_catalogue(std::uint32_t sequence, const HostStatus& status) {
+  pb::Reply reply;
+  fill_time(reply, sequence, status);
+  auto* catalogue = reply.mutable_catalogue();
+  catalogue->set_hash(ipc::kCatalogueHash);
+  for (const auto& info : ipc::catalogue_info()) {
+    auto* message = catalogue->add_messages();
+    message->set_id(static_cast<std::uint16_t>(info.id));
+    message->set_name(std::string(info.name));
+    message->set_size(static_cast<std::uint32_t>(info.size));
+    for (const auto& f : info.fields) {
+      auto* field = message->add_fields();
+      field->set_name(std::string(f.name));
+      field->set_type(std::string(ipc::to_string(f.kind)));
+      field->set_offset(static_cast<std::uint32_t>(f.offset));
+      field->set_size(static_cast<std::uint32_t>(f.size));
+      field->set_count(static_cast<std::uint32_t>(f.count));
+    }
+  }
+  return serialize(reply);
+}
+
+std::string encode_error(const ControlError& error, const HostStatus& status) {
+  pb::Reply reply;
+  fill_time(reply, error.sequence, status);
+  auto* e = reply.mutable_error();
+  e->set_code(static_cast<pb::Error::Code>(error.code));
+  e->set_message(error.message);
+  return serialize(reply);
+}
+
+}  // namespace sil::core
