@@ -3,12 +3,18 @@
 // is one line here; sil-sim and every other target pick it up.
 #include "sil/services/heartbeat_service.hpp"
 #include "sil/services/revision_service.hpp"
+#include "sil/services/thermal/fault_monitor.hpp"
+#include "sil/services/thermal/heater_plant.hpp"
+#include "sil/services/thermal/thermostat.hpp"
 
 namespace sil::services {
 
 template <class... Services>
 struct ServiceList {};
 
-using RegisteredServices = ServiceList<RevisionService, HeartbeatService>;
+// Of the thermal example only HeaterPlant ticks; its reading reaches the
+// Thermostat and then the FaultMonitor within the same tick, in list order
+// (README "Example system").
+using RegisteredServices = ServiceList<RevisionService, HeartbeatService, HeaterPlant, Thermostat, FaultMonitor>;
 
 }  // namespace sil::services

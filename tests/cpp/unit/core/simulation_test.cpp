@@ -31,7 +31,8 @@ struct Recorder {
   void on(const ipc::RevisionResponse& msg) { responses.push_back(msg); }
 };
 
-static_assert(std::is_same_v<DefaultSimulation, Simulation<RevisionService, HeartbeatService>>,
+static_assert(std::is_same_v<DefaultSimulation, Simulation<RevisionService, HeartbeatService, services::HeaterPlant,
+                                                         services::Thermostat, services::FaultMonitor>>,
               "sil-sim runs the registered services in registration order");
 
 TEST(Simulation, At100HzPublishesAHeartbeatEveryTenTicks) {
