@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "field_rows.hpp"
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/field.hpp"
 #include "sil/ipc/message.hpp"
@@ -21,26 +22,8 @@
 namespace sil::ipc {
 namespace {
 
-struct FieldRow {
-  std::string name;
-  FieldKind kind;
-  std::size_t offset;
-  std::size_t size;
-
-  friend bool operator==(const FieldRow&, const FieldRow&) = default;
-  friend std::ostream& operator<<(std::ostream& out, const FieldRow& row) {
-    return out << row.name << ' ' << to_string(row.kind) << " @" << row.offset << " x" << row.size;
-  }
-};
-
-template <Message T>
-std::vector<FieldRow> rows_of() {
-  std::vector<FieldRow> rows;
-  for_each_field<T>([&](auto f, std::size_t offset) {
-    rows.push_back({std::string(f.name), f.kind, offset, decltype(f)::size});
-  });
-  return rows;
-}
+using test::FieldRow;
+using test::rows_of;
 
 static_assert(std::is_same_v<PayloadOf<MsgId::SetPoint>, SetPoint>, "SetPoint is in the catalogue");
 static_assert(std::is_same_v<PayloadOf<MsgId::PlantTemperature>, PlantTemperature>);
