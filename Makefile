@@ -7,7 +7,7 @@ BUILD_TYPE ?= RelWithDebInfo
 PYTHON := /usr/bin/python3
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test scenarios clean
+.PHONY: all deps configure build test scenarios clean bench
 
 all: build
 
@@ -26,6 +26,18 @@ test: build
 scenarios: build
 	PYTHONPATH=$(CURDIR)/$(BUILD)/python SIL_SIM=$(CURDIR)/$(BUILD)/bin/sil-sim \
 	  $(PYTHON) -m pytest -v -p no:cacheprovider scenarios
+
+# Speed benchmarks (tests/bench/run.py): always a Release build, in its own
+# directory so it never reconfigures $(BUILD). Results: $(BENCH_BUILD)/bench/results.json.
+# BENCH_ARGS=--quick for a short smoke run.
+BENCH_BUILD ?= build-bench
+BENCH_ARGS ?=
+
+bench: deps
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$(PYTHON)
+	cmake --build $(BENCH_BUILD) -j$(JOBS)
+	PYTHONPATH=$(CURDIR)/$(BENCH_BUILD)/python PYTHONDONTWRITEBYTECODE=1 \
+	  $(PYTHON) tests/bench/run.py --build $(CURDIR)/$(BENCH_BUILD) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD)
