@@ -1,6 +1,11 @@
-"""Telemetry goes to whichever harness sent the last valid datagram."""
+"""Telemetry goes to whichever harness sent the last valid datagram. About
+sockets and peers, so only against a real sil-sim (realtime clock)."""
+
+import pytest
 
 from sil import Heartbeat
+
+pytestmark = pytest.mark.network
 
 
 def test_second_harness_takes_over_the_telemetry(sil_client, sil_client_factory):

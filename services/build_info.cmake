@@ -1,7 +1,7 @@
 # Runs at every build (cmake -P) so the revision is never stale: asks git for
 # the commit and whether the tree is dirty, and rewrites build_info.cpp only
 # when something changed, so an unchanged tree rebuilds nothing.
-# Inputs: SOURCE_DIR, OUTPUT, TEMPLATE, SIL_VERSION.
+# Inputs: SOURCE_DIR, OUTPUT, TEMPLATE, SIL_VERSION, CONFIGURE_TIME.
 string(REPLACE "." ";" parts "${SIL_VERSION}")
 list(GET parts 0 SIL_VERSION_MAJOR)
 list(GET parts 1 SIL_VERSION_MINOR)
@@ -33,7 +33,9 @@ elseif(GIT AND NOT SIL_GIT_REVISION STREQUAL "unknown" AND SIL_GIT_DIRTY STREQUA
   execute_process(COMMAND "${GIT}" -C "${SOURCE_DIR}" log -1 --format=%ct
                   OUTPUT_VARIABLE SIL_BUILD_TIME OUTPUT_STRIP_TRAILING_WHITESPACE)
 else()
-  string(TIMESTAMP SIL_BUILD_TIME "%s" UTC)
+  # Dirty tree: the time the build directory was configured, so every
+  # binary of one build (sil-sim, the Python module) reports the same time.
+  set(SIL_BUILD_TIME "${CONFIGURE_TIME}")
 endif()
 
 configure_file("${TEMPLATE}" "${OUTPUT}.tmp" @ONLY)

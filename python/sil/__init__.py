@@ -1,5 +1,7 @@
-"""Drive a sil-sim from Python: message classes, the wire format, a UDP client,
-a process launcher and a pytest plugin (fixtures ``sim``, ``sil_client``,
+"""Drive a sil simulation from Python: message classes, the wire format,
+targets (the simulation in this process, a launched sil-sim, or one already
+running) with one verb set on simulated time, a UDP client, a process
+launcher and a pytest plugin (fixtures ``sil``, ``sim``, ``sil_client``,
 ``sil_client_factory``).
 
 The message classes come from the C++ catalogue through ``sil._core``; there is
@@ -18,22 +20,51 @@ from sil._core import (
     encode,
     message_types,
 )
+from sil.catalogue import Catalogue, CatalogueError, CatalogueMismatchError, Decoder
 from sil.client import SilTimeout, SimClient
+from sil.control import ControlError
 from sil.launcher import SimProcess, SimStartError
+from sil.simtime import SimTime, ms, ns, s, us
+from sil.targets import (
+    CatalogueMismatchWarning,
+    InprocTarget,
+    NetworkTarget,
+    ProcessTarget,
+    Received,
+    SimHungError,
+    Stats,
+    Target,
+)
 
 __all__ = [
     *(cls.__name__ for cls in message_types()),
+    "Catalogue",
+    "CatalogueError",
+    "CatalogueMismatchError",
+    "CatalogueMismatchWarning",
+    "ControlError",
     "DecodeError",
+    "Decoder",
     "HEADER_SIZE",
+    "InprocTarget",
     "MAX_DATAGRAM_SIZE",
     "MsgId",
+    "NetworkTarget",
+    "ProcessTarget",
+    "Received",
     "SilTimeout",
     "SimClient",
+    "SimHungError",
     "SimProcess",
     "SimStartError",
+    "SimTime",
+    "Stats",
+    "Target",
     "WIRE_VERSION",
     "catalogue_hash",
     "decode",
     "encode",
     "message_types",
+    # Not the duration helpers ms, ns, s, us: a star import should not bring
+    # one-letter names. They are sil.ms(), sil.s(), ... (and on every target).
 ]

@@ -47,8 +47,13 @@ class SimClient:
         timeout: float = 2.0,
         *,
         bind: tuple[str, int] = ("127.0.0.1", 0),
+        decoder=None,
     ) -> None:
+        """decoder: a sil.Decoder for a sim built from another catalogue
+        (messages this build has no class for, or lays out differently, are
+        decoded from that catalogue); None decodes with this build's classes."""
         self.address = (host, port)
+        self._decoder = decoder
         self.timeout = timeout
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
@@ -237,7 +242,7 @@ class SimClient:
             except ConnectionRefusedError as error:
                 raise self._refused() from error
             try:
-                msg = decode(data)
+                msg = decode(data) if self._decoder is None else self._decode_with_catalogue(data)
             except DecodeError as error:
                 self.undecodable.append((data, error))
                 continue
@@ -245,6 +250,18 @@ class SimClient:
             self._pending.append(msg)
             received.append(msg)
         return received
+
+    def _decode_with_catalogue(self, data: bytes):
+        if len(data) < 2:
+            return decode(data)  # raises too_short
+        msg_id = int.from_bytes(data[:2], "little")
+        size = self._decoder.size_of(msg_id)
+        if size is None or len(data) != 2 + size:
+            verdict = "unknown_id" if size is None else "wrong_size"
+            error = DecodeError(f"{verdict}: MsgId {msg_id}, datagram of {len(data)} bytes, per the sim's catalogue")
+            error.verdict, error.length, error.msg_id = verdict, len(data), msg_id
+            raise error
+        return self._decoder.decode(msg_id, data[2:])
 
     def _refused(self) -> ConnectionRefusedError:
         host, port = self.address

@@ -10,4 +10,7 @@ void add_messages(pybind11::module_& module);
 // encode(), decode(), DecodeError and the wire constants. Needs add_messages first.
 void add_wire(pybind11::module_& module);
 
+// InprocSim: the registered services on a bus in this process. Needs add_messages first.
+void add_inproc(pybind11::module_& module);
+
 }  // namespace sil::python

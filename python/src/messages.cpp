@@ -6,6 +6,7 @@
 #include "bindings.hpp"
 #include "message_class.hpp"
 #include "sil/ipc/catalogue.hpp"
+#include "sil/ipc/catalogue_info.hpp"
 
 namespace sil::python {
 
@@ -28,6 +29,26 @@ void add_messages(py::module_& module) {
         return types;
       },
       "Every message class, in catalogue order.");
+
+  // The layout table the control plane's GetCatalogue sends, from the same
+  // descriptors; sil.catalogue builds decoders from either.
+  module.def(
+      "catalogue_info",
+      [] {
+        py::list messages;
+        for (const auto& message : ipc::catalogue_info()) {
+          py::list fields;
+          for (const auto& f : message.fields) {
+            fields.append(py::make_tuple(std::string(f.name), std::string(ipc::to_string(f.kind)), f.offset, f.size,
+                                         f.count));
+          }
+          messages.append(py::make_tuple(static_cast<unsigned>(message.id), std::string(message.name), message.size,
+                                         fields));
+        }
+        return messages;
+      },
+      "[(id, name, size, [(field, kind, offset, size, count), ...]), ...] in catalogue order; count is 1 for "
+      "scalars and the capacity in bytes for text.");
 }
 
 }  // namespace sil::python

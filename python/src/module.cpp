@@ -5,7 +5,9 @@
 #include "bindings.hpp"
 
 PYBIND11_MODULE(_core, module) {
-  module.doc() = "Message classes and datagram encoding generated from the sil C++ catalogue.";
+  module.doc() = "Message classes and datagram encoding generated from the sil C++ catalogue, and the simulation "
+                 "itself in-process (InprocSim).";
   sil::python::add_messages(module);
   sil::python::add_wire(module);
+  sil::python::add_inproc(module);
 }

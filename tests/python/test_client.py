@@ -171,3 +171,16 @@ def test_request_needs_request_id_on_both_sides(client):
         client.request(RevisionRequest(request_id=1), Heartbeat)
     with pytest.raises(TypeError, match="the request Heartbeat has no request_id field"):
         client.request(Heartbeat(), RevisionResponse)
+
+
+def test_a_decoder_reads_messages_from_the_sims_catalogue(fake_sim):
+    from sil.catalogue import Catalogue, Decoder, FieldInfo, MessageInfo
+
+    extra = MessageInfo(2999, "Extra", 2, (FieldInfo("value", "u16", 0, 2, 1),))
+    decoder = Decoder(Catalogue([*Catalogue.local(), extra]))
+    with SimClient(fake_sim.getsockname()[1], timeout=1.0, decoder=decoder) as client:
+        _send(fake_sim, client, b"\xb7\x0b\x05\x00", Heartbeat(sequence=4), b"\xb7\x0b\x05")
+        assert client.expect(decoder.Extra).value == 5
+        assert client.expect(Heartbeat).sequence == 4
+        client.drain()
+        assert [error.verdict for _data, error in client.undecodable] == ["wrong_size"]

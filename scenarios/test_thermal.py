@@ -1,0 +1,94 @@
+"""The example thermal system (README "Example system"): a heater plant, a
+thermostat that regulates it to a set point, and a fault monitor that raises
+an over-temperature fault once the temperature has stayed above 80 C for 2 s
+of simulated time. Every time below is simulated time: these run in well
+under a second of wall time."""
+
+import pytest
+
+from sil import HeaterCommand, OverTemperatureFault, PlantTemperature, SetPoint
+
+# Mirrors of the services' constants (services/include/sil/services/thermal/).
+HEATER_ON_W = 2000.0            # Thermostat::kHeaterOnPowerW
+HYSTERESIS_C = 0.5              # Thermostat::kHysteresisC
+AMBIENT_C = 20.0                # HeaterPlant::kAmbientC
+THRESHOLD_C = 80.0              # FaultMonitor::kThresholdC
+PERSISTENCE_NS = 2_000_000_000  # FaultMonitor::kPersistenceNs
+CLEAR_BELOW_C = 75.0            # FaultMonitor::kClearBelowC
+
+
+def heat_until_fault(sil):
+    """Drives the plant over the threshold; returns (first reading above it, the fault)."""
+    sil.inject(SetPoint(setpoint_c=150.0))
+    over = sil.expect(PlantTemperature, where=lambda reading: reading.temperature_c > THRESHOLD_C,
+                      within=sil.s(60))
+    fault = sil.expect(OverTemperatureFault, where={"active": 1}, within=sil.ns(PERSISTENCE_NS) + sil.s(1))
+    return over, fault
+
+
+def test_set_point_is_reached_within_30_s_and_held(sil):
+    sil.inject(SetPoint(setpoint_c=60.0))
+
+    reached = sil.expect(PlantTemperature, where=lambda reading: reading.temperature_c >= 60.0 - HYSTERESIS_C,
+                         within=sil.s(30))
+
+    # It heated all the way: the first reading was at ambient, the heater on.
+    readings = sil.history(PlantTemperature)
+    assert readings[0].temperature_c == AMBIENT_C
+    assert all(reading.heater_power_w == HEATER_ON_W for reading in readings[1:-1])
+    # Then it regulates: 20 s later it has stayed in the band (one tick of
+    # overshoot at most) and the heater has switched both ways.
+    sil.advance(sil.s(20))
+    after = sil.history(PlantTemperature)[len(readings) - 1:]
+    assert after[0] == reached
+    assert all(59.0 < reading.temperature_c < 61.0 for reading in after), min(after, key=lambda r: r.temperature_c)
+    assert {reading.heater_power_w for reading in after} == {0.0, HEATER_ON_W}
+
+
+def test_over_temperature_fault_is_raised_after_exactly_the_persistence_time(sil):
+    if (PERSISTENCE_NS * sil.rate_hz) % 1_000_000_000:
+        pytest.skip(f"at {sil.rate_hz} Hz no tick falls exactly {PERSISTENCE_NS} ns after another")
+
+    over, fault = heat_until_fault(sil)
+
+    assert sil.time_of(fault) - sil.time_of(over) == PERSISTENCE_NS
+    assert fault.raised_at_ns == sil.time_of(fault)
+    assert fault.temperature_c > THRESHOLD_C
+    # Raised once, on the edge only.
+    sil.advance(sil.s(1))
+    assert sil.history(OverTemperatureFault) == [fault]
+
+
+def test_fault_clears_when_the_temperature_recovers(sil):
+    _over, raised = heat_until_fault(sil)
+
+    sil.inject(SetPoint(setpoint_c=40.0))  # heater off: the plant cools towards the new set point
+    cleared = sil.expect(OverTemperatureFault, where={"active": 0}, within=sil.s(60))
+
+    assert cleared.temperature_c < CLEAR_BELOW_C
+    assert cleared.raised_at_ns == raised.raised_at_ns
+    assert sil.time_of(cleared) > sil.time_of(raised)
+    # Not before: the reading of the tick before the clear was still at or above the clear level.
+    readings = sil.history(PlantTemperature)
+    last = next(i for i, reading in enumerate(readings) if reading.temperature_c == cleared.temperature_c)
+    assert readings[last - 1].temperature_c >= CLEAR_BELOW_C
+    assert sil.history(OverTemperatureFault) == [raised, cleared]
+
+
+def test_set_point_change_takes_effect_at_the_next_tick(sil):
+    sil.inject(SetPoint(setpoint_c=60.0))
+    sil.expect(PlantTemperature, where=lambda reading: reading.temperature_c >= 60.0 - HYSTERESIS_C,
+               within=sil.s(30))
+    # Regulating now; wait for a tick in which the thermostat keeps the heater on.
+    on = sil.expect(HeaterCommand, where={"power_w": HEATER_ON_W}, within=sil.s(30))
+
+    # Far below the temperature: the very next decision must switch it off.
+    sil.inject(SetPoint(setpoint_c=AMBIENT_C))
+    command = sil.expect(HeaterCommand, within=sil.ns(sil.period_ns))
+
+    assert command.power_w == 0.0
+    # It is the thermostat's very next decision, one tick later (periods are
+    # whole nanoseconds, so at rates that do not divide 1e9 one may be 1 ns longer).
+    commands = sil.history(HeaterCommand)
+    assert commands[next(i for i, c in enumerate(commands) if c is on) + 1] is command
+    assert sil.time_of(command) - sil.time_of(on) in (sil.period_ns, sil.period_ns + 1)
