@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import collections
 import itertools
-import selectors
-import socket
 import time
 from typing import Callable, Optional, TypeVar
 
 from sil._core import DecodeError, RevisionRequest, RevisionResponse, decode, encode
+from sil._udp import connected_socket
 
 M = TypeVar("M")
 
@@ -55,18 +54,7 @@ class SimClient:
         self.address = (host, port)
         self._decoder = decoder
         self.timeout = timeout
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            self._sock.bind(bind)
-            # Connected: the kernel drops datagrams from anyone but the sim,
-            # and a sim that is gone shows up as ConnectionRefusedError.
-            self._sock.connect(self.address)
-            self._sock.setblocking(False)
-            self._selector = selectors.DefaultSelector()
-            self._selector.register(self._sock, selectors.EVENT_READ)
-        except BaseException:
-            self._sock.close()
-            raise
+        self._sock, self._selector = connected_socket(self.address, bind)
         self._history: list = []
         self._pending: collections.deque = collections.deque()
         self.undecodable: list[tuple[bytes, DecodeError]] = []

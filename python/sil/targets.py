@@ -46,7 +46,6 @@ import collections
 import itertools
 import math
 import os
-import selectors
 import socket
 import time
 import warnings
@@ -55,6 +54,7 @@ from dataclasses import dataclass, field as dataclass_field
 from typing import Any, Callable, NamedTuple, Optional, Sequence, Union
 
 from sil import _core, control, simtime
+from sil._udp import connected_socket
 from sil.catalogue import INT_RANGES, Catalogue, CatalogueMessage, Decoder, MessageInfo
 from sil.client import SilTimeout, _describe_predicate
 from sil.control import ControlError
@@ -613,20 +613,8 @@ class NetworkTarget(Target):
                  receive_buffer: int = _RX_BUFFER_REQUEST) -> None:
         super().__init__(Decoder(), wall_timeout=wall_timeout, default_within=default_within)
         self.address = (host, port)
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            self._sock.bind(bind)
-            try:
-                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-            except OSError:
-                pass  # the default buffer works too; advances are just cut into smaller chunks
-            self._sock.connect(self.address)
-            self._sock.setblocking(False)
-            self._selector = selectors.DefaultSelector()
-            self._selector.register(self._sock, selectors.EVENT_READ)
-        except BaseException:
-            self._sock.close()
-            raise
+        # A smaller buffer than asked for only means advances are cut into smaller chunks.
+        self._sock, self._selector = connected_socket(self.address, bind, receive_buffer)
         rcvbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         # Datagrams that surely fit in the socket buffer at once, less one for the reply.
         self._rx_budget = max(1, rcvbuf // _RX_BYTES_PER_DATAGRAM - 1)
