@@ -14,9 +14,6 @@ namespace sil::bridge {
 
 namespace {
 
-// Datagrams read per wakeup before the inbox is published: one eventfd
-// write per batch instead of one per message.
-constexpr int kRxBatch = 64;
 
 boost::asio::ip::udp::endpoint resolve_bind(const BridgeConfig& config) {
   boost::system::error_code ec;
@@ -105,45 +102,12 @@ void UdpBridge::run_rx(std::stop_token stop) {
 }
 
 void UdpBridge::receive_batch() {
-  // Room for the largest valid datagram (a message or a control request)
-  // and no more: for anything longer, MSG_TRUNC makes the kernel report the
-  // real length and flag the cut.
-  alignas(8) std::array<std::byte, std::max(kMaxDatagramSize, kHeaderSize + ControlFrame::kMaxSize)> buffer;
-  Inbound scratch;
+  Inbound scratch;  // takes what arrives while the inbox is full, to validate and count it
   for (int i = 0; i < kRxBatch; ++i) {
-    sockaddr_in from{};
-    iovec iov{buffer.data(), buffer.size()};
-    msghdr header{};
-    header.msg_name = &from;
-    header.msg_namelen = sizeof from;
-    header.msg_iov = &iov;
-    header.msg_iovlen = 1;
-    const ssize_t length = ::recvmsg(fd_, &header, MSG_DONTWAIT | MSG_TRUNC);
-    if (length < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) bump(rx_errors_);
-      break;
-    }
-    const bool truncated = (header.msg_flags & MSG_TRUNC) != 0;
-    const std::size_t kept = std::min(static_cast<std::size_t>(length), buffer.size());
-    // Decode straight into the next inbox slot; when the inbox is full,
-    // into scratch, so the datagram is still validated and counted by reason.
-    const std::span<const std::byte> datagram{buffer.data(), kept};
     Inbound* slot = inbox_.claim();
-    if (kept >= kHeaderSize && datagram_id(datagram) == static_cast<std::uint16_t>(ipc::MsgId::ControlRequest)) {
-      if (receive_control(datagram, truncated, from, slot)) {
-        inbox_.commit();
-      } else {
-        bump(rx_inbox_full_);
-      }
-      continue;
-    }
-    const Verdict verdict = decode_datagram_into(datagram, truncated, slot ? *slot : scratch);
-    bump(rx_[static_cast<std::size_t>(verdict)]);
-    if (verdict != Verdict::accepted) continue;
-    bump(rx_by_message_[(slot ? *slot : scratch).index()]);
-    if (header.msg_namelen == sizeof from && from.sin_family == AF_INET && peer_.update(pack_peer(from))) {
-      bump(peer_changes_);
-    }
+    const Received received = receive_one(slot != nullptr ? *slot : scratch);
+    if (received == Received::nothing) break;
+    if (received != Received::accepted) continue;
     if (slot != nullptr) {
       inbox_.commit();
     } else {
@@ -153,24 +117,53 @@ void UdpBridge::receive_batch() {
   inbox_.publish();
 }
 
-// A control request becomes the sender's ControlFrame in `slot`; one that
-// is too long still gets a frame (without its bytes) so the simulation
-// thread can answer it with an error. Returns false when the inbox is full.
-bool UdpBridge::receive_control(std::span<const std::byte> datagram, bool truncated, const sockaddr_in& from,
-                                Inbound* slot) {
+UdpBridge::Received UdpBridge::receive_one(Inbound& out) {
+  // Room for the largest valid datagram (a message or a control request)
+  // and no more: for anything longer, MSG_TRUNC makes the kernel report the
+  // real length and flag the cut.
+  alignas(8) std::array<std::byte, std::max(kMaxDatagramSize, kHeaderSize + ControlFrame::kMaxSize)> buffer;
+  sockaddr_in from{};
+  iovec iov{buffer.data(), buffer.size()};
+  msghdr header{};
+  header.msg_name = &from;
+  header.msg_namelen = sizeof from;
+  header.msg_iov = &iov;
+  header.msg_iovlen = 1;
+  const ssize_t length = ::recvmsg(fd_, &header, MSG_DONTWAIT | MSG_TRUNC);
+  if (length < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) bump(rx_errors_);
+    return Received::nothing;
+  }
+  const bool truncated = (header.msg_flags & MSG_TRUNC) != 0;
+  const std::size_t kept = std::min(static_cast<std::size_t>(length), buffer.size());
+  const std::span<const std::byte> datagram{buffer.data(), kept};
+  const bool from_ipv4 = header.msg_namelen == sizeof from && from.sin_family == AF_INET;
+  if (kept >= kHeaderSize && datagram_id(datagram) == static_cast<std::uint16_t>(ipc::MsgId::ControlRequest)) {
+    receive_control(datagram, truncated, from, out);
+  } else {
+    const Verdict verdict = decode_datagram_into(datagram, truncated, out);
+    bump(rx_[static_cast<std::size_t>(verdict)]);
+    if (verdict != Verdict::accepted) return Received::dropped;
+    bump(rx_by_message_[out.index()]);
+  }
+  // A valid datagram, message or control request: its sender becomes the
+  // peer, so what an Advance publishes reaches the harness that asked.
+  if (from_ipv4 && peer_.update(pack_peer(from))) bump(peer_changes_);
+  return Received::accepted;
+}
+
+// A control request becomes the sender's ControlFrame; one that is too
+// long still gets a frame (without its bytes) so the simulation thread can
+// answer it with an error.
+void UdpBridge::receive_control(std::span<const std::byte> datagram, bool truncated, const sockaddr_in& from,
+                                Inbound& out) {
   bump(rx_control_);
-  const std::uint64_t sender = pack_peer(from);
-  // A control request is a valid datagram: its sender becomes the peer, so
-  // what an Advance publishes reaches the harness that asked for it.
-  if (from.sin_family == AF_INET && peer_.update(sender)) bump(peer_changes_);
-  if (slot == nullptr) return false;
-  ControlFrame& frame = slot->emplace<ControlFrame>();
-  frame.sender = sender;
+  ControlFrame& frame = out.emplace<ControlFrame>();
+  frame.sender = pack_peer(from);
   const auto body = datagram.subspan(kHeaderSize);
   frame.too_large = truncated || body.size() > ControlFrame::kMaxSize;
   frame.size = frame.too_large ? 0 : static_cast<std::uint16_t>(body.size());
   if (!frame.too_large) std::copy(body.begin(), body.end(), frame.bytes.begin());
-  return true;
 }
 
 void UdpBridge::send_control(std::uint64_t to, std::span<const std::byte> reply) noexcept {

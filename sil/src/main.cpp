@@ -65,7 +65,8 @@ int run(const sil::app::Options& options) {
   sil::core::DefaultSimulation sim(options.rate_hz);
   sil::core::SimHost host(io, sim, bridge, {.clock = options.clock, .speed = options.speed});
 
-  std::jthread rx_thread([&bridge](std::stop_token stop) { bridge.run_rx(stop); });
+  std::jthread rx_thread;
+  if (!host.receives_on_sim_thread()) rx_thread = std::jthread([&bridge](std::stop_token stop) { bridge.run_rx(stop); });
   host.start();
   print_ready(bridge, options);
   std::fprintf(stderr, "sil-sim: listening on %s:%u at %u Hz, %s clock\n", options.bind.c_str(),
@@ -74,8 +75,10 @@ int run(const sil::app::Options& options) {
 
   io.run();
 
-  rx_thread.request_stop();
-  rx_thread.join();
+  if (rx_thread.joinable()) {
+    rx_thread.request_stop();
+    rx_thread.join();
+  }
   log_stopped(bridge.stats(), sim.clock().tick(), host.overruns());
   return 0;
 }

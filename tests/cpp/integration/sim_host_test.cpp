@@ -46,7 +46,7 @@ template <class... Extra>
 struct Running {
   Running(std::uint32_t rate_hz, HostConfig config, Extra&... extra)
       : sim(rate_hz), host(io, sim, bridge, config, extra...) {
-    rx = std::jthread([this](std::stop_token stop) { bridge.run_rx(stop); });
+    if (!host.receives_on_sim_thread()) rx = std::jthread([this](std::stop_token stop) { bridge.run_rx(stop); });
     host.start();
     sim_thread = std::jthread([this] { io.run(); });
   }
@@ -54,8 +54,10 @@ struct Running {
   void stop() {
     io.stop();
     if (sim_thread.joinable()) sim_thread.join();  // from here the sim's state is ours to read
-    rx.request_stop();
-    if (rx.joinable()) rx.join();
+    if (rx.joinable()) {
+      rx.request_stop();
+      rx.join();
+    }
   }
 
   boost::asio::io_context io;

@@ -112,6 +112,29 @@ class UdpBridge {
     return inbox_.drain_pending(deliverer(bus, on_control));
   }
 
+  // Sim thread, for an owner that runs no rx thread (the step clock): reads
+  // what is waiting on the socket, validating and counting it exactly as the
+  // rx thread does, and hands each item straight to the bus or on_control,
+  // in arrival order. Stops when nothing is left, after kRxBatch datagrams,
+  // or as soon as stop() is true after an item. Returns how many items it handled.
+  template <class Bus, class OnControl, class Stop>
+  std::size_t receive_direct(Bus& bus, OnControl&& on_control, Stop&& stop) {
+    auto deliver = deliverer(bus, on_control);
+    std::size_t handled = 0;
+    for (int i = 0; i < kRxBatch; ++i) {
+      const Received received = receive_one(direct_);
+      if (received == Received::nothing) break;
+      if (received != Received::accepted) continue;
+      deliver(direct_);
+      ++handled;
+      if (stop()) break;
+    }
+    return handled;
+  }
+
+  // Readable when datagrams wait on the socket (for receive_direct).
+  int socket_fd() const noexcept { return fd_; }
+
   // Sim thread: sends a control reply (header 0xFFF1 + bytes) to `to`.
   void send_control(std::uint64_t to, std::span<const std::byte> reply) noexcept;
 
@@ -157,9 +180,16 @@ class UdpBridge {
   static void bump(Counter& counter) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
+  // Datagrams read per wakeup: bounds the time one wakeup can take, and the
+  // rx thread publishes (one eventfd write) per batch, not per message.
+  static constexpr int kRxBatch = 64;
+  enum class Received : std::uint8_t { nothing, dropped, accepted };
+
   void receive_batch();
-  bool receive_control(std::span<const std::byte> datagram, bool truncated, const sockaddr_in& from,
-                       Inbound* slot);
+  // One recvmsg: validated and counted; an accepted item is in `out`.
+  Received receive_one(Inbound& out);
+  void receive_control(std::span<const std::byte> datagram, bool truncated, const sockaddr_in& from,
+                       Inbound& out);
 
   template <class Bus, class OnControl>
   auto deliverer(Bus& bus, OnControl& on_control) {
@@ -184,6 +214,7 @@ class UdpBridge {
   ActivePeer peer_;
   SpscInbox<Inbound, kInboxCapacity> inbox_;
   const void* inbound_ = nullptr;  // sim thread: the payload being injected right now
+  Inbound direct_;                 // sim thread: the item receive_direct is delivering
 
   // rx thread writes
   std::array<Counter, kVerdictCount> rx_{};

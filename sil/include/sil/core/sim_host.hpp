@@ -6,6 +6,10 @@
 //  - fast: ticks back to back, in batches posted to the io_context so
 //    signals and control requests are still handled between batches.
 //  - step: ticks run only when an Advance request asks, in the same batches.
+//    The simulation thread reads the socket itself (receives_on_sim_thread):
+//    a lockstep round trip then wakes one thread, not two, and what arrives
+//    during an Advance is read after its reply, in arrival order, whatever
+//    the timing.
 // In every clock an inbound item (message or control request) is handled at
 // a tick boundary, in arrival order; services tick in registration order.
 // Nothing here allocates per tick or per message; control requests may.
@@ -66,9 +70,13 @@ class SimHost {
         digest_(sim.clock()),
         bus_(sim.make_bus(watch_, digest_, published_, extra..., bridge)),
         timer_(io),
-        inbound_ready_(io, dup_or_throw(bridge.inbound_ready_fd())) {}
+        inbound_ready_(io, dup_or_throw(receives_on_sim_thread() ? bridge.socket_fd() : bridge.inbound_ready_fd())) {}
   SimHost(const SimHost&) = delete;
   SimHost& operator=(const SimHost&) = delete;
+
+  // True for the step clock: the owner must then not run the bridge's rx
+  // thread, because this host receives on the simulation thread.
+  bool receives_on_sim_thread() const noexcept { return config_.clock == ClockMode::step; }
 
   void start() {
     wait_inbound();
@@ -126,9 +134,28 @@ class SimHost {
     inbound_ready_.async_wait(boost::asio::posix::descriptor_base::wait_read,
                               [this](const boost::system::error_code& ec) {
                                 if (ec) return;
+                                if (receives_on_sim_thread()) {
+                                  receive_until_advance();
+                                  return;
+                                }
                                 bridge_.deliver_inbound(bus_, control_handler());
                                 wait_inbound();
                               });
+  }
+
+  // Step clock: handles what waits on the socket until an Advance starts,
+  // then runs it; reading resumes once its reply has gone out.
+  void receive_until_advance() {
+    for (;;) {
+      const std::size_t handled =
+          bridge_.receive_direct(bus_, control_handler(), [this] { return advance_.has_value(); });
+      if (advance_) {
+        continue_advance();
+        return;
+      }
+      if (handled == 0) break;  // the socket is empty: sleep until it is not
+    }
+    wait_inbound();
   }
 
   // Between ticks inside a batch: no syscall when nothing is waiting.
@@ -177,19 +204,22 @@ class SimHost {
     });
   }
 
-  void post_advance_batch() {
-    boost::asio::post(io_, [this] {
-      if (!advance_) return;
-      if (!advance_->run(sim_, bus_, [this] { deliver_pending(); }, kBatchTicks)) {
-        post_advance_batch();
-        return;
-      }
-      const AdvanceOutcome outcome{advance_->ticks_run(), advance_->matched(), watch_.payload(),
-                                   watch_.matched_at_ns()};
-      reply(advance_sender_, encode_advanced(advance_sequence_, status(), outcome));
-      watch_.disarm();
-      advance_.reset();
-    });
+  // Runs one batch of the advance now (a one-tick advance costs no extra
+  // turn of the event loop), the rest in posted batches so signals are still
+  // handled; then replies and goes back to reading the socket.
+  void continue_advance() {
+    // Nothing is read while an advance runs, so there is nothing to deliver
+    // at its tick boundaries.
+    if (!advance_->run(sim_, bus_, [] {}, kBatchTicks)) {
+      boost::asio::post(io_, [this] { continue_advance(); });
+      return;
+    }
+    const AdvanceOutcome outcome{advance_->ticks_run(), advance_->matched(), watch_.payload(),
+                                 watch_.matched_at_ns()};
+    reply(advance_sender_, encode_advanced(advance_sequence_, status(), outcome));
+    watch_.disarm();
+    advance_.reset();
+    receive_until_advance();
   }
 
   // -- control ----------------------------------------------------------
@@ -235,16 +265,14 @@ class SimHost {
                       " clock"});
       return;
     }
-    if (advance_) {
-      fail(from, {seq, ControlErrorCode::busy, "an advance is still running; wait for its reply"});
-      return;
-    }
+    // The step clock reads nothing while an advance runs, so a second
+    // Advance can only come after the first one's reply.
     const std::uint64_t ticks = advance.ticks != 0 ? advance.ticks : ticks_for(sim_.clock(), advance.duration_ns);
     if (advance.until) watch_.arm(*advance.until, sim_.clock().now_ns());
     advance_.emplace(ticks, advance.until ? &watch_ : nullptr);
     advance_sender_ = from;
     advance_sequence_ = seq;
-    post_advance_batch();
+    // receive_until_advance() sees advance_ and runs it after this item.
   }
 
   void execute(std::uint64_t from, std::uint32_t seq, const PauseCommand&) {
