@@ -2,12 +2,13 @@
 # packages first (scripts/install-deps), so a fresh machine needs nothing else.
 #   make scenarios   the scenario suite against a freshly launched sil-sim
 #   make test        every test: C++ unit tests, Python tests, scenarios
+#   make sanitize    the C++ tests under ASan+UBSan, and the threaded ones under TSan
 BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 PYTHON := /usr/bin/python3
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test scenarios clean bench
+.PHONY: all deps configure build test scenarios sanitize clean bench
 
 all: build
 
@@ -39,5 +40,24 @@ bench: deps
 	PYTHONPATH=$(CURDIR)/$(BENCH_BUILD)/python PYTHONDONTWRITEBYTECODE=1 \
 	  $(PYTHON) tests/bench/run.py --build $(CURDIR)/$(BENCH_BUILD) $(BENCH_ARGS)
 
+# Sanitizer builds, each in its own directory (the Python extension is left
+# out: the interpreter is not built with the sanitizers). Any report fails.
+ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+SAN_FLAGS := -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+sanitize: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSIL_BUILD_PYTHON=OFF \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined $(SAN_FLAGS)"
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure
+	# -Wno-tsan: GCC warns that asio's atomic_thread_fence is not modelled.
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSIL_BUILD_PYTHON=OFF \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=thread -O1 -Wno-tsan $(SAN_FLAGS)"
+	cmake --build $(TSAN_BUILD) -j$(JOBS) --target bridge_tests integration_tests alloc_tests
+	TSAN_OPTIONS=halt_on_error=1 \
+	  ctest --test-dir $(TSAN_BUILD) -L 'bridge_tests|integration_tests|alloc_tests' --output-on-failure
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
