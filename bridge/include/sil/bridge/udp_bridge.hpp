@@ -177,7 +177,7 @@ class UdpBridge {
   using Counter = std::atomic<std::uint64_t>;
   // Each counter has one writing thread, so a plain load+store (no locked
   // read-modify-write) is exact and keeps the send path cheap.
-  static void bump(Counter& counter) noexcept {
+  [[gnu::always_inline]] static void bump(Counter& counter) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   // Datagrams read per wakeup: bounds the time one wakeup can take, and the
