@@ -157,7 +157,6 @@ UdpBridge::Received UdpBridge::receive_one(Inbound& out) {
 // answer it with an error.
 void UdpBridge::receive_control(std::span<const std::byte> datagram, bool truncated, const sockaddr_in& from,
                                 Inbound& out) {
-  bump(rx_control_);
   ControlFrame& frame = out.emplace<ControlFrame>();
   frame.sender = pack_peer(from);
   const auto body = datagram.subspan(kHeaderSize);
@@ -167,24 +166,8 @@ void UdpBridge::receive_control(std::span<const std::byte> datagram, bool trunca
 }
 
 void UdpBridge::send_control(std::uint64_t to, std::span<const std::byte> reply) noexcept {
-  static constexpr std::array<std::uint8_t, kHeaderSize> kReplyHeader = {
-      static_cast<std::uint8_t>(static_cast<std::uint16_t>(ipc::MsgId::ControlReply) & 0xFFU),
-      static_cast<std::uint8_t>(static_cast<std::uint16_t>(ipc::MsgId::ControlReply) >> 8U)};
-  sockaddr_in address = unpack_peer(to);
-  std::array<iovec, 2> iov{{
-      {const_cast<std::uint8_t*>(kReplyHeader.data()), kHeaderSize},
-      {const_cast<std::byte*>(reply.data()), reply.size()},
-  }};
-  msghdr header{};
-  header.msg_name = &address;
-  header.msg_namelen = sizeof address;
-  header.msg_iov = iov.data();
-  header.msg_iovlen = iov.size();
-  if (::sendmsg(fd_, &header, MSG_DONTWAIT) < 0) {
-    bump(tx_errors_);
-  } else {
-    bump(tx_control_);
-  }
+  static constexpr auto kReplyHeader = header_bytes(ipc::MsgId::ControlReply);
+  if (!send_datagram(to, kReplyHeader, reply.data(), reply.size())) bump(tx_errors_);
 }
 
 BridgeStats UdpBridge::stats() const noexcept {
@@ -198,8 +181,6 @@ BridgeStats UdpBridge::stats() const noexcept {
     s.tx_by_message[i] = tx_by_message_[i].load(std::memory_order_relaxed);
     s.tx_sent += s.tx_by_message[i];
   }
-  s.rx_control = rx_control_.load(std::memory_order_relaxed);
-  s.tx_control = tx_control_.load(std::memory_order_relaxed);
   s.tx_no_peer = tx_no_peer_.load(std::memory_order_relaxed);
   s.tx_errors = tx_errors_.load(std::memory_order_relaxed);
   return s;

@@ -21,6 +21,7 @@
 #include "py_util.hpp"
 #include "sil/bridge/datagram.hpp"
 #include "sil/core/advance.hpp"
+#include "sil/core/publish_counter.hpp"
 #include "sil/core/simulation.hpp"
 #include "sil/core/trace_digest.hpp"
 #include "sil/core/watch.hpp"
@@ -57,7 +58,6 @@ class Recorder {
     bytes_.insert(bytes_.end(), first, first + sizeof(T));
     records_.push_back({clock_.now_ns(), offset, static_cast<std::uint16_t>(T::id),
                         static_cast<std::uint16_t>(sizeof(T)), static_cast<const void*>(&message) == injected_});
-    ++published_[ipc::kCatalogueIndex<T>];
   }
 
   // The payload object inject() is publishing, so its record is flagged (by
@@ -66,13 +66,11 @@ class Recorder {
 
   const std::vector<Record>& records() const noexcept { return records_; }
   const std::byte* payload(const Record& record) const noexcept { return bytes_.data() + record.offset; }
-  const std::array<std::uint64_t, ipc::Catalogue::size>& published() const noexcept { return published_; }
 
  private:
   const services::SimClock& clock_;
   std::vector<Record> records_;
   std::vector<std::byte> bytes_;
-  std::array<std::uint64_t, ipc::Catalogue::size> published_{};
   const void* injected_ = nullptr;
 };
 
@@ -139,7 +137,10 @@ core::FieldValue to_field_value(py::handle value) {
 class InprocSim {
  public:
   explicit InprocSim(std::uint32_t rate_hz)
-      : sim_(rate_hz), recorder_(sim_.clock()), digest_(sim_.clock()), bus_(sim_.make_bus(recorder_, digest_, watch_)) {}
+      : sim_(rate_hz),
+        recorder_(sim_.clock()),
+        digest_(sim_.clock()),
+        bus_(sim_.make_bus(recorder_, digest_, watch_, published_)) {}
   InprocSim(const InprocSim&) = delete;  // the bus holds references to the members
   InprocSim& operator=(const InprocSim&) = delete;
 
@@ -254,7 +255,7 @@ class InprocSim {
     py::dict received;
     ipc::Catalogue::for_each([&](auto type) {
       using T = typename decltype(type)::type;
-      published[py::str(std::string(T::name))] = recorder_.published()[ipc::kCatalogueIndex<T>];
+      published[py::str(std::string(T::name))] = published_.count(ipc::kCatalogueIndex<T>);
       received[py::str(std::string(T::name))] = received_[ipc::kCatalogueIndex<T>];
     });
     py::dict drops;
@@ -284,12 +285,14 @@ class InprocSim {
   }
 
   using Bus = decltype(std::declval<core::DefaultSimulation&>().make_bus(
-      std::declval<Recorder&>(), std::declval<core::TraceDigest&>(), std::declval<core::Watch&>()));
+      std::declval<Recorder&>(), std::declval<core::TraceDigest&>(), std::declval<core::Watch&>(),
+      std::declval<core::PublishCounter&>()));
 
   core::DefaultSimulation sim_;
   Recorder recorder_;
   core::TraceDigest digest_;
   core::Watch watch_;
+  core::PublishCounter published_;
   Bus bus_;  // last: built from the members above
   std::array<std::uint64_t, bridge::kVerdictCount> verdicts_{};
   std::array<std::uint64_t, ipc::Catalogue::size> received_{};  // injected, typed or as accepted datagrams

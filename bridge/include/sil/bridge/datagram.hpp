@@ -73,11 +73,15 @@ Verdict decode_datagram_into(std::span<const std::byte> datagram, bool truncated
   return verdict;
 }
 
+// The two header bytes for an id: u16 little-endian.
+constexpr std::array<std::uint8_t, kHeaderSize> header_bytes(ipc::MsgId id) noexcept {
+  const auto value = static_cast<std::uint16_t>(id);
+  return {static_cast<std::uint8_t>(value & 0xFFU), static_cast<std::uint8_t>(value >> 8U)};
+}
+
 // The two header bytes for T, fixed at compile time.
 template <ipc::Message T>
-inline constexpr std::array<std::uint8_t, kHeaderSize> kHeader = {
-    static_cast<std::uint8_t>(static_cast<std::uint16_t>(T::id) & 0xFFU),
-    static_cast<std::uint8_t>(static_cast<std::uint16_t>(T::id) >> 8U)};
+inline constexpr std::array<std::uint8_t, kHeaderSize> kHeader = header_bytes(T::id);
 
 // A contiguous copy of header + payload, for tools and tests. The bridge
 // itself never builds one: it sends header and payload as two iovecs.

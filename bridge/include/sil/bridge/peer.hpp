@@ -37,7 +37,8 @@ class ActivePeer {
   // published with it, so there is nothing for an acquire to order.
   std::uint64_t load() const noexcept { return packed_.load(std::memory_order_relaxed); }
 
-  // Writer side (rx thread only). Stores only when the sender differs from
+  // Writer side: the one thread that receives (the rx thread, or the
+  // simulation thread under the step clock). Stores only when the sender differs from
   // the last one stored, so steady traffic from one peer costs no store.
   // Returns true when the peer changed.
   bool update(std::uint64_t sender) noexcept {

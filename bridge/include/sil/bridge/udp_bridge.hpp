@@ -61,14 +61,12 @@ struct BridgeStats {
   std::array<std::uint64_t, kVerdictCount> rx{};  // indexed by Verdict
   std::array<std::uint64_t, ipc::Catalogue::size> rx_by_message{};  // accepted, by catalogue index
   std::array<std::uint64_t, ipc::Catalogue::size> tx_by_message{};  // sent, by catalogue index
-  std::uint64_t rx_control = 0;                   // control requests received
   std::uint64_t rx_inbox_full = 0;                // accepted but dropped: sim not keeping up
   std::uint64_t rx_errors = 0;                    // recvmsg failures
   std::uint64_t peer_changes = 0;
   std::uint64_t tx_sent = 0;     // all messages sent (sum of tx_by_message)
   std::uint64_t tx_no_peer = 0;  // not sent: nobody has talked to us yet
   std::uint64_t tx_errors = 0;   // sendmsg failures (the message is lost, the loop goes on)
-  std::uint64_t tx_control = 0;  // control replies sent
 
   std::uint64_t rx_dropped() const noexcept;
 };
@@ -150,22 +148,10 @@ class UdpBridge {
       bump(tx_no_peer_);
       return;
     }
-    sockaddr_in to = unpack_peer(peer);
-    std::array<iovec, 2> iov{{
-        {const_cast<std::uint8_t*>(kHeader<T>.data()), kHeaderSize},  // sendmsg never writes through iov_base
-        {const_cast<T*>(&payload), sizeof(T)},
-    }};
-    msghdr header{};
-    header.msg_name = &to;
-    header.msg_namelen = sizeof to;
-    header.msg_iov = iov.data();
-    header.msg_iovlen = iov.size();
-    // Never block the simulation on the network: a full socket buffer
-    // loses this message and is counted.
-    if (::sendmsg(fd_, &header, MSG_DONTWAIT) < 0) {
-      bump(tx_errors_);
-    } else {
+    if (send_datagram(peer, kHeader<T>, &payload, sizeof(T))) {
       bump(tx_by_message_[ipc::kCatalogueIndex<T>]);
+    } else {
+      bump(tx_errors_);
     }
   }
 
@@ -180,6 +166,24 @@ class UdpBridge {
   [[gnu::always_inline]] static void bump(Counter& counter) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
+  // One sendmsg of {header, body}: two iovecs, so the body is sent from
+  // where it lies, never copied. Never blocks the simulation on the network:
+  // a full socket buffer loses the datagram (false) and the caller counts it.
+  [[gnu::always_inline]] bool send_datagram(std::uint64_t to, const std::array<std::uint8_t, kHeaderSize>& head,
+                                            const void* body, std::size_t size) noexcept {
+    sockaddr_in address = unpack_peer(to);
+    std::array<iovec, 2> iov{{
+        {const_cast<std::uint8_t*>(head.data()), kHeaderSize},  // sendmsg never writes through iov_base
+        {const_cast<void*>(body), size},
+    }};
+    msghdr header{};
+    header.msg_name = &address;
+    header.msg_namelen = sizeof address;
+    header.msg_iov = iov.data();
+    header.msg_iovlen = iov.size();
+    return ::sendmsg(fd_, &header, MSG_DONTWAIT) >= 0;
+  }
+
   // Datagrams read per wakeup: bounds the time one wakeup can take, and the
   // rx thread publishes (one eventfd write) per batch, not per message.
   static constexpr int kRxBatch = 64;
@@ -219,7 +223,6 @@ class UdpBridge {
   // rx thread writes
   std::array<Counter, kVerdictCount> rx_{};
   std::array<Counter, ipc::Catalogue::size> rx_by_message_{};
-  Counter rx_control_{0};
   Counter rx_inbox_full_{0};
   Counter rx_errors_{0};
   Counter peer_changes_{0};
@@ -227,7 +230,6 @@ class UdpBridge {
   alignas(64) std::array<Counter, ipc::Catalogue::size> tx_by_message_{};
   Counter tx_no_peer_{0};
   Counter tx_errors_{0};
-  Counter tx_control_{0};
 };
 
 }  // namespace sil::bridge

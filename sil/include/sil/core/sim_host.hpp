@@ -70,7 +70,7 @@ class SimHost {
         digest_(sim.clock()),
         bus_(sim.make_bus(watch_, digest_, published_, extra..., bridge)),
         timer_(io),
-        inbound_ready_(io, dup_or_throw(receives_on_sim_thread() ? bridge.socket_fd() : bridge.inbound_ready_fd())) {}
+        readable_(io, dup_or_throw(receives_on_sim_thread() ? bridge.socket_fd() : bridge.inbound_ready_fd())) {}
   SimHost(const SimHost&) = delete;
   SimHost& operator=(const SimHost&) = delete;
 
@@ -131,7 +131,7 @@ class SimHost {
   // -- inbound ----------------------------------------------------------
 
   void wait_inbound() {
-    inbound_ready_.async_wait(boost::asio::posix::descriptor_base::wait_read,
+    readable_.async_wait(boost::asio::posix::descriptor_base::wait_read,
                               [this](const boost::system::error_code& ec) {
                                 if (ec) return;
                                 if (receives_on_sim_thread()) {
@@ -330,7 +330,9 @@ class SimHost {
                                          std::declval<PublishCounter&>(), std::declval<Extra&>()...,
                                          std::declval<Bridge&>())) bus_;
   boost::asio::steady_timer timer_;
-  boost::asio::posix::stream_descriptor inbound_ready_;
+  // What the simulation thread sleeps on between ticks: the inbox's eventfd,
+  // or under the step clock the socket itself.
+  boost::asio::posix::stream_descriptor readable_;
 
   bool paused_ = false;
   Clock::time_point epoch_{};  // wall time at which simulated time was epoch_ns_
