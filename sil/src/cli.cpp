@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 
 #include <charconv>
-#include <cmath>
 #include <optional>
 
 namespace sil::app {
@@ -23,8 +22,7 @@ std::optional<double> parse_speed(const std::string& text) {
   double value = 0;
   const auto* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc{} || ptr != end || !std::isfinite(value) || value <= 0.0 ||
-      value > core::kMaxSpeed) {
+  if (text.empty() || ec != std::errc{} || ptr != end || !core::valid_speed(value)) {
     return std::nullopt;
   }
   return value;

@@ -1,6 +1,5 @@
 #include "sil/core/control.hpp"
 
-#include <cmath>
 
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/catalogue_info.hpp"
@@ -108,7 +107,7 @@ std::variant<ControlCommand, ControlError> parse_control(std::span<const std::by
     case pb::Request::kResume: return ControlCommand{seq, ResumeCommand{}};
     case pb::Request::kSetSpeed: {
       const double speed = request.set_speed().speed();
-      if (!std::isfinite(speed) || speed <= 0.0 || speed > kMaxSpeed) {
+      if (!valid_speed(speed)) {
         return invalid(seq, "set_speed: speed must be > 0 and <= 1e6, got " + std::to_string(speed));
       }
       return ControlCommand{seq, SetSpeedCommand{speed}};

@@ -62,6 +62,8 @@ struct ControlCommand {
 };
 
 inline constexpr double kMaxSpeed = 1e6;
+// The one rule for a realtime speed, from the command line or set_speed.
+inline bool valid_speed(double speed) noexcept { return speed > 0.0 && speed <= kMaxSpeed; }  // false for NaN
 
 std::variant<ControlCommand, ControlError> parse_control(std::span<const std::byte> request);
 
