@@ -5,7 +5,9 @@ import pytest
 
 import sil
 from sil import sil_control_pb2 as pb
-from sil.catalogue import Catalogue, CatalogueError, CatalogueMessage, Decoder, FieldInfo, MessageInfo, message_class
+from sil.catalogue import Catalogue, CatalogueError, CatalogueMessage, Decoder, FieldInfo, message_class
+
+from changed_catalogue import EXTRA_VALUE, changed_messages
 
 
 def test_local_catalogue_describes_the_compiled_classes_and_hashes_like_the_sim():
@@ -61,16 +63,7 @@ def _proto_of(catalogue: Catalogue, hash_value: int) -> pb.Catalogue:
 
 
 def _changed_catalogue() -> Catalogue:
-    """This build's catalogue with Heartbeat grown by a field and a new message."""
-    messages = []
-    for info in Catalogue.local():
-        if info.name == "Heartbeat":
-            info = MessageInfo(info.id, info.name, info.size + 2,
-                               info.fields + (FieldInfo("load", "u16", info.size, 2, 1),))
-        messages.append(info)
-    messages.append(MessageInfo(2999, "Extra", 13, (FieldInfo("value", "i32", 0, 4, 1),
-                                                     FieldInfo("label", "text", 4, 9, 9))))
-    return Catalogue(messages)
+    return Catalogue(changed_messages((EXTRA_VALUE, FieldInfo("label", "text", 4, 9, 9))))
 
 
 def test_decoder_uses_compiled_classes_where_the_layout_agrees():

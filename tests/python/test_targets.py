@@ -28,7 +28,8 @@ from sil import (
     SimProcess,
 )
 from sil import sil_control_pb2 as pb
-from sil.catalogue import Catalogue, FieldInfo, MessageInfo
+
+from changed_catalogue import changed_messages
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def test_publication_times_are_bounded_by_the_advance_that_carried_them(launch):
 
 def test_an_error_reply_names_the_problem(launch):
     target = launch()
-    with pytest.raises(ControlError, match="WRONG_CLOCK: pause applies to the realtime and fast clocks") as error:
+    with pytest.raises(ControlError, match="WRONG_CLOCK: pause needs the realtime or fast clock; this sim runs the step clock") as error:
         target.control_request(pause=pb.Pause())
     assert error.value.code == "WRONG_CLOCK"
     with pytest.raises(ControlError, match="INVALID_ARGUMENT"):
@@ -233,21 +234,12 @@ def test_a_sim_without_a_control_plane_is_attached_over_the_data_protocol():
         fake.stop()
 
 
-def _changed_catalogue():
-    messages = []
-    for info in Catalogue.local():
-        if info.name == "Heartbeat":
-            info = MessageInfo(info.id, info.name, info.size + 2,
-                               info.fields + (FieldInfo("load", "u16", info.size, 2, 1),))
-        messages.append(info)
-    messages.append(MessageInfo(2999, "Extra", 4, (FieldInfo("value", "i32", 0, 4, 1),)))
-    return messages
 
 
 def test_a_sim_with_another_catalogue_warns_and_is_decoded_from_its_catalogue():
     theirs = 0x0BADCAFE
     catalogue = pb.Catalogue(hash=theirs)
-    for info in _changed_catalogue():
+    for info in changed_messages():
         message = catalogue.messages.add(id=info.id, name=info.name, size=info.size)
         for f in info.fields:
             message.fields.add(name=f.name, type=f.kind, offset=f.offset, size=f.size, count=f.count)

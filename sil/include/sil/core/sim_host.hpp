@@ -259,12 +259,7 @@ class SimHost {
   }
 
   void execute(std::uint64_t from, std::uint32_t seq, const AdvanceCommand& advance) {
-    if (config_.clock != ClockMode::step) {
-      fail(from, {seq, ControlErrorCode::wrong_clock,
-                  "advance needs the step clock; this sim runs the " + std::string(to_string(config_.clock)) +
-                      " clock"});
-      return;
-    }
+    if (!require_clock(from, seq, config_.clock == ClockMode::step, "advance", "the step clock")) return;
     // The step clock reads nothing while an advance runs, so a second
     // Advance can only come after the first one's reply.
     const std::uint64_t ticks = advance.ticks != 0 ? advance.ticks : ticks_for(sim_.clock(), advance.duration_ns);
@@ -276,14 +271,14 @@ class SimHost {
   }
 
   void execute(std::uint64_t from, std::uint32_t seq, const PauseCommand&) {
-    if (!require_free_running(from, seq, "pause")) return;
+    if (!require_clock(from, seq, config_.clock != ClockMode::step, "pause", kFreeRunning)) return;
     paused_ = true;
     timer_.cancel();
     reply(from, encode_ack(seq, status()));
   }
 
   void execute(std::uint64_t from, std::uint32_t seq, const ResumeCommand&) {
-    if (!require_free_running(from, seq, "resume")) return;
+    if (!require_clock(from, seq, config_.clock != ClockMode::step, "resume", kFreeRunning)) return;
     if (paused_) {
       paused_ = false;
       if (config_.clock == ClockMode::realtime) restart_schedule();
@@ -293,12 +288,7 @@ class SimHost {
   }
 
   void execute(std::uint64_t from, std::uint32_t seq, const SetSpeedCommand& set) {
-    if (config_.clock != ClockMode::realtime) {
-      fail(from, {seq, ControlErrorCode::wrong_clock,
-                  "set_speed needs the realtime clock; this sim runs the " + std::string(to_string(config_.clock)) +
-                      " clock"});
-      return;
-    }
+    if (!require_clock(from, seq, config_.clock == ClockMode::realtime, "set_speed", "the realtime clock")) return;
     config_.speed = set.speed;
     if (!paused_) restart_schedule();  // the new speed applies from now on
     reply(from, encode_ack(seq, status()));
@@ -312,10 +302,15 @@ class SimHost {
     reply(from, encode_catalogue(seq, status()));
   }
 
-  bool require_free_running(std::uint64_t from, std::uint32_t seq, const char* what) {
-    if (config_.clock != ClockMode::step) return true;
+  // The step clock only moves on advance; pause and resume are for the others.
+  static constexpr const char* kFreeRunning = "the realtime or fast clock";
+
+  // Answers WRONG_CLOCK, naming what the command needs, unless `ok`.
+  bool require_clock(std::uint64_t from, std::uint32_t seq, bool ok, const char* command, const char* needs) {
+    if (ok) return true;
     fail(from, {seq, ControlErrorCode::wrong_clock,
-                std::string(what) + " applies to the realtime and fast clocks; the step clock only moves on advance"});
+                std::string(command) + " needs " + needs + "; this sim runs the " +
+                    std::string(to_string(config_.clock)) + " clock"});
     return false;
   }
 
