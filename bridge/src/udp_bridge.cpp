@@ -65,6 +65,17 @@ class StopEvent {
 
 }  // namespace
 
+std::string_view to_string(Egress egress) noexcept {
+  return egress == Egress::batched ? "batched" : "per-message";
+}
+
+std::optional<Egress> parse_egress(std::string_view text) noexcept {
+  for (const Egress egress : {Egress::per_message, Egress::batched}) {
+    if (text == to_string(egress)) return egress;
+  }
+  return std::nullopt;
+}
+
 std::uint64_t BridgeStats::rx_dropped() const noexcept {
   std::uint64_t dropped = rx_inbox_full;
   for (std::size_t i = 0; i < kVerdictCount; ++i) {
@@ -84,6 +95,7 @@ UdpBridge::UdpBridge(boost::asio::io_context& io, const BridgeConfig& config) : 
   }
   fd_ = socket_.native_handle();
   port_ = socket_.local_endpoint().port();
+  if (config.egress == Egress::batched) batch_ = std::make_unique<EgressBatch>();
 }
 
 boost::asio::ip::udp::endpoint UdpBridge::local_endpoint() const { return socket_.local_endpoint(); }
@@ -167,7 +179,25 @@ void UdpBridge::receive_control(std::span<const std::byte> datagram, bool trunca
 
 void UdpBridge::send_control(std::uint64_t to, std::span<const std::byte> reply) noexcept {
   static constexpr auto kReplyHeader = header_bytes(ipc::MsgId::ControlReply);
+  if (batch_) {
+    // The reply joins the tick's datagrams: one syscall for both, and it
+    // still arrives after them.
+    if (batch_->add(to, kReplyHeader, reply.data(), reply.size(), EgressBatch::kNoCounter)) {
+      flush_batch();
+      return;
+    }
+    flush();
+  }
   if (!send_datagram(to, kReplyHeader, reply.data(), reply.size())) bump(tx_errors_);
+}
+
+void UdpBridge::flush_batch() noexcept {
+  batch_->flush(
+      fd_,
+      [this](std::uint16_t counter) {
+        if (counter != EgressBatch::kNoCounter) bump(tx_by_message_[counter]);
+      },
+      [this](std::uint16_t) { bump(tx_errors_); });
 }
 
 BridgeStats UdpBridge::stats() const noexcept {

@@ -36,7 +36,8 @@ bool is_ipv4(const std::string& text) {
 }  // namespace
 
 std::string usage() {
-  return "usage: sil-sim [--bind ADDR] [--port N] [--rate HZ] [--clock MODE] [--speed X] [--help]\n"
+  return "usage: sil-sim [--bind ADDR] [--port N] [--rate HZ] [--clock MODE] [--speed X]\n"
+         "               [--egress MODE] [--help]\n"
          "\n"
          "Runs the simulation and bridges its bus to one UDP peer.\n"
          "\n"
@@ -49,6 +50,10 @@ std::string usage() {
          "               fast: ticks back to back, as fast as the services allow\n"
          "               step: ticks only when a harness sends an Advance request\n"
          "  --speed X    realtime clock only: X times the wall clock, 0 < X <= 1e6 (default 1)\n"
+         "  --egress MODE\n"
+         "               per-message: one zero-copy sendmsg per published message (default)\n"
+         "               batched: a tick's messages are copied and sent together at its end\n"
+         "               (one sendmmsg; runs of equal-sized messages as one UDP GSO send)\n"
          "  --help       print this and exit\n"
          "\n"
          "When ready, prints one JSON line to stdout: {\"event\": \"ready\", \"port\": N, ...}.\n"
@@ -71,7 +76,8 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
       options.help = true;
       continue;
     }
-    if (flag != "--bind" && flag != "--port" && flag != "--rate" && flag != "--clock" && flag != "--speed") {
+    if (flag != "--bind" && flag != "--port" && flag != "--rate" && flag != "--clock" && flag != "--speed" &&
+        flag != "--egress") {
       return CliError{"unknown option '" + std::string(args[i]) + "'"};
     }
     if (!value) {
@@ -91,6 +97,10 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
       if (!mode) return CliError{"--clock: '" + text + "' is not a clock (realtime, fast or step)"};
       options.clock = *mode;
       clock_given = true;
+    } else if (flag == "--egress") {
+      const auto egress = bridge::parse_egress(text);
+      if (!egress) return CliError{"--egress: '" + text + "' is not an egress mode (per-message or batched)"};
+      options.egress = *egress;
     } else if (flag == "--speed") {
       const auto speed = parse_speed(text);
       if (!speed) return CliError{"--speed: '" + text + "' is not a speed (a number > 0 and <= 1e6)"};

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <variant>
 
+#include "sil/bridge/udp_bridge.hpp"
 #include "sil/core/control.hpp"
 
 namespace sil::app {
@@ -17,6 +18,7 @@ struct Options {
   std::uint32_t rate_hz = 100;
   core::ClockMode clock = core::ClockMode::realtime;
   double speed = 1.0;
+  bridge::Egress egress = bridge::Egress::per_message;
   bool help = false;
 };
 

@@ -26,9 +26,9 @@ void print_ready(const sil::bridge::UdpBridge& bridge, const sil::app::Options& 
   // One line, flushed: the harness reads it to learn the port.
   std::printf(
       "{\"event\": \"ready\", \"port\": %u, \"bind\": \"%s\", \"rate_hz\": %u, \"clock\": \"%s\", "
-      "\"speed\": %g, \"pid\": %d, \"version\": \"%.*s\", \"git_revision\": \"%.*s\", \"catalogue_hash\": %u}\n",
+      "\"speed\": %g, \"egress\": \"%s\", \"pid\": %d, \"version\": \"%.*s\", \"git_revision\": \"%.*s\", \"catalogue_hash\": %u}\n",
       static_cast<unsigned>(bridge.port()), options.bind.c_str(), options.rate_hz,
-      std::string(sil::core::to_string(options.clock)).c_str(), options.speed, static_cast<int>(::getpid()),
+      std::string(sil::core::to_string(options.clock)).c_str(), options.speed, std::string(sil::bridge::to_string(options.egress)).c_str(), static_cast<int>(::getpid()),
       static_cast<int>(build.version.size()), build.version.data(), static_cast<int>(build.git_revision.size()),
       build.git_revision.data(), static_cast<unsigned>(sil::ipc::kCatalogueHash));
   std::fflush(stdout);
@@ -61,7 +61,7 @@ int run(const sil::app::Options& options) {
     if (!ec) io.stop();
   });
 
-  sil::bridge::UdpBridge bridge(io, {.bind_address = options.bind, .port = options.port});
+  sil::bridge::UdpBridge bridge(io, {.bind_address = options.bind, .port = options.port, .egress = options.egress});
   sil::core::DefaultSimulation sim(options.rate_hz);
   sil::core::SimHost host(io, sim, bridge, {.clock = options.clock, .speed = options.speed});
 

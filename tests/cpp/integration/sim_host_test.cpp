@@ -45,7 +45,9 @@ struct AnswerWitness {
 template <class... Extra>
 struct Running {
   Running(std::uint32_t rate_hz, HostConfig config, Extra&... extra)
-      : sim(rate_hz), host(io, sim, bridge, config, extra...) {
+      : Running(bridge::BridgeConfig{}, rate_hz, config, extra...) {}
+  Running(const bridge::BridgeConfig& bridge_config, std::uint32_t rate_hz, HostConfig config, Extra&... extra)
+      : bridge(io, bridge_config), sim(rate_hz), host(io, sim, bridge, config, extra...) {
     if (!host.receives_on_sim_thread()) rx = std::jthread([this](std::stop_token stop) { bridge.run_rx(stop); });
     host.start();
     sim_thread = std::jthread([this] { io.run(); });
@@ -61,7 +63,7 @@ struct Running {
   }
 
   boost::asio::io_context io;
-  bridge::UdpBridge bridge{io, {}};
+  bridge::UdpBridge bridge;
   DefaultSimulation sim;
   SimHost<DefaultSimulation, bridge::UdpBridge, Extra...> host;
   std::jthread rx;
@@ -135,6 +137,24 @@ TEST(SimHostRealtime, AnswersAnInboundRequestWithoutWaitingForTheNextTick) {
   EXPECT_EQ(run.sim.clock().tick(), 1U);
 }
 
+// Batched egress flushes after inbound delivery too: the answer to a
+// request leaves at once, not with the next tick (1000 s away here).
+TEST(SimHostRealtime, BatchedEgressSendsTheAnswerWithoutWaitingForTheNextTick) {
+  Running<> run({.egress = bridge::Egress::batched}, 1, {.clock = ClockMode::realtime, .speed = 1e-3});
+  ASSERT_TRUE(test::wait_until([&] { return run.bridge.stats().tx_no_peer >= 1; })) << "tick 0 never ran";
+
+  test::LoopbackClient client;
+  client.send_to(run.bridge.port(), bridge::encode_datagram(ipc::RevisionRequest{.request_id = 4242}));
+  const auto answer = client.receive();
+  ASSERT_TRUE(answer) << "no answer before the next tick";
+  const auto decoded = bridge::decode_datagram(*answer);
+  ASSERT_TRUE(decoded.accepted());
+  ASSERT_TRUE(std::holds_alternative<ipc::RevisionResponse>(decoded.message));
+  EXPECT_EQ(std::get<ipc::RevisionResponse>(decoded.message).request_id, 4242U);
+  run.stop();
+  EXPECT_EQ(run.sim.clock().tick(), 1U);
+}
+
 TEST(SimHostStep, DoesNotTickUntilAskedThenRunsExactlyTheTicksAskedFor) {
   Running<> run(100, {.clock = ClockMode::step});
   Harness harness(run.bridge.port());
@@ -198,32 +218,47 @@ TEST(SimHostStep, AdvanceUntilReportsNoMatchWhenTheLimitPasses) {
   EXPECT_EQ(reply.advanced().ticks_run(), 50U);
 }
 
+// A step-clock session with injected inputs; `received` collects every
+// datagram the harness gets. Returns the trace digest and count.
+std::pair<std::uint64_t, std::uint64_t> scripted_session(std::vector<Bytes>& received,
+                                                         bridge::Egress egress = bridge::Egress::per_message) {
+  Running<> run({.egress = egress}, 100, {.clock = ClockMode::step});
+  Harness harness(run.bridge.port());
+  harness.call(advance_ticks(5), &received);
+  harness.inject(ipc::RevisionRequest{.request_id = 1});
+  harness.call(advance_ticks(30), &received);
+  harness.inject(ipc::RevisionRequest{.request_id = 2});
+  harness.inject(ipc::RevisionRequest{.request_id = 3});
+  harness.call(advance_ticks(17), &received);
+  control::Request stats;
+  stats.mutable_get_stats();
+  const auto reply = harness.call(stats, &received);
+  EXPECT_TRUE(reply.has_stats());
+  return std::pair{reply.stats().trace_digest(), reply.stats().trace_count()};
+}
+
 // The same inputs, in the same order, give the same run: every datagram the
 // harness receives and the digest of everything published on the bus.
 TEST(SimHostStep, TwoRunsWithTheSameInputsPublishTheSameSequence) {
-  auto run_once = [](std::vector<Bytes>& received) {
-    Running<> run(100, {.clock = ClockMode::step});
-    Harness harness(run.bridge.port());
-    harness.call(advance_ticks(5), &received);
-    harness.inject(ipc::RevisionRequest{.request_id = 1});
-    harness.call(advance_ticks(30), &received);
-    harness.inject(ipc::RevisionRequest{.request_id = 2});
-    harness.inject(ipc::RevisionRequest{.request_id = 3});
-    harness.call(advance_ticks(17), &received);
-    control::Request stats;
-    stats.mutable_get_stats();
-    const auto reply = harness.call(stats, &received);
-    EXPECT_TRUE(reply.has_stats());
-    return std::pair{reply.stats().trace_digest(), reply.stats().trace_count()};
-  };
   std::vector<Bytes> first, second;
-  const auto [digest1, count1] = run_once(first);
-  const auto [digest2, count2] = run_once(second);
+  const auto [digest1, count1] = scripted_session(first);
+  const auto [digest2, count2] = scripted_session(second);
   EXPECT_EQ(digest1, digest2);
   EXPECT_EQ(count1, count2);
   // At least: heartbeats at ticks 0, 10, ..., 50, three requests and three answers.
   EXPECT_GE(count1, 12U);
   EXPECT_EQ(first, second);
+}
+
+// Batching changes how many syscalls carry the datagrams, never which
+// datagrams the harness sees or in what order (replies included).
+TEST(SimHostStep, BatchedEgressDeliversExactlyWhatPerMessageEgressDelivers) {
+  std::vector<Bytes> per_message, batched;
+  const auto expected = scripted_session(per_message, bridge::Egress::per_message);
+  const auto got = scripted_session(batched, bridge::Egress::batched);
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(batched, per_message);
+  EXPECT_GE(batched.size(), 12U);
 }
 
 TEST(SimHostControl, BadRequestsGetErrorRepliesAndTheSimKeepsAnswering) {

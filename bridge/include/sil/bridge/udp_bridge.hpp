@@ -17,13 +17,17 @@
 #include <boost/asio/ip/udp.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <variant>
 
 #include "sil/bridge/datagram.hpp"
+#include "sil/bridge/egress_batch.hpp"
 #include "sil/bridge/inbox.hpp"
 #include "sil/bridge/peer.hpp"
 #include "sil/ipc/catalogue.hpp"
@@ -51,9 +55,24 @@ template <class... Messages>
 using InboundVariant = std::variant<Messages..., ControlFrame>;
 using Inbound = ipc::Catalogue::apply<InboundVariant>;
 
+// How bus messages leave (README "Egress modes").
+enum class Egress : std::uint8_t {
+  // One sendmsg per message, straight from the publisher's payload: no copy,
+  // and the datagram is on its way before publish() returns.
+  per_message,
+  // Copied into a batch and sent when the owner calls flush() (SimHost: at
+  // the end of every tick, and before every control reply): one sendmmsg per
+  // tick, with runs of equal-sized messages as one UDP GSO send.
+  batched,
+};
+
+std::string_view to_string(Egress egress) noexcept;  // "per-message", "batched"
+std::optional<Egress> parse_egress(std::string_view text) noexcept;
+
 struct BridgeConfig {
   std::string bind_address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: the kernel picks one; see UdpBridge::port()
+  Egress egress = Egress::per_message;
 };
 
 // A snapshot of the counters; each one is only ever increased.
@@ -133,8 +152,16 @@ class UdpBridge {
   // Readable when datagrams wait on the socket (for receive_direct).
   int socket_fd() const noexcept { return fd_; }
 
-  // Sim thread: sends a control reply (header 0xFFF1 + bytes) to `to`.
+  // Sim thread: sends a control reply (header 0xFFF1 + bytes) to `to`,
+  // after everything published before it.
   void send_control(std::uint64_t to, std::span<const std::byte> reply) noexcept;
+
+  // Sim thread, batched egress: sends what the bus published since the last
+  // flush. Cheap (no syscall) when nothing is waiting; a no-op per message.
+  void flush() noexcept {
+    if (batch_ && !batch_->empty()) flush_batch();
+  }
+  Egress egress() const noexcept { return batch_ ? Egress::batched : Egress::per_message; }
 
   // Sim thread, called by the bus for every published message: one sendmsg
   // of {2-byte id, the publisher's payload} to the active peer.
@@ -146,6 +173,10 @@ class UdpBridge {
     const std::uint64_t peer = peer_.load();
     if (peer == 0) {
       bump(tx_no_peer_);
+      return;
+    }
+    if (batch_) {
+      queue(peer, kHeader<T>, &payload, sizeof(T), ipc::kCatalogueIndex<T>);
       return;
     }
     if (send_datagram(peer, kHeader<T>, &payload, sizeof(T))) {
@@ -184,6 +215,16 @@ class UdpBridge {
     return ::sendmsg(fd_, &header, MSG_DONTWAIT) >= 0;
   }
 
+  // Batched egress: copies the datagram into the batch, flushing first when
+  // it is full, so nothing is dropped for want of room.
+  void queue(std::uint64_t to, std::span<const std::uint8_t> head, const void* body, std::size_t size,
+             std::uint16_t counter) noexcept {
+    if (batch_->add(to, head, body, size, counter)) return;
+    flush_batch();
+    if (!batch_->add(to, head, body, size, counter)) bump(tx_errors_);  // larger than the whole batch
+  }
+  void flush_batch() noexcept;
+
   // Datagrams read per wakeup: bounds the time one wakeup can take, and the
   // rx thread publishes (one eventfd write) per batch, not per message.
   static constexpr int kRxBatch = 64;
@@ -219,6 +260,7 @@ class UdpBridge {
   SpscInbox<Inbound, kInboxCapacity> inbox_;
   const void* inbound_ = nullptr;  // sim thread: the payload being injected right now
   Inbound direct_;                 // sim thread: the item receive_direct is delivering
+  std::unique_ptr<EgressBatch> batch_;  // sim thread; only with Egress::batched
 
   // rx thread writes
   std::array<Counter, kVerdictCount> rx_{};

@@ -139,6 +139,7 @@ class SimHost {
                                   return;
                                 }
                                 bridge_.deliver_inbound(bus_, control_handler());
+                                flush();
                                 wait_inbound();
                               });
   }
@@ -149,6 +150,7 @@ class SimHost {
     for (;;) {
       const std::size_t handled =
           bridge_.receive_direct(bus_, control_handler(), [this] { return advance_.has_value(); });
+      flush();  // what services published in answer to what was received
       if (advance_) {
         continue_advance();
         return;
@@ -160,6 +162,17 @@ class SimHost {
 
   // Between ticks inside a batch: no syscall when nothing is waiting.
   void deliver_pending() { bridge_.deliver_pending(bus_, control_handler()); }
+
+  // Batched egress: what was published since the last call leaves now. The
+  // end of every tick and of every inbound delivery calls it; control
+  // replies flush first by themselves.
+  void flush() {
+    if constexpr (requires(Bridge& b) { b.flush(); }) bridge_.flush();
+  }
+  void step() {
+    sim_.step(bus_);
+    flush();
+  }
 
   auto control_handler() {
     return [this](const bridge::ControlFrame& frame) { on_control(frame); };
@@ -177,7 +190,7 @@ class SimHost {
     timer_.expires_at(at);  // also cancels a wait already pending
     timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || paused_) return;
-      sim_.step(bus_);
+      step();
       const double sim_ahead_ns = static_cast<double>(sim_.clock().now_ns() - epoch_ns_) / config_.speed;
       const auto next = epoch_ + std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(sim_ahead_ns)));
       const auto lag = Clock::now() - next;
@@ -198,7 +211,7 @@ class SimHost {
       for (std::uint64_t i = 0; i < kBatchTicks && !paused_; ++i) {
         deliver_pending();
         if (paused_) break;  // a Pause request in the inbox stops here
-        sim_.step(bus_);
+        step();
       }
       if (!paused_) post_fast_batch();
     });
@@ -209,8 +222,9 @@ class SimHost {
   // handled; then replies and goes back to reading the socket.
   void continue_advance() {
     // Nothing is read while an advance runs, so there is nothing to deliver
-    // at its tick boundaries.
-    if (!advance_->run(sim_, bus_, [] {}, kBatchTicks)) {
+    // at its tick boundaries; each one sends the tick before it (the reply
+    // sends the last).
+    if (!advance_->run(sim_, bus_, [this] { flush(); }, kBatchTicks)) {
       boost::asio::post(io_, [this] { continue_advance(); });
       return;
     }

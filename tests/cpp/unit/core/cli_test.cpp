@@ -99,6 +99,14 @@ TEST(Cli, RejectsBadClocksAndSpeeds) {
   EXPECT_EQ(error_of({"--clock", "step", "--speed", "2"}), "--speed applies to the realtime clock only, not --clock step");
 }
 
+TEST(Cli, TakesEachEgressModeAndDefaultsToPerMessage) {
+  EXPECT_EQ(parsed_options({}).egress, bridge::Egress::per_message);
+  EXPECT_EQ(parsed_options({"--egress", "batched"}).egress, bridge::Egress::batched);
+  EXPECT_EQ(parsed_options({"--egress=per-message"}).egress, bridge::Egress::per_message);
+  EXPECT_EQ(error_of({"--egress", "gso"}), "--egress: 'gso' is not an egress mode (per-message or batched)");
+  EXPECT_NE(usage().find("--egress"), std::string::npos);
+}
+
 TEST(Cli, RejectsAnUnknownFlag) {
   EXPECT_EQ(error_of({"--verbose"}), "unknown option '--verbose'");
   EXPECT_EQ(error_of({"--verbose=3"}), "unknown option '--verbose=3'");
