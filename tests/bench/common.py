@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import socket
+import statistics
 import struct
 import subprocess
 import sys
@@ -201,3 +202,37 @@ def program(build: Path, name: str) -> Path:
     if not (path.is_file() and os.access(path, os.X_OK)):
         raise BenchError(f"no {name} at {path}; build first (make bench)")
     return path
+
+
+def google_benchmark(binary: Path, repetitions: int, min_time_s: float, timeout_s: float = 120.0) -> dict:
+    """Runs a Google Benchmark program with its benchmarks' repetitions
+    randomly interleaved; returns {benchmark name: [one dict per repetition,
+    in repetition order]} with "cpu_ns" (the benchmark thread's CPU time per
+    iteration: steadier than wall time on a shared machine) and "real_ns",
+    plus the user counters."""
+    command = [str(binary), "--benchmark_format=json", f"--benchmark_repetitions={repetitions}",
+               "--benchmark_enable_random_interleaving=true", f"--benchmark_min_time={min_time_s}"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"{binary.name} did not finish within {timeout_s} s")
+    if done.returncode != 0:
+        raise BenchError(f"{binary.name} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    runs: dict = {}
+    for run in json.loads(done.stdout)["benchmarks"]:
+        if run.get("run_type") != "iteration":
+            continue
+        if run.get("error_occurred"):
+            raise BenchError(f"{binary.name} {run['name']}: {run.get('error_message')}")
+        scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[run.get("time_unit", "ns")]
+        sample = {key: value for key, value in run.items() if isinstance(value, (int, float))}
+        sample.update(cpu_ns=run["cpu_time"] * scale, real_ns=run["real_time"] * scale)
+        runs.setdefault(run.get("run_name", run["name"]), []).append(sample)
+    for samples in runs.values():
+        samples.sort(key=lambda sample: sample.get("repetition_index", 0))
+    return runs
+
+
+def paired_ratio(numerators: list, denominators: list) -> float:
+    """Median over repetitions of numerator_i / denominator_i."""
+    return statistics.median(n / d for n, d in zip(numerators, denominators))

@@ -28,7 +28,8 @@ and each entry is a dict (common.entry() builds one):
     "value"     number (null when skipped)
     "unit"      str
     "baseline"  null, or {"name", "value", "unit"} measured in the same run
-    "ratio"     float or null: value / baseline value, measured side by side
+    "ratio"     float or null: value / baseline value (so a value is a rate,
+                higher is better, unless its unit says otherwise), measured side by side
                 (interleaved repetitions, median of at least 5; the median of
                 the per-pair ratios, not the ratio of the medians)
     "bar"       optional, the goal: "ratio >= 5" is checked against the ratio,
