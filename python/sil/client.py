@@ -6,6 +6,10 @@ Every datagram received is kept: decoded messages in ``history()``, the rest in
 they return, so two waits never return the same message, and messages that
 arrive while waiting for something else stay buffered for a later wait.
 
+For telemetry in bulk, ``ingest()`` starts a receiver on a C++ thread
+(``sil._core.Receiver``: recvmmsg with the GIL released); from then on it is
+the only reader of the socket, and the waiting verbs read through it too.
+
 Remember the sim's peer rule: it sends only to the address that last sent it a
 valid datagram, so a client receives nothing until it has sent something
 (``revision()`` is the usual first call).
@@ -18,7 +22,7 @@ import itertools
 import time
 from typing import Callable, Optional, TypeVar
 
-from sil._core import DecodeError, RevisionRequest, RevisionResponse, decode, encode
+from sil._core import DecodeError, Receiver, RevisionRequest, RevisionResponse, decode, encode
 from sil._udp import connected_socket
 
 M = TypeVar("M")
@@ -29,6 +33,10 @@ _RECV_SIZE = 65536
 # Bounds the datagrams read in one go, so a flood cannot starve a deadline check.
 _RECV_BATCH = 1024
 _LAST_SHOWN = 5
+# What ingest() asks for: room for some 10 ms of a 400,000 messages/s stream
+# in the kernel while the receiving thread is not scheduled. The kernel caps
+# it at net.core.rmem_max; Receiver.receive_buffer says what it granted.
+_INGEST_RECEIVE_BUFFER = 8 << 20
 
 
 class SilTimeout(AssertionError):
@@ -59,6 +67,8 @@ class SimClient:
         self._pending: collections.deque = collections.deque()
         self.undecodable: list[tuple[bytes, DecodeError]] = []
         self._request_ids = itertools.count(1)
+        self._receiver: Optional[Receiver] = None
+        self._refused_seen = 0
         self._closed = False
 
     # -- sending ---------------------------------------------------------
@@ -166,6 +176,36 @@ class SimClient:
         self._pending.clear()
         return drained
 
+    # -- bulk --------------------------------------------------------------
+
+    def ingest(self, *, receive_buffer: Optional[int] = _INGEST_RECEIVE_BUFFER, batch: int = 128) -> Receiver:
+        """Starts receiving on a C++ thread and returns the sil._core.Receiver.
+
+        Take telemetry from it in batches: ``take(timeout)`` (message
+        objects), ``take_arrays(timeout)`` (a numpy structured array per
+        message type) or ``take_datagrams(timeout)``. What it hands you this
+        way is not recorded in history() (a bulk stream would fill memory).
+        Until it is closed the receiver is the only reader of the socket:
+        expect(), request(), collect() and drain() read through it as well,
+        and what they read is recorded as before; a message goes to
+        whichever reads it first. Loss shows in its stats() (kernel_drops,
+        ring_overruns) and, for a counter in the payload, in
+        sil.ingest.SequenceTracker. close() it (or the client) to stop it;
+        it is a context manager.
+
+        receive_buffer: SO_RCVBUF bytes to ask for (None: leave it);
+        batch: datagrams per recvmmsg call.
+        """
+        if self._closed:
+            raise ValueError("the client is closed")
+        if self._receiver is not None and not self._receiver.closed:
+            raise RuntimeError("this client already ingests; close() its Receiver first")
+        receiver = Receiver(self._sock.fileno(), receive_buffer=receive_buffer, batch=batch)
+        receiver.start()
+        self._receiver = receiver
+        self._refused_seen = 0
+        return receiver
+
     # -- what was received -----------------------------------------------
 
     def history(self, msg_type: Optional[type] = None) -> list:
@@ -186,6 +226,8 @@ class SimClient:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            if self._receiver is not None:
+                self._receiver.close()
             self._selector.close()
             self._sock.close()
 
@@ -219,6 +261,9 @@ class SimClient:
     def _receive(self, timeout: float) -> list:
         """Waits up to timeout for the socket to become readable, then reads
         what is there. Returns the messages decoded, also buffered."""
+        receiver = self._receiver
+        if receiver is not None and not receiver.closed:
+            return self._receive_from(receiver, timeout)
         if not self._selector.select(timeout):
             return []
         received = []
@@ -229,15 +274,37 @@ class SimClient:
                 break
             except ConnectionRefusedError as error:
                 raise self._refused() from error
-            try:
-                msg = decode(data) if self._decoder is None else self._decode_with_catalogue(data)
-            except DecodeError as error:
-                self.undecodable.append((data, error))
-                continue
-            self._history.append(msg)
-            self._pending.append(msg)
-            received.append(msg)
+            msg = self._decode(data)
+            if msg is not None:
+                self._history.append(msg)
+                self._pending.append(msg)
+                received.append(msg)
         return received
+
+    def _receive_from(self, receiver: Receiver, timeout: float) -> list:
+        """_receive through the ingest thread: one batch, everything that has arrived."""
+        if self._decoder is None:
+            invalid: list = []
+            received = receiver.take(timeout, invalid)
+            for data, verdict, length in invalid:
+                self.undecodable.append((data, _ingest_decode_error(data, verdict, length)))
+        else:
+            received = [msg for msg in map(self._decode, receiver.take_datagrams(timeout)) if msg is not None]
+        self._history.extend(received)
+        self._pending.extend(received)
+        refused = receiver.stats()["refused"]
+        if refused != self._refused_seen:
+            self._refused_seen = refused
+            raise self._refused()
+        return received
+
+    def _decode(self, data: bytes):
+        """The message in data, or None after recording it as undecodable."""
+        try:
+            return decode(data) if self._decoder is None else self._decode_with_catalogue(data)
+        except DecodeError as error:
+            self.undecodable.append((data, error))
+            return None
 
     def _decode_with_catalogue(self, data: bytes):
         if len(data) < 2:
@@ -272,6 +339,17 @@ class SimClient:
         if arrived:
             text += "; last: " + "; ".join(repr(m) for m in arrived[-_LAST_SHOWN:])
         return text
+
+
+def _ingest_decode_error(data: bytes, verdict: str, length: int) -> DecodeError:
+    """The DecodeError for a datagram the ingest thread found invalid; an
+    oversized one was kept only in part, so its verdict comes from there."""
+    msg_id = int.from_bytes(data[:2], "little") if len(data) >= 2 else None
+    kept = "" if length == len(data) else f", {len(data)} kept"
+    error = DecodeError(f"{verdict}: datagram of {length} bytes{kept}" +
+                        ("" if msg_id is None else f", MsgId {msg_id}"))
+    error.verdict, error.length, error.msg_id = verdict, length, msg_id
+    return error
 
 
 def _describe_predicate(predicate: Optional[Callable]) -> str:
