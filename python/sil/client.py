@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import collections
 import itertools
+import math
+import select
 import time
 from typing import Callable, Optional, TypeVar
 
@@ -63,10 +65,19 @@ class SimClient:
         self._decoder = decoder
         self.timeout = timeout
         self._sock, self._selector = connected_socket(self.address, bind)
+        # The waits poll this directly: half the cost of selector.select(),
+        # which is a round trip's largest share of Python time.
+        self._poll = select.poll()
+        self._poll.register(self._sock, select.POLLIN)
         self._history: list = []
-        self._pending: collections.deque = collections.deque()
+        # Unconsumed messages by exact type, each (arrival number, message)
+        # in arrival order: a wait looks only at the types it could return,
+        # so telemetry piling up in a long session costs it nothing.
+        self._pending: dict[type, collections.deque] = {}
+        self._arrivals = itertools.count()
         self.undecodable: list[tuple[bytes, DecodeError]] = []
         self._request_ids = itertools.count(1)
+        self._request_pairs: set = set()  # (request type, response type) checked by request()
         self._receiver: Optional[Receiver] = None
         self._refused_seen = 0
         self._closed = False
@@ -104,7 +115,7 @@ class SimClient:
         def matches(msg) -> bool:
             return isinstance(msg, msg_type) and (predicate is None or predicate(msg))
 
-        found = self._take_pending(matches)
+        found = self._take_pending(msg_type, predicate)
         if found is not None:
             return found
         deadline = time.monotonic() + timeout
@@ -133,10 +144,14 @@ class SimClient:
         """Sends req and returns the response_type whose request_id equals
         req.request_id. Other messages arriving meanwhile stay buffered."""
         __tracebackhide__ = True
-        for what, cls in (("request", type(req)), ("response type", response_type)):
-            if "request_id" not in (name for name, *_ in cls.fields()):
-                raise TypeError(f"request(): the {what} {cls.__name__} has no request_id field; "
-                                "use send() and expect()")
+        pair = (type(req), response_type)
+        if pair not in self._request_pairs:
+            # fields() builds its list anew on every call: check each pair once.
+            for what, cls in (("request", type(req)), ("response type", response_type)):
+                if "request_id" not in (name for name, *_ in cls.fields()):
+                    raise TypeError(f"request(): the {what} {cls.__name__} has no request_id field; "
+                                    "use send() and expect()")
+            self._request_pairs.add(pair)
         request_id = req.request_id
         self.send(req)
         return self.expect(
@@ -172,9 +187,9 @@ class SimClient:
         """Consumes and returns every buffered message, including those
         already waiting in the socket, without waiting for more."""
         self._receive(0.0)
-        drained = list(self._pending)
+        entries = sorted((entry for queue in self._pending.values() for entry in queue), key=lambda entry: entry[0])
         self._pending.clear()
-        return drained
+        return [msg for _arrival, msg in entries]
 
     # -- bulk --------------------------------------------------------------
 
@@ -239,23 +254,46 @@ class SimClient:
 
     def __repr__(self) -> str:
         host, port = self.address
-        return f"<SimClient to {host}:{port}, {len(self._history)} received, {len(self._pending)} unconsumed>"
+        unconsumed = sum(map(len, self._pending.values()))
+        return f"<SimClient to {host}:{port}, {len(self._history)} received, {unconsumed} unconsumed>"
 
     # -- internals -------------------------------------------------------
 
-    def _take_pending(self, matches: Callable) -> object:
-        for msg in self._pending:
-            if matches(msg):
-                self._consume(msg)
-                return msg
-        return None
+    def _take_pending(self, msg_type: type, predicate: Optional[Callable]) -> object:
+        """Consumes and returns the earliest unconsumed msg_type message for
+        which predicate holds, or None."""
+        best = None  # (arrival, queue, index)
+        for cls, queue in self._pending.items():
+            if not issubclass(cls, msg_type):
+                continue
+            for index, (arrival, msg) in enumerate(queue):
+                if best is not None and arrival > best[0]:
+                    break
+                if predicate is None or predicate(msg):
+                    best = (arrival, queue, index)
+                    break
+        if best is None:
+            return None
+        _arrival, queue, index = best
+        msg = queue[index][1]
+        del queue[index]
+        return msg
+
+    def _buffer(self, msg) -> None:
+        self._history.append(msg)
+        queue = self._pending.get(type(msg))
+        if queue is None:
+            queue = self._pending[type(msg)] = collections.deque()
+        queue.append((next(self._arrivals), msg))
 
     def _consume(self, msg) -> None:
         # By identity: messages compare equal by bytes, and an equal twin
-        # that arrived earlier is a different message.
-        for index, pending in enumerate(self._pending):
-            if pending is msg:
-                del self._pending[index]
+        # that arrived earlier is a different message. A message being
+        # consumed has usually just arrived: search from the newest.
+        queue = self._pending.get(type(msg), ())
+        for index in range(len(queue) - 1, -1, -1):
+            if queue[index][1] is msg:
+                del queue[index]
                 return
 
     def _receive(self, timeout: float) -> list:
@@ -264,7 +302,7 @@ class SimClient:
         receiver = self._receiver
         if receiver is not None and not receiver.closed:
             return self._receive_from(receiver, timeout)
-        if not self._selector.select(timeout):
+        if not self._poll.poll(math.ceil(timeout * 1000)):
             return []
         received = []
         for _ in range(_RECV_BATCH):
@@ -276,8 +314,7 @@ class SimClient:
                 raise self._refused() from error
             msg = self._decode(data)
             if msg is not None:
-                self._history.append(msg)
-                self._pending.append(msg)
+                self._buffer(msg)
                 received.append(msg)
         return received
 
@@ -290,8 +327,8 @@ class SimClient:
                 self.undecodable.append((data, _ingest_decode_error(data, verdict, length)))
         else:
             received = [msg for msg in map(self._decode, receiver.take_datagrams(timeout)) if msg is not None]
-        self._history.extend(received)
-        self._pending.extend(received)
+        for msg in received:
+            self._buffer(msg)
         refused = receiver.stats()["refused"]
         if refused != self._refused_seen:
             self._refused_seen = refused

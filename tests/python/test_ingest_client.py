@@ -54,3 +54,15 @@ def test_closing_the_client_closes_its_receiver(fake_sim):
         receiver = client.ingest()
         assert receiver.running
     assert receiver.closed
+
+
+def test_waits_across_types_take_the_earliest_and_drain_keeps_arrival_order(fake_sim, client):
+    # Unconsumed messages are kept by type; a wait for a base class still
+    # gets the earliest of any matching type.
+    _send(fake_sim, client, Heartbeat(sequence=1), RevisionResponse(request_id=5), Heartbeat(sequence=2),
+          RevisionResponse(request_id=6))
+    assert client.expect(RevisionResponse, lambda r: r.request_id == 6) == RevisionResponse(request_id=6)
+    assert client.expect(object) == Heartbeat(sequence=1)
+    assert "2 unconsumed" in repr(client)
+    assert client.drain() == [RevisionResponse(request_id=5), Heartbeat(sequence=2)]
+    assert client.drain() == []
