@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import statistics
 
-from common import baseline, entry, google_benchmark, paired_ratio, program
+from common import baseline, entry, google_benchmark_group, paired_ratio
 
 GROUP = "bus"
 BAR_RATIO = 5.0
 
 
 def run(ctx) -> list:
-    repetitions, min_time = (5, 0.05) if ctx.quick else (7, 0.2)
-    runs = google_benchmark(program(ctx.build, "bus_bench"), repetitions, min_time)
-    ctx.details["bus"] = runs
+    runs = google_benchmark_group(ctx, "bus_bench", min_time_s=0.2, quick_min_time_s=0.05)
     results = []
     for subscribers in (1, 4):
         ours = [r["cpu_ns"] for r in runs[f"bus_publish/{subscribers}"]]

@@ -236,3 +236,12 @@ def google_benchmark(binary: Path, repetitions: int, min_time_s: float, timeout_
 def paired_ratio(numerators: list, denominators: list) -> float:
     """Median over repetitions of numerator_i / denominator_i."""
     return statistics.median(n / d for n, d in zip(numerators, denominators))
+
+
+def google_benchmark_group(ctx, name: str, min_time_s: float, quick_min_time_s: float) -> dict:
+    """google_benchmark() on <build>/bin/<name> with the run's repetitions
+    (7, or 5 with --quick), its samples kept in ctx.details[name]."""
+    runs = google_benchmark(program(ctx.build, name), 5 if ctx.quick else 7,
+                            quick_min_time_s if ctx.quick else min_time_s)
+    ctx.details[name] = runs
+    return runs

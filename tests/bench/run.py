@@ -53,6 +53,7 @@ import operator
 import os
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 from typing import Optional
@@ -193,6 +194,7 @@ def main(argv: Optional[list] = None) -> int:
         ctx.details.update({"quick": args.quick, "load_average_before": load})
         for module in modules:
             print(f"\n== {module.GROUP}: {summary(module)}", flush=True)
+            started = time.monotonic()
             try:
                 results += module.run(ctx)
             except BlockingIOError:
@@ -201,6 +203,8 @@ def main(argv: Optional[list] = None) -> int:
                 if not isinstance(error, BenchError):
                     traceback.print_exc()
                 failures.append(f"{module.GROUP}: {error}")
+            ctx.details.setdefault("group_seconds", {})[module.GROUP] = round(time.monotonic() - started, 1)
+            print(f"   ({module.GROUP}: {time.monotonic() - started:.1f} s)", flush=True)
         try:
             ctx.details["load_average_after"] = os.getloadavg()
         except OSError:
