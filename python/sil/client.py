@@ -39,6 +39,10 @@ _LAST_SHOWN = 5
 # in the kernel while the receiving thread is not scheduled. The kernel caps
 # it at net.core.rmem_max; Receiver.receive_buffer says what it granted.
 _INGEST_RECEIVE_BUFFER = 8 << 20
+# While ingesting, a wait also takes what the thread has yet to read from
+# the socket: at most this many more takes, each waiting at most this long.
+_CATCH_UP_TAKES = 8
+_CATCH_UP_WAIT = 0.01
 
 
 class SilTimeout(AssertionError):
@@ -319,20 +323,29 @@ class SimClient:
         return received
 
     def _receive_from(self, receiver: Receiver, timeout: float) -> list:
-        """_receive through the ingest thread: one batch, everything that has arrived."""
-        if self._decoder is None:
-            invalid: list = []
-            received = receiver.take(timeout, invalid)
-            for data, verdict, length in invalid:
-                self.undecodable.append((data, _ingest_decode_error(data, verdict, length)))
-        else:
-            received = [msg for msg in map(self._decode, receiver.take_datagrams(timeout)) if msg is not None]
+        """_receive through the ingest thread: everything that has arrived,
+        including what is still in the socket for the thread to read (as
+        a read of the socket itself would)."""
+        received = self._take(receiver, timeout)
+        for _ in range(_CATCH_UP_TAKES):
+            if not self._poll.poll(0):
+                break
+            received += self._take(receiver, _CATCH_UP_WAIT)
         for msg in received:
             self._buffer(msg)
         refused = receiver.stats()["refused"]
         if refused != self._refused_seen:
             self._refused_seen = refused
             raise self._refused()
+        return received
+
+    def _take(self, receiver: Receiver, timeout: float) -> list:
+        if self._decoder is not None:
+            return [msg for msg in map(self._decode, receiver.take_datagrams(timeout)) if msg is not None]
+        invalid: list = []
+        received = receiver.take(timeout, invalid)
+        for data, verdict, length in invalid:
+            self.undecodable.append((data, _ingest_decode_error(data, verdict, length)))
         return received
 
     def _decode(self, data: bytes):

@@ -195,11 +195,13 @@ std::size_t DatagramReceiver::receive_batch() noexcept {
     std::memcpy(slot->bytes.data(), in.bytes.data(), slot->length);
     inbox_.commit();
   }
-  inbox_.publish();
+  // Counters first: publish() is a release store the consumer acquires, so
+  // whoever sees these datagrams also sees the counts that came with them.
   bump(received_, received);
   bump(receive_calls_);
   if (overruns != 0) bump(ring_overruns_, overruns);
   kernel_drops_.store(drops, std::memory_order_relaxed);
+  inbox_.publish();
   return received;
 }
 

@@ -1,6 +1,7 @@
 """sil._core.Receiver: bulk receive on a C++ thread. A plain socket in the
 test sends; nothing here depends on how fast anything runs."""
 
+import select
 import socket
 import threading
 import time
@@ -121,17 +122,24 @@ def test_sequence_gaps_are_detected_in_objects_and_in_arrays(sender, receiver):
 def test_kernel_drops_are_counted_and_match_the_sequence_gaps(sender, rx_socket):
     # A small buffer and no thread reading: the kernel must drop most of these.
     receiver = Receiver(rx_socket.fileno(), receive_buffer=4096)
+    tracker = SequenceTracker()
+
+    def take_until(done):
+        deadline = time.monotonic() + WAIT_S
+        while not done() and time.monotonic() < deadline:
+            tracker.update(m.sequence for m in receiver.take(0.1))
+
     try:
         for i in range(500):
             sender.send(sil.encode(Heartbeat(sequence=i)))
         receiver.start()
-        tracker = SequenceTracker()
-        first = [m.sequence for batch in take_all(receiver, 1) for m in batch]
-        first += [m.sequence for m in receiver.take(0.2)]
-        tracker.update(first)
+        # Until the thread has emptied the socket, so the next one is queued.
+        readable = select.poll()
+        readable.register(rx_socket, select.POLLIN)
+        take_until(lambda: tracker.received > 0 and not readable.poll(0))
         # The drop counter travels on the next datagram queued after the drops.
         sender.send(sil.encode(Heartbeat(sequence=500)))
-        tracker.update(m.sequence for batch in take_all(receiver, 1) for m in batch)
+        take_until(lambda: tracker.highest == 500)
         stats = receiver.stats()
     finally:
         receiver.close()

@@ -66,3 +66,18 @@ def test_waits_across_types_take_the_earliest_and_drain_keeps_arrival_order(fake
     assert "2 unconsumed" in repr(client)
     assert client.drain() == [RevisionResponse(request_id=5), Heartbeat(sequence=2)]
     assert client.drain() == []
+
+
+def test_a_decoder_reads_messages_from_the_sims_catalogue_through_the_receiver(fake_sim):
+    from sil.catalogue import Catalogue, Decoder, FieldInfo, MessageInfo
+
+    extra = MessageInfo(2999, "Extra", 2, (FieldInfo("value", "u16", 0, 2, 1),))
+    decoder = Decoder(Catalogue([*Catalogue.local(), extra]))
+    with SimClient(fake_sim.getsockname()[1], timeout=1.0, decoder=decoder) as client:
+        receiver = client.ingest()
+        _send(fake_sim, client, b"\xb7\x0b\x05\x00", Heartbeat(sequence=4), b"\xb7\x0b\x05")
+        assert client.expect(decoder.Extra).value == 5
+        assert client.expect(Heartbeat).sequence == 4
+        client.drain()
+        assert [error.verdict for _data, error in client.undecodable] == ["wrong_size"]
+        assert receiver.stats()["delivered"] == 3
