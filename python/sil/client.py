@@ -21,6 +21,8 @@ import collections
 import itertools
 import math
 import select
+import socket
+import struct
 import time
 from typing import Callable, Optional, TypeVar
 
@@ -34,6 +36,9 @@ M = TypeVar("M")
 _RECV_SIZE = 65536
 # Bounds the datagrams read in one go, so a flood cannot starve a deadline check.
 _RECV_BATCH = 1024
+# A wait blocks in recv for at most this long at a time, so a long wait
+# still checks its deadline; shorter only for its last stretch.
+_WAIT_SLICE = 0.05
 _LAST_SHOWN = 5
 # What ingest() asks for: room for some 10 ms of a 400,000 messages/s stream
 # in the kernel while the receiving thread is not scheduled. The kernel caps
@@ -69,8 +74,10 @@ class SimClient:
         self._decoder = decoder
         self.timeout = timeout
         self._sock, self._selector = connected_socket(self.address, bind)
-        # The waits poll this directly: half the cost of selector.select(),
-        # which is a round trip's largest share of Python time.
+        # Waits block in recv, bounded by SO_RCVTIMEO (see _receive); the
+        # poll object serves the ingest path's "anything left?" check.
+        self._sock.setblocking(True)
+        self._wait_slice_us = 0
         self._poll = select.poll()
         self._poll.register(self._sock, select.POLLIN)
         self._history: list = []
@@ -301,17 +308,38 @@ class SimClient:
                 return
 
     def _receive(self, timeout: float) -> list:
-        """Waits up to timeout for the socket to become readable, then reads
-        what is there. Returns the messages decoded, also buffered."""
+        """Waits up to timeout for a datagram; returns the messages decoded
+        (also buffered): with timeout > 0 the first to arrive, with 0 every
+        one already there.
+
+        A wait is one blocking recv, bounded by SO_RCVTIMEO, as a raw
+        client would do it: a request's reply then costs one syscall, not
+        a poll, the recv and a recv that finds nothing."""
         receiver = self._receiver
         if receiver is not None and not receiver.closed:
             return self._receive_from(receiver, timeout)
-        if not self._poll.poll(math.ceil(timeout * 1000)):
-            return []
         received = []
+        if timeout > 0:
+            deadline = time.monotonic() + timeout
+            while True:
+                self._set_wait_slice(min(timeout, _WAIT_SLICE))
+                try:
+                    data = self._sock.recv(_RECV_SIZE)
+                    break
+                except BlockingIOError:  # SO_RCVTIMEO ran out
+                    timeout = deadline - time.monotonic()
+                    if timeout <= 0:
+                        return received
+                except ConnectionRefusedError as error:
+                    raise self._refused() from error
+            msg = self._decode(data)
+            if msg is not None:
+                self._buffer(msg)
+                received.append(msg)
+            return received
         for _ in range(_RECV_BATCH):
             try:
-                data = self._sock.recv(_RECV_SIZE)
+                data = self._sock.recv(_RECV_SIZE, socket.MSG_DONTWAIT)
             except BlockingIOError:
                 break
             except ConnectionRefusedError as error:
@@ -321,6 +349,14 @@ class SimClient:
                 self._buffer(msg)
                 received.append(msg)
         return received
+
+    def _set_wait_slice(self, seconds: float) -> None:
+        """SO_RCVTIMEO, set only when it changes (a wait near its deadline)."""
+        micros = max(1, math.ceil(seconds * 1e6))
+        if micros != self._wait_slice_us:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                                  struct.pack("ll", micros // 1_000_000, micros % 1_000_000))
+            self._wait_slice_us = micros
 
     def _receive_from(self, receiver: Receiver, timeout: float) -> list:
         """_receive through the ingest thread: everything that has arrived,
