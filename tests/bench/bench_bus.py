@@ -19,7 +19,7 @@ BAR_RATIO = 5.0
 
 
 def run(ctx) -> list:
-    runs = google_benchmark_group(ctx, "bus_bench", min_time_s=0.2, quick_min_time_s=0.05)
+    runs = google_benchmark_group(ctx, "bus_bench", min_time_s=0.05, quick_min_time_s=0.02)
     results = []
     for subscribers in (1, 4):
         ours = [r["cpu_ns"] for r in runs[f"bus_publish/{subscribers}"]]

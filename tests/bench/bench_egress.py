@@ -25,7 +25,7 @@ BAR_RATIO = 0.95
 
 
 def run(ctx) -> list:
-    runs = google_benchmark_group(ctx, "egress_bench", min_time_s=0.5, quick_min_time_s=0.1)
+    runs = google_benchmark_group(ctx, "egress_bench", min_time_s=0.15, quick_min_time_s=0.05)
     bridge = [r["cpu_ns"] for r in runs["bridge_egress"]]
     raw = [r["cpu_ns"] for r in runs["raw_sendmsg"]]
     delivered = statistics.median(r["delivered_per_send"] for r in runs["bridge_egress"])
