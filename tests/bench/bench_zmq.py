@@ -250,4 +250,7 @@ def run(ctx) -> list:
                              baseline(f"{transport}_p50", statistics.median(p50s[transport]), "us"),
                              statistics.median(s / z for s, z in zip(p50s["sil"], p50s[transport]) if z)))
     results.append(entry(f"{bridge_name}_delivered_fraction_unpaced", statistics.median(delivered["sil"]), "of sent"))
+    for transport in ("zmq_ipc", "zmq_tcp"):
+        results.append(entry(f"{transport}_delivered_fraction_unpaced", statistics.median(delivered[transport]),
+                             "of sent"))
     return results
