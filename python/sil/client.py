@@ -204,7 +204,8 @@ class SimClient:
 
     # -- bulk --------------------------------------------------------------
 
-    def ingest(self, *, receive_buffer: Optional[int] = _INGEST_RECEIVE_BUFFER, batch: int = 128) -> Receiver:
+    def ingest(self, *, receive_buffer: Optional[int] = _INGEST_RECEIVE_BUFFER, batch: int = 128,
+               gro: bool = False) -> Receiver:
         """Starts receiving on a C++ thread and returns the sil._core.Receiver.
 
         Take telemetry from it in batches: ``take(timeout)`` (message
@@ -220,13 +221,15 @@ class SimClient:
         it is a context manager.
 
         receive_buffer: SO_RCVBUF bytes to ask for (None: leave it);
-        batch: datagrams per recvmmsg call.
+        batch: receives per recvmmsg call; gro: UDP_GRO, for a sim on this
+        host that sends runs of equal-sized datagrams with UDP GSO (each
+        run then costs one receive instead of one per datagram).
         """
         if self._closed:
             raise ValueError("the client is closed")
         if self._receiver is not None and not self._receiver.closed:
             raise RuntimeError("this client already ingests; close() its Receiver first")
-        receiver = Receiver(self._sock.fileno(), receive_buffer=receive_buffer, batch=batch)
+        receiver = Receiver(self._sock.fileno(), receive_buffer=receive_buffer, batch=batch, gro=gro)
         receiver.start()
         self._receiver = receiver
         self._refused_seen = 0

@@ -100,10 +100,10 @@ decltype(auto) os_errors(Fn&& fn) {
 
 class Receiver {
  public:
-  Receiver(int fd, std::optional<int> receive_buffer, std::size_t batch) {
+  Receiver(int fd, std::optional<int> receive_buffer, std::size_t batch, bool gro) {
     if (receive_buffer && *receive_buffer <= 0) throw py::value_error("receive_buffer must be > 0 bytes");
     os_errors([&] {
-      receiver_ = std::make_shared<DatagramReceiver>(fd, batch);
+      receiver_ = std::make_shared<DatagramReceiver>(fd, batch, gro);
       if (receive_buffer) receiver_->set_receive_buffer(*receive_buffer);
     });
   }
@@ -194,6 +194,7 @@ class Receiver {
       out["ring_overruns"] = c.ring_overruns;
       out["kernel_drops"] = c.kernel_drops;
       out["receive_calls"] = c.receive_calls;
+      out["gro_runs"] = c.gro_runs;
       out["errors"] = c.errors;
       out["refused"] = c.refused;
     }
@@ -267,10 +268,12 @@ void add_ingest(py::module_& module) {
                        "Reads a duplicate of the socket's fd, so the caller may keep sending on its socket. Loss is "
                        "counted in stats(): kernel_drops (the socket's SO_RXQ_OVFL counter, since it was created) and "
                        "ring_overruns (the consumer fell a whole ring behind).")
-      .def(py::init<int, std::optional<int>, std::size_t>(), py::arg("fd"), py::kw_only(),
-           py::arg("receive_buffer") = py::none(), py::arg("batch") = 128,
+      .def(py::init<int, std::optional<int>, std::size_t, bool>(), py::arg("fd"), py::kw_only(),
+           py::arg("receive_buffer") = py::none(), py::arg("batch") = 128, py::arg("gro") = false,
            "fd: a datagram socket (its fileno()). receive_buffer: bytes of SO_RCVBUF to ask for (the kernel caps "
-           "it at net.core.rmem_max). batch: datagrams per recvmmsg call, 1..1024.")
+           "it at net.core.rmem_max). batch: receives per recvmmsg call, 1..1024. gro: turn on UDP_GRO, so a run "
+           "of equal-sized datagrams a local sender sent with UDP GSO arrives in one receive (split here into its "
+           "datagrams; each batch slot is then 64 KiB).")
       .def("start", &Receiver::start, "Starts the receiving thread (no-op while it runs).")
       .def("stop", &Receiver::stop, "Wakes and joins the receiving thread; what it received stays takeable.")
       .def("close", &Receiver::close, "Stops, and closes the socket duplicate. Idempotent.")
@@ -293,7 +296,7 @@ void add_ingest(py::module_& module) {
            "Like take(), as the raw datagrams (bytes), valid or not.")
       .def("stats", &Receiver::stats,
            "Counters: received (read from the socket), delivered (taken by Python), ring_overruns, kernel_drops, "
-           "receive_calls (recvmmsg calls that returned data), errors, refused (ECONNREFUSED), invalid (by "
+           "receive_calls (recvmmsg calls that returned data), gro_runs (receives that were a UDP GRO run), errors, refused (ECONNREFUSED), invalid (by "
            "verdict).");
   module.def("message_dtype", &dtype_of, py::arg("message_type"),
              "The numpy structured dtype of a message class's payload (itemsize SIZE, fields at their wire "

@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <netinet/udp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,8 +22,11 @@ namespace {
 
 [[noreturn]] void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 
-// Room for the SO_RXQ_OVFL counter (a u32) in each datagram's ancillary data.
-constexpr std::size_t kControlSize = CMSG_SPACE(sizeof(std::uint32_t));
+// Room for the SO_RXQ_OVFL counter (a u32) and the UDP_GRO segment size
+// (an int) in each receive's ancillary data.
+constexpr std::size_t kControlSize = CMSG_SPACE(sizeof(std::uint32_t)) + CMSG_SPACE(sizeof(int));
+// The largest UDP payload: a coalesced run is never longer.
+constexpr std::size_t kGroSlotSize = 65536;
 
 // Full batches read back to back before poll() looks at the stop event
 // again: bounds how long a flood can delay stop().
@@ -31,9 +35,12 @@ constexpr int kBatchesPerWakeup = 64;
 }  // namespace
 
 struct DatagramReceiver::Batch {
-  explicit Batch(std::size_t size) : datagrams(size), headers(size), iovecs(size), controls(size) {
+  // slot_size: room for one datagram (kMaxDatagramSize; MSG_TRUNC reports
+  // anything longer), or with GRO for one coalesced run (up to 64 KiB).
+  Batch(std::size_t size, std::size_t bytes_per_slot)
+      : slot_size(bytes_per_slot), buffers(size * bytes_per_slot), headers(size), iovecs(size), controls(size) {
     for (std::size_t i = 0; i < size; ++i) {
-      iovecs[i] = {datagrams[i].bytes.data(), datagrams[i].bytes.size()};
+      iovecs[i] = {buffers.data() + i * slot_size, slot_size};
       headers[i].msg_hdr.msg_iov = &iovecs[i];
       headers[i].msg_hdr.msg_iovlen = 1;
     }
@@ -46,15 +53,19 @@ struct DatagramReceiver::Batch {
       headers[i].msg_hdr.msg_flags = 0;
     }
   }
+  std::span<const std::byte> received(std::size_t i) const noexcept {
+    return {buffers.data() + i * slot_size, std::min<std::size_t>(headers[i].msg_len, slot_size)};
+  }
 
-  std::vector<RawDatagram> datagrams;
+  std::size_t slot_size;
+  std::vector<std::byte> buffers;
   std::vector<mmsghdr> headers;
   std::vector<iovec> iovecs;
   struct alignas(cmsghdr) Control : std::array<unsigned char, kControlSize> {};
   std::vector<Control> controls;
 };
 
-DatagramReceiver::DatagramReceiver(int fd, std::size_t batch) {
+DatagramReceiver::DatagramReceiver(int fd, std::size_t batch, bool gro) {
   if (batch == 0 || batch > kMaxBatch) {
     throw std::invalid_argument("batch must be 1.." + std::to_string(kMaxBatch) + ", got " + std::to_string(batch));
   }
@@ -79,7 +90,13 @@ DatagramReceiver::DatagramReceiver(int fd, std::size_t batch) {
     ::close(fd_);
     throw std::system_error(error, std::generic_category(), "setsockopt(SO_RXQ_OVFL)");
   }
-  batch_ = std::make_unique<Batch>(batch);
+  if (gro && ::setsockopt(fd_, SOL_UDP, UDP_GRO, &on, sizeof on) != 0) {
+    const int error = errno;
+    ::close(stop_fd_);
+    ::close(fd_);
+    throw std::system_error(error, std::generic_category(), "setsockopt(UDP_GRO)");
+  }
+  batch_ = std::make_unique<Batch>(batch, gro ? kGroSlotSize : bridge::kMaxDatagramSize);
   signal_stop();  // readable while no thread runs: see wait()
 }
 
@@ -136,7 +153,8 @@ bool DatagramReceiver::wait(std::chrono::nanoseconds timeout) const noexcept {
 ReceiverCounters DatagramReceiver::counters() const noexcept {
   constexpr auto relaxed = std::memory_order_relaxed;
   return {received_.load(relaxed),      ring_overruns_.load(relaxed), kernel_drops_.load(relaxed),
-          receive_calls_.load(relaxed), errors_.load(relaxed),        refused_.load(relaxed)};
+          receive_calls_.load(relaxed), gro_runs_.load(relaxed),      errors_.load(relaxed),
+          refused_.load(relaxed)};
 }
 
 void DatagramReceiver::run() noexcept {
@@ -172,33 +190,55 @@ std::size_t DatagramReceiver::receive_batch() noexcept {
     return 0;
   }
   const auto received = static_cast<std::size_t>(count);
+  std::uint64_t datagrams = 0;
+  std::uint64_t runs = 0;
   std::uint64_t overruns = 0;
   std::uint64_t drops = kernel_drops_.load(std::memory_order_relaxed);
   for (std::size_t i = 0; i < received; ++i) {
     msghdr& header = batch.headers[i].msg_hdr;
+    std::size_t segment = 0;  // GRO: a run of datagrams of this size (the last may be shorter)
     for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr; c = CMSG_NXTHDR(&header, c)) {
       if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
         std::uint32_t counter = 0;
         std::memcpy(&counter, CMSG_DATA(c), sizeof counter);
         drops = std::max<std::uint64_t>(drops, counter);
+      } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+        int size = 0;
+        std::memcpy(&size, CMSG_DATA(c), sizeof size);
+        segment = size > 0 ? static_cast<std::size_t>(size) : 0;
       }
     }
-    RawDatagram* slot = inbox_.claim();
-    if (slot == nullptr) {
-      ++overruns;
-      continue;
+    // One datagram per slot: its first kMaxDatagramSize bytes, its length as
+    // sent, and whether it was longer than any message.
+    const auto push = [&](std::span<const std::byte> one, std::size_t wire_length, bool cut) {
+      ++datagrams;
+      RawDatagram* slot = inbox_.claim();
+      if (slot == nullptr) {
+        ++overruns;
+        return;
+      }
+      slot->wire_length = static_cast<std::uint32_t>(wire_length);
+      slot->truncated = cut || wire_length > slot->bytes.size();
+      slot->length = static_cast<std::uint16_t>(std::min(one.size(), slot->bytes.size()));
+      std::memcpy(slot->bytes.data(), one.data(), slot->length);
+      inbox_.commit();
+    };
+    const auto data = batch.received(i);
+    if (segment == 0) {
+      push(data, batch.headers[i].msg_len, (header.msg_flags & MSG_TRUNC) != 0);
+    } else {
+      ++runs;
+      for (std::size_t at = 0; at < data.size(); at += segment) {
+        const auto one = data.subspan(at, std::min(segment, data.size() - at));
+        push(one, one.size(), false);
+      }
     }
-    const RawDatagram& in = batch.datagrams[i];
-    slot->wire_length = batch.headers[i].msg_len;
-    slot->length = static_cast<std::uint16_t>(std::min<std::size_t>(slot->wire_length, in.bytes.size()));
-    slot->truncated = (header.msg_flags & MSG_TRUNC) != 0;
-    std::memcpy(slot->bytes.data(), in.bytes.data(), slot->length);
-    inbox_.commit();
   }
   // Counters first: publish() is a release store the consumer acquires, so
   // whoever sees these datagrams also sees the counts that came with them.
-  bump(received_, received);
+  bump(received_, datagrams);
   bump(receive_calls_);
+  if (runs != 0) bump(gro_runs_, runs);
   if (overruns != 0) bump(ring_overruns_, overruns);
   kernel_drops_.store(drops, std::memory_order_relaxed);
   inbox_.publish();

@@ -40,6 +40,7 @@ struct ReceiverCounters {
   std::uint64_t ring_overruns = 0;  // of those, discarded because the inbox was full
   std::uint64_t kernel_drops = 0;   // the socket's drop counter (SO_RXQ_OVFL)
   std::uint64_t receive_calls = 0;  // recvmmsg calls that returned datagrams
+  std::uint64_t gro_runs = 0;       // receives that carried a UDP_GRO run of several datagrams
   std::uint64_t errors = 0;         // recvmmsg/poll failures other than "nothing there"
   std::uint64_t refused = 0;        // ECONNREFUSED: the connected peer's port is closed
 };
@@ -50,9 +51,12 @@ class DatagramReceiver {
   static constexpr std::size_t kMaxBatch = 1024;
 
   // Reads a duplicate of fd (the caller keeps its own and may go on sending
-  // on it). batch: datagrams per recvmmsg, 1..kMaxBatch. Turns on
-  // SO_RXQ_OVFL. Throws std::system_error or std::invalid_argument.
-  DatagramReceiver(int fd, std::size_t batch);
+  // on it). batch: receives per recvmmsg, 1..kMaxBatch. Turns on
+  // SO_RXQ_OVFL. gro: also UDP_GRO, so a run of equal-sized datagrams a
+  // local sender sent with UDP GSO arrives as one receive (split here into
+  // its datagrams); each of the batch slots is then 64 KiB. Throws
+  // std::system_error or std::invalid_argument.
+  DatagramReceiver(int fd, std::size_t batch, bool gro = false);
   ~DatagramReceiver();
   DatagramReceiver(const DatagramReceiver&) = delete;
   DatagramReceiver& operator=(const DatagramReceiver&) = delete;
@@ -106,6 +110,7 @@ class DatagramReceiver {
   std::atomic<std::uint64_t> ring_overruns_{0};
   std::atomic<std::uint64_t> kernel_drops_{0};
   std::atomic<std::uint64_t> receive_calls_{0};
+  std::atomic<std::uint64_t> gro_runs_{0};
   std::atomic<std::uint64_t> errors_{0};
   std::atomic<std::uint64_t> refused_{0};
 };

@@ -231,12 +231,13 @@ def run(ctx) -> list:
     seconds = 1 if ctx.quick else 5
     total = SUSTAINED_RATE * seconds
     sustained = {}
-    for variant in ("arrays", "objects"):
+    for variant in ("arrays", "objects", "arrays_gro"):
         sock, granted = rx_socket()
         tracker = SequenceTracker()
-        with sock, Receiver(sock.fileno(), receive_buffer=RECEIVE_BUFFER) as receiver, \
+        gro = variant.endswith("_gro")
+        with sock, Receiver(sock.fileno(), receive_buffer=RECEIVE_BUFFER, gro=gro) as receiver, \
                 Blast(blast_bin, sock.getsockname()[1], total, rate=SUSTAINED_RATE, batch=32) as blast:
-            if variant == "arrays":
+            if variant.startswith("arrays"):
                 def take(timeout, receiver=receiver, tracker=tracker):
                     arrays = receiver.take_arrays(timeout)
                     if Heartbeat in arrays:
@@ -260,7 +261,7 @@ def run(ctx) -> list:
             "sent": done["sent"], "send_errors": done["errors"], "sender_rate": done["sent"] / done["seconds"],
             "received": received, "lost_by_sequence": loss, "late": tracker.late,
             "kernel_drops": stats["kernel_drops"], "ring_overruns": stats["ring_overruns"],
-            "receive_calls": stats["receive_calls"], "wall_s": wall,
+            "receive_calls": stats["receive_calls"], "gro_runs": stats["gro_runs"], "wall_s": wall,
         }
         ctx.log(f"  sustained {SUSTAINED_RATE:,}/s for {seconds} s, {variant}: sender {sustained[variant]['sender_rate']:,.0f}/s, "
                 f"received {received:,}, lost {loss} (kernel {stats['kernel_drops']}, ring {stats['ring_overruns']}), "

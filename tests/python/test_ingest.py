@@ -3,6 +3,7 @@ test sends; nothing here depends on how fast anything runs."""
 
 import select
 import socket
+import struct
 import threading
 import time
 
@@ -314,3 +315,32 @@ def test_one_consumer_at_a_time(rx_socket):
         waiter.join(WAIT_S)
     assert refused is not None and "another thread" in refused
     assert not waiter.is_alive()
+
+
+UDP_SEGMENT = getattr(socket, "UDP_SEGMENT", 103)  # linux/udp.h
+
+
+def send_gso_run(sender, payload: bytes, segment: int) -> None:
+    sender.sendmsg([payload], [(socket.SOL_UDP, UDP_SEGMENT, struct.pack("=H", segment))])
+
+
+def test_gro_splits_a_gso_run_into_its_datagrams_in_order(sender, rx_socket):
+    first = [Heartbeat(sequence=i, tick=i) for i in range(40)]
+    lone = PlantTemperature(temperature_c=21.5, heater_power_w=0.0)
+    second = [Heartbeat(sequence=40 + i) for i in range(3)]
+    with Receiver(rx_socket.fileno(), receive_buffer=RECEIVE_BUFFER, gro=True) as receiver:
+        send_gso_run(sender, b"".join(map(sil.encode, first)), 22)
+        sender.send(sil.encode(lone))
+        # A run whose last datagram is shorter: 3 Heartbeats, then 10 bytes of MsgId 0.
+        send_gso_run(sender, b"".join(map(sil.encode, second)) + bytes(10), 22)
+        sender.send(b"\xd2\x07" + bytes(300))  # one oversized datagram, not a run
+        invalid = []
+        received = []
+        deadline = time.monotonic() + WAIT_S
+        while len(received) + len(invalid) < 46 and time.monotonic() < deadline:
+            received += receiver.take(0.2, invalid)
+        stats = receiver.stats()
+    assert received == first + [lone] + second
+    assert invalid == [(bytes(10), "unknown_id", 10), ((b"\xd2\x07" + bytes(300))[:sil.MAX_DATAGRAM_SIZE], "truncated", 302)]
+    assert stats["received"] == 46
+    assert stats["gro_runs"] == 2  # the kernel kept each run whole: one receive each
