@@ -1,6 +1,7 @@
 """sil._core.Receiver: bulk receive on a C++ thread. A plain socket in the
 test sends; nothing here depends on how fast anything runs."""
 
+import os
 import select
 import socket
 import struct
@@ -344,3 +345,18 @@ def test_gro_splits_a_gso_run_into_its_datagrams_in_order(sender, rx_socket):
     assert invalid == [(bytes(10), "unknown_id", 10), ((b"\xd2\x07" + bytes(300))[:sil.MAX_DATAGRAM_SIZE], "truncated", 302)]
     assert stats["received"] == 46
     assert stats["gro_runs"] == 2  # the kernel kept each run whole: one receive each
+
+
+def test_closed_receivers_leave_no_thread_and_no_descriptor_behind(rx_socket):
+    def threads_and_fds():
+        return len(os.listdir("/proc/self/task")), sorted(os.listdir("/proc/self/fd"))
+
+    before = threads_and_fds()
+    for _ in range(20):
+        with Receiver(rx_socket.fileno(), gro=True) as receiver:
+            assert len(os.listdir("/proc/self/task")) == before[0] + 1  # its one thread
+        receiver.close()
+    dropped = Receiver(rx_socket.fileno())
+    dropped.start()
+    del dropped  # garbage: the destructor stops and joins too
+    assert threads_and_fds() == before
