@@ -321,37 +321,36 @@ class SimClient:
         receiver = self._receiver
         if receiver is not None and not receiver.closed:
             return self._receive_from(receiver, timeout)
+        deadline = time.monotonic() + timeout if timeout > 0 else None
         received = []
-        if timeout > 0:
-            deadline = time.monotonic() + timeout
-            while True:
-                self._set_wait_slice(min(timeout, _WAIT_SLICE))
-                try:
-                    data = self._sock.recv(_RECV_SIZE)
-                    break
-                except BlockingIOError:  # SO_RCVTIMEO ran out
-                    timeout = deadline - time.monotonic()
-                    if timeout <= 0:
-                        return received
-                except ConnectionRefusedError as error:
-                    raise self._refused() from error
-            msg = self._decode(data)
-            if msg is not None:
-                self._buffer(msg)
-                received.append(msg)
-            return received
         for _ in range(_RECV_BATCH):
             try:
-                data = self._sock.recv(_RECV_SIZE, socket.MSG_DONTWAIT)
+                data = self._recv(deadline)
             except BlockingIOError:
                 break
-            except ConnectionRefusedError as error:
-                raise self._refused() from error
             msg = self._decode(data)
             if msg is not None:
                 self._buffer(msg)
                 received.append(msg)
+            if deadline is not None:
+                break  # a wait returns with the first datagram
         return received
+
+    def _recv(self, deadline: Optional[float]) -> bytes:
+        """One datagram: waiting until deadline, or (None) only if one is
+        there. BlockingIOError when none came."""
+        try:
+            if deadline is None:
+                return self._sock.recv(_RECV_SIZE, socket.MSG_DONTWAIT)
+            while True:
+                self._set_wait_slice(min(deadline - time.monotonic(), _WAIT_SLICE))
+                try:
+                    return self._sock.recv(_RECV_SIZE)
+                except BlockingIOError:  # SO_RCVTIMEO ran out
+                    if time.monotonic() >= deadline:
+                        raise
+        except ConnectionRefusedError as error:
+            raise self._refused() from error
 
     def _set_wait_slice(self, seconds: float) -> None:
         """SO_RCVTIMEO, set only when it changes (a wait near its deadline)."""
