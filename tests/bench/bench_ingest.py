@@ -1,18 +1,21 @@
 """Python harness ingest: the same Heartbeat stream from udp_blast (a C++
-sender on loopback) received three ways:
+sender on loopback) received five ways:
 
   plain    a Python loop: socket.recv + struct.unpack per datagram (the
            baseline a user would write)
   objects  sil._core.Receiver (recvmmsg on a C++ thread, GIL released),
            take() decoding each batch into Heartbeat objects
   arrays   the same receiver, take_arrays(): one numpy structured array per batch
+  *_gro    the same with the receiver's UDP_GRO on: the sender's GSO runs
+           arrive whole (one receive per 64 datagrams) and are split by
+           the receiver; the plain loop's socket gets them one by one
 
 Throughput is measured on a backlog: udp_blast fills the socket's buffer
 (as many datagrams as it holds, found once at the start, less a margin),
 then the receiver consumes them all, timed from its start to the last
 message. That is what the consumer costs per message, whatever the sender
 manages (loopback sendmsg on a busy 2-core machine cannot outrun a batched
-receiver, so a live stream would measure the sender). Blocks of the three
+receiver, so a live stream would measure the sender). Blocks of the five
 alternate (the order rotates); ratios are medians of the per-block ratios.
 
 udp_blast sends with UDP GSO (one sendmsg per 64 datagrams; the receiver
@@ -166,7 +169,7 @@ def run(ctx) -> list:
     rmem_path = Path("/proc/sys/net/core/rmem_max")
     rmem_max = int(rmem_path.read_text()) if rmem_path.exists() else None
     blocks = 5 if ctx.quick else 15
-    rates = {"plain": [], "objects": [], "arrays": []}
+    rates = {"plain": [], "objects": [], "arrays": [], "objects_gro": [], "arrays_gro": []}
     cpu_rates = {name: [] for name in rates}  # messages per CPU second of this process (all its threads)
     lost = {name: [] for name in rates}
     granted = None
@@ -182,7 +185,7 @@ def run(ctx) -> list:
             f"{count} per block")
 
     for b in range(blocks):
-        order = list(rates)[b % 3:] + list(rates)[:b % 3]
+        order = list(rates)[b % len(rates):] + list(rates)[:b % len(rates)]
         for variant in order:
             sock, granted = rx_socket()
             with sock:
@@ -190,10 +193,12 @@ def run(ctx) -> list:
                     fill(blast_bin, sock.getsockname()[1], count)
                     received, seconds, cpu = consume_plain(sock, count)
                 else:
-                    receiver = Receiver(sock.fileno(), receive_buffer=RECEIVE_BUFFER)  # started once filled
+                    receiver = Receiver(sock.fileno(), receive_buffer=RECEIVE_BUFFER,  # started once filled
+                                        gro=variant.endswith("_gro"))
                     try:
                         fill(blast_bin, sock.getsockname()[1], count)
-                        take, count_of = (receiver.take, len) if variant == "objects" else (receiver.take_arrays, rows)
+                        take, count_of = ((receiver.take, len) if variant.startswith("objects")
+                                          else (receiver.take_arrays, rows))
                         received, seconds, cpu = consume_batched(receiver, take, count_of, count)
                     finally:
                         receiver.close()
@@ -201,7 +206,7 @@ def run(ctx) -> list:
             cpu_rates[variant].append(received / cpu if cpu > 0 else float("nan"))
             lost[variant].append(count - received)
         ctx.log(f"  block {b + 1}/{blocks}: " + "  ".join(
-            f"{v} {rates[v][-1]:10,.0f}/s ({cpu_rates[v][-1]:10,.0f}/cpu_s, lost {lost[v][-1]})" for v in rates))
+            f"{v} {rates[v][-1]:,.0f}/s ({cpu_rates[v][-1]:,.0f}/cpu_s, lost {lost[v][-1]})" for v in rates))
 
     def ratio(variant, of=rates):
         return statistics.median(r / p for r, p in zip(of[variant], of["plain"]))
@@ -214,6 +219,10 @@ def run(ctx) -> list:
               bar=f"ratio >= {BAR_RATIO:g}"),
         entry("ingest_batched_arrays", statistics.median(rates["arrays"]), "messages/s", base, ratio("arrays"),
               bar=f"ratio >= {BAR_RATIO:g}"),
+        entry("ingest_batched_objects_gro", statistics.median(rates["objects_gro"]), "messages/s", base,
+              ratio("objects_gro"), bar=f"ratio >= {BAR_RATIO:g}"),
+        entry("ingest_batched_arrays_gro", statistics.median(rates["arrays_gro"]), "messages/s", base,
+              ratio("arrays_gro"), bar=f"ratio >= {BAR_RATIO:g}"),
     ]
     # The same per CPU second: what each way costs, less moved by other
     # work on the machine than the wall-clock rates.
@@ -225,6 +234,10 @@ def run(ctx) -> list:
               cpu_base, ratio("objects", cpu_rates)),
         entry("ingest_batched_arrays_per_cpu_s", statistics.median(cpu_rates["arrays"]), "messages/cpu_s",
               cpu_base, ratio("arrays", cpu_rates)),
+        entry("ingest_batched_objects_gro_per_cpu_s", statistics.median(cpu_rates["objects_gro"]), "messages/cpu_s",
+              cpu_base, ratio("objects_gro", cpu_rates)),
+        entry("ingest_batched_arrays_gro_per_cpu_s", statistics.median(cpu_rates["arrays_gro"]), "messages/cpu_s",
+              cpu_base, ratio("arrays_gro", cpu_rates)),
     ]
 
     # -- sustained ------------------------------------------------------------
