@@ -35,8 +35,8 @@ BENCH_BUILD ?= build-bench
 BENCH_ARGS ?=
 
 bench: deps
-	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$(PYTHON)
-	cmake --build $(BENCH_BUILD) -j$(JOBS)
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DSIL_LTO=ON -DPython_EXECUTABLE=$(PYTHON)
+	cmake --build $(BENCH_BUILD) -j$(JOBS) --target bench_programs
 	PYTHONPATH=$(CURDIR)/$(BENCH_BUILD)/python PYTHONDONTWRITEBYTECODE=1 \
 	  $(PYTHON) tests/bench/run.py --build $(CURDIR)/$(BENCH_BUILD) $(BENCH_ARGS)
 

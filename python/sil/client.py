@@ -6,6 +6,10 @@ Every datagram received is kept: decoded messages in ``history()``, the rest in
 they return, so two waits never return the same message, and messages that
 arrive while waiting for something else stay buffered for a later wait.
 
+For telemetry in bulk, ``ingest()`` starts a receiver on a C++ thread
+(``sil._core.Receiver``: recvmmsg with the GIL released); from then on it is
+the only reader of the socket, and the waiting verbs read through it too.
+
 Remember the sim's peer rule: it sends only to the address that last sent it a
 valid datagram, so a client receives nothing until it has sent something
 (``revision()`` is the usual first call).
@@ -15,10 +19,14 @@ from __future__ import annotations
 
 import collections
 import itertools
+import math
+import select
+import socket
+import struct
 import time
 from typing import Callable, Optional, TypeVar
 
-from sil._core import DecodeError, RevisionRequest, RevisionResponse, decode, encode
+from sil._core import DecodeError, Receiver, RevisionRequest, RevisionResponse, decode, encode
 from sil._udp import connected_socket
 
 M = TypeVar("M")
@@ -28,7 +36,18 @@ M = TypeVar("M")
 _RECV_SIZE = 65536
 # Bounds the datagrams read in one go, so a flood cannot starve a deadline check.
 _RECV_BATCH = 1024
+# A wait blocks in recv for at most this long at a time, so a long wait
+# still checks its deadline; shorter only for its last stretch.
+_WAIT_SLICE = 0.05
 _LAST_SHOWN = 5
+# What ingest() asks for: room for some 10 ms of a 400,000 messages/s stream
+# in the kernel while the receiving thread is not scheduled. The kernel caps
+# it at net.core.rmem_max; Receiver.receive_buffer says what it granted.
+_INGEST_RECEIVE_BUFFER = 8 << 20
+# While ingesting, a wait also takes what the thread has yet to read from
+# the socket: at most this many more takes, each waiting at most this long.
+_CATCH_UP_TAKES = 8
+_CATCH_UP_WAIT = 0.01
 
 
 class SilTimeout(AssertionError):
@@ -55,10 +74,23 @@ class SimClient:
         self._decoder = decoder
         self.timeout = timeout
         self._sock, self._selector = connected_socket(self.address, bind)
+        # Waits block in recv, bounded by SO_RCVTIMEO (see _receive); the
+        # poll object serves the ingest path's "anything left?" check.
+        self._sock.setblocking(True)
+        self._wait_slice_us = 0
+        self._poll = select.poll()
+        self._poll.register(self._sock, select.POLLIN)
         self._history: list = []
-        self._pending: collections.deque = collections.deque()
+        # Unconsumed messages by exact type, each (arrival number, message)
+        # in arrival order: a wait looks only at the types it could return,
+        # so telemetry piling up in a long session costs it nothing.
+        self._pending: dict[type, collections.deque] = {}
+        self._arrivals = itertools.count()
         self.undecodable: list[tuple[bytes, DecodeError]] = []
         self._request_ids = itertools.count(1)
+        self._request_pairs: set = set()  # (request type, response type) checked by request()
+        self._receiver: Optional[Receiver] = None
+        self._refused_seen = 0
         self._closed = False
 
     # -- sending ---------------------------------------------------------
@@ -94,7 +126,7 @@ class SimClient:
         def matches(msg) -> bool:
             return isinstance(msg, msg_type) and (predicate is None or predicate(msg))
 
-        found = self._take_pending(matches)
+        found = self._take_pending(msg_type, predicate)
         if found is not None:
             return found
         deadline = time.monotonic() + timeout
@@ -123,10 +155,14 @@ class SimClient:
         """Sends req and returns the response_type whose request_id equals
         req.request_id. Other messages arriving meanwhile stay buffered."""
         __tracebackhide__ = True
-        for what, cls in (("request", type(req)), ("response type", response_type)):
-            if "request_id" not in (name for name, *_ in cls.fields()):
-                raise TypeError(f"request(): the {what} {cls.__name__} has no request_id field; "
-                                "use send() and expect()")
+        pair = (type(req), response_type)
+        if pair not in self._request_pairs:
+            # fields() builds its list anew on every call: check each pair once.
+            for what, cls in (("request", type(req)), ("response type", response_type)):
+                if "request_id" not in (name for name, *_ in cls.fields()):
+                    raise TypeError(f"request(): the {what} {cls.__name__} has no request_id field; "
+                                    "use send() and expect()")
+            self._request_pairs.add(pair)
         request_id = req.request_id
         self.send(req)
         return self.expect(
@@ -162,9 +198,42 @@ class SimClient:
         """Consumes and returns every buffered message, including those
         already waiting in the socket, without waiting for more."""
         self._receive(0.0)
-        drained = list(self._pending)
+        entries = sorted((entry for queue in self._pending.values() for entry in queue), key=lambda entry: entry[0])
         self._pending.clear()
-        return drained
+        return [msg for _arrival, msg in entries]
+
+    # -- bulk --------------------------------------------------------------
+
+    def ingest(self, *, receive_buffer: Optional[int] = _INGEST_RECEIVE_BUFFER, batch: int = 128,
+               gro: bool = False) -> Receiver:
+        """Starts receiving on a C++ thread and returns the sil._core.Receiver.
+
+        Take telemetry from it in batches: ``take(timeout)`` (message
+        objects), ``take_arrays(timeout)`` (a numpy structured array per
+        message type) or ``take_datagrams(timeout)``. What it hands you this
+        way is not recorded in history() (a bulk stream would fill memory).
+        Until it is closed the receiver is the only reader of the socket:
+        expect(), request(), collect() and drain() read through it as well,
+        and what they read is recorded as before; a message goes to
+        whichever reads it first. Loss shows in its stats() (kernel_drops,
+        ring_overruns) and, for a counter in the payload, in
+        sil.ingest.SequenceTracker. close() it (or the client) to stop it;
+        it is a context manager.
+
+        receive_buffer: SO_RCVBUF bytes to ask for (None: leave it);
+        batch: receives per recvmmsg call; gro: UDP_GRO, for a sim on this
+        host that sends runs of equal-sized datagrams with UDP GSO (each
+        run then costs one receive instead of one per datagram).
+        """
+        if self._closed:
+            raise ValueError("the client is closed")
+        if self._receiver is not None and not self._receiver.closed:
+            raise RuntimeError("this client already ingests; close() its Receiver first")
+        receiver = Receiver(self._sock.fileno(), receive_buffer=receive_buffer, batch=batch, gro=gro)
+        receiver.start()
+        self._receiver = receiver
+        self._refused_seen = 0
+        return receiver
 
     # -- what was received -----------------------------------------------
 
@@ -186,6 +255,8 @@ class SimClient:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            if self._receiver is not None:
+                self._receiver.close()
             self._selector.close()
             self._sock.close()
 
@@ -197,47 +268,131 @@ class SimClient:
 
     def __repr__(self) -> str:
         host, port = self.address
-        return f"<SimClient to {host}:{port}, {len(self._history)} received, {len(self._pending)} unconsumed>"
+        unconsumed = sum(map(len, self._pending.values()))
+        return f"<SimClient to {host}:{port}, {len(self._history)} received, {unconsumed} unconsumed>"
 
     # -- internals -------------------------------------------------------
 
-    def _take_pending(self, matches: Callable) -> object:
-        for msg in self._pending:
-            if matches(msg):
-                self._consume(msg)
-                return msg
-        return None
+    def _take_pending(self, msg_type: type, predicate: Optional[Callable]) -> object:
+        """Consumes and returns the earliest unconsumed msg_type message for
+        which predicate holds, or None."""
+        best = None  # (arrival, queue, index)
+        for cls, queue in self._pending.items():
+            if not issubclass(cls, msg_type):
+                continue
+            for index, (arrival, msg) in enumerate(queue):
+                if best is not None and arrival > best[0]:
+                    break
+                if predicate is None or predicate(msg):
+                    best = (arrival, queue, index)
+                    break
+        if best is None:
+            return None
+        _arrival, queue, index = best
+        msg = queue[index][1]
+        del queue[index]
+        return msg
+
+    def _buffer(self, msg) -> None:
+        self._history.append(msg)
+        queue = self._pending.get(type(msg))
+        if queue is None:
+            queue = self._pending[type(msg)] = collections.deque()
+        queue.append((next(self._arrivals), msg))
 
     def _consume(self, msg) -> None:
         # By identity: messages compare equal by bytes, and an equal twin
-        # that arrived earlier is a different message.
-        for index, pending in enumerate(self._pending):
-            if pending is msg:
-                del self._pending[index]
+        # that arrived earlier is a different message. A message being
+        # consumed has usually just arrived: search from the newest.
+        queue = self._pending.get(type(msg), ())
+        for index in range(len(queue) - 1, -1, -1):
+            if queue[index][1] is msg:
+                del queue[index]
                 return
 
     def _receive(self, timeout: float) -> list:
-        """Waits up to timeout for the socket to become readable, then reads
-        what is there. Returns the messages decoded, also buffered."""
-        if not self._selector.select(timeout):
-            return []
+        """Waits up to timeout for a datagram; returns the messages decoded
+        (also buffered): with timeout > 0 the first to arrive, with 0 every
+        one already there.
+
+        A wait is one blocking recv, bounded by SO_RCVTIMEO, as a raw
+        client would do it: a request's reply then costs one syscall, not
+        a poll, the recv and a recv that finds nothing."""
+        receiver = self._receiver
+        if receiver is not None and not receiver.closed:
+            return self._receive_from(receiver, timeout)
+        deadline = time.monotonic() + timeout if timeout > 0 else None
         received = []
         for _ in range(_RECV_BATCH):
             try:
-                data = self._sock.recv(_RECV_SIZE)
+                data = self._recv(deadline)
             except BlockingIOError:
                 break
-            except ConnectionRefusedError as error:
-                raise self._refused() from error
-            try:
-                msg = decode(data) if self._decoder is None else self._decode_with_catalogue(data)
-            except DecodeError as error:
-                self.undecodable.append((data, error))
-                continue
-            self._history.append(msg)
-            self._pending.append(msg)
-            received.append(msg)
+            msg = self._decode(data)
+            if msg is not None:
+                self._buffer(msg)
+                received.append(msg)
+            if deadline is not None:
+                break  # a wait returns with the first datagram
         return received
+
+    def _recv(self, deadline: Optional[float]) -> bytes:
+        """One datagram: waiting until deadline, or (None) only if one is
+        there. BlockingIOError when none came."""
+        try:
+            if deadline is None:
+                return self._sock.recv(_RECV_SIZE, socket.MSG_DONTWAIT)
+            while True:
+                self._set_wait_slice(min(deadline - time.monotonic(), _WAIT_SLICE))
+                try:
+                    return self._sock.recv(_RECV_SIZE)
+                except BlockingIOError:  # SO_RCVTIMEO ran out
+                    if time.monotonic() >= deadline:
+                        raise
+        except ConnectionRefusedError as error:
+            raise self._refused() from error
+
+    def _set_wait_slice(self, seconds: float) -> None:
+        """SO_RCVTIMEO, set only when it changes (a wait near its deadline)."""
+        micros = max(1, math.ceil(seconds * 1e6))
+        if micros != self._wait_slice_us:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                                  struct.pack("ll", micros // 1_000_000, micros % 1_000_000))
+            self._wait_slice_us = micros
+
+    def _receive_from(self, receiver: Receiver, timeout: float) -> list:
+        """_receive through the ingest thread: everything that has arrived,
+        including what is still in the socket for the thread to read (as
+        a read of the socket itself would)."""
+        received = self._take(receiver, timeout)
+        for _ in range(_CATCH_UP_TAKES):
+            if not self._poll.poll(0):
+                break
+            received += self._take(receiver, _CATCH_UP_WAIT)
+        for msg in received:
+            self._buffer(msg)
+        refused = receiver.stats()["refused"]
+        if refused != self._refused_seen:
+            self._refused_seen = refused
+            raise self._refused()
+        return received
+
+    def _take(self, receiver: Receiver, timeout: float) -> list:
+        if self._decoder is not None:
+            return [msg for msg in map(self._decode, receiver.take_datagrams(timeout)) if msg is not None]
+        invalid: list = []
+        received = receiver.take(timeout, invalid)
+        for data, verdict, length in invalid:
+            self.undecodable.append((data, _ingest_decode_error(data, verdict, length)))
+        return received
+
+    def _decode(self, data: bytes):
+        """The message in data, or None after recording it as undecodable."""
+        try:
+            return decode(data) if self._decoder is None else self._decode_with_catalogue(data)
+        except DecodeError as error:
+            self.undecodable.append((data, error))
+            return None
 
     def _decode_with_catalogue(self, data: bytes):
         if len(data) < 2:
@@ -272,6 +427,17 @@ class SimClient:
         if arrived:
             text += "; last: " + "; ".join(repr(m) for m in arrived[-_LAST_SHOWN:])
         return text
+
+
+def _ingest_decode_error(data: bytes, verdict: str, length: int) -> DecodeError:
+    """The DecodeError for a datagram the ingest thread found invalid; an
+    oversized one was kept only in part, so its verdict comes from there."""
+    msg_id = int.from_bytes(data[:2], "little") if len(data) >= 2 else None
+    kept = "" if length == len(data) else f", {len(data)} kept"
+    error = DecodeError(f"{verdict}: datagram of {length} bytes{kept}" +
+                        ("" if msg_id is None else f", MsgId {msg_id}"))
+    error.verdict, error.length, error.msg_id = verdict, length, msg_id
+    return error
 
 
 def _describe_predicate(predicate: Optional[Callable]) -> str:

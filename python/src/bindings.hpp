@@ -13,4 +13,7 @@ void add_wire(pybind11::module_& module);
 // InprocSim: the registered services on a bus in this process. Needs add_messages first.
 void add_inproc(pybind11::module_& module);
 
+// Receiver (bulk receive on a C++ thread) and message_dtype(). Needs add_messages first.
+void add_ingest(pybind11::module_& module);
+
 }  // namespace sil::python

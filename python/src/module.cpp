@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, module) {
   sil::python::add_messages(module);
   sil::python::add_wire(module);
   sil::python::add_inproc(module);
+  sil::python::add_ingest(module);
 }

@@ -31,7 +31,8 @@ from pathlib import Path
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run as bench  # noqa: E402  (tests/bench/run.py)
+import common as bench  # noqa: E402  (tests/bench/common.py)
+from bench_lockstep import Lockstep, PingPong  # noqa: E402
 
 
 def thread_counters(pid: int) -> dict:
@@ -134,7 +135,7 @@ def main() -> int:
                 for pid in (sim.pid, echo.pid):
                     for task in Path(f"/proc/{pid}/task").iterdir():
                         os.sched_setaffinity(int(task.name), {server_cpu})
-            lockstep, ping = bench.Lockstep(sim_sock, pb2), bench.PingPong(echo_sock)
+            lockstep, ping = Lockstep(sim_sock, pb2), PingPong(echo_sock)
             lockstep.hello(sil.catalogue_hash)
             hello = pb2.Request(sequence=1)
             hello.hello.catalogue_hash = sil.catalogue_hash

@@ -1,0 +1,110 @@
+"""Fast clock speed.
+
+`sil-sim --clock fast` left alone for a fixed wall time (no_peer), and the
+same with a Python consumer draining every datagram (with_consumer);
+simulated seconds per wall second from the ticks in its stopped line.
+Repetitions alternate.
+"""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import struct
+import time
+
+from common import REVISION_REQUEST, BenchError, Process, entry, program, udp_rcvbuf_errors, udp_socket
+
+GROUP = "fast"
+BAR_SPEED = 10_000.0
+RATE_HZ = 100
+
+def fast_run(bins: dict, rate: int, seconds: float, consumer: bool) -> dict:
+    with Process(bins["sil-sim"], ["--clock", "fast", "--rate", str(rate), "--port", "0"]) as sim:
+        drops_before = udp_rcvbuf_errors()
+        received = 0
+        start = time.monotonic()
+        deadline = start + seconds
+        if consumer:
+            with udp_socket(sim.port) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 0, 100_000))
+                buffer = bytearray(65536)
+                recv_into = sock.recv_into
+                sock.send(REVISION_REQUEST)  # any valid datagram makes this socket the peer
+                now = time.monotonic
+                while now() < deadline:
+                    for _ in range(256):
+                        try:
+                            recv_into(buffer)
+                        except BlockingIOError:  # 100 ms without a datagram
+                            break
+                        received += 1
+                stop_at = time.monotonic()
+                sim.stop()
+        else:
+            time.sleep(max(0.0, deadline - time.monotonic()))
+            stop_at = time.monotonic()
+            sim.stop()
+        drops_after = udp_rcvbuf_errors()
+        report = sim.stopped_report()
+        if report is None:
+            raise BenchError(f"sil-sim wrote no stopped line:\n{sim.stderr_text()}")
+    elapsed = stop_at - start
+    return {
+        "elapsed": elapsed,
+        "ticks": report["ticks"],
+        "speed": report["ticks"] / rate / elapsed,
+        "ticks_per_s": report["ticks"] / elapsed,
+        "received": received,
+        "received_per_s": received / elapsed,
+        "tx_sent": report.get("tx_sent", 0),
+        "tx_sent_per_s": report.get("tx_sent", 0) / elapsed,
+        "tx_errors": report.get("tx_errors", 0),
+        "kernel_rcvbuf_drops": (drops_after - drops_before) if drops_before is not None and drops_after is not None
+        else None,
+    }
+
+
+def bench_fast(bins: dict, seconds: float, reps: int, log) -> tuple[list, dict]:
+    rate = RATE_HZ
+    runs: dict[str, list] = {"no_peer": [], "with_consumer": []}
+    for r in range(reps):
+        order = ("no_peer", "with_consumer") if r % 2 == 0 else ("with_consumer", "no_peer")
+        for variant in order:
+            run = fast_run(bins, rate, seconds, variant == "with_consumer")
+            runs[variant].append(run)
+            extra = (f"  delivered {run['received_per_s']:9.0f}/s  sent {run['tx_sent_per_s']:9.0f}/s  "
+                     f"tx_errors {run['tx_errors']}  kernel drops {run['kernel_rcvbuf_drops']}"
+                     if variant == "with_consumer" else "")
+            log(f"  rep {r + 1}/{reps} {variant:13s}: {run['speed']:9.0f}x real time "
+                f"({run['ticks_per_s']:9.0f} ticks/s){extra}")
+    med = {v: statistics.median(run["speed"] for run in rs) for v, rs in runs.items()}
+    pair_ratios = [c["speed"] / n["speed"] for n, c in zip(runs["no_peer"], runs["with_consumer"])]
+    consumer = runs["with_consumer"]
+    delivered = statistics.median(run["received_per_s"] for run in consumer)
+    sent = statistics.median(run["tx_sent_per_s"] for run in consumer)
+    tx_errors = statistics.median(run["tx_errors"] for run in consumer)
+    drops = [run["kernel_rcvbuf_drops"] for run in consumer if run["kernel_rcvbuf_drops"] is not None]
+    no_peer_base = {"name": "fast_mode_speed_no_peer", "value": med["no_peer"], "unit": "sim_s/wall_s"}
+    results = [
+        entry("fast_mode_speed_no_peer", med["no_peer"], "sim_s/wall_s", bar=f"> {BAR_SPEED:.0f}"),
+        entry("fast_mode_speed_with_consumer", med["with_consumer"], "sim_s/wall_s", no_peer_base,
+              statistics.median(pair_ratios)),
+        entry("fast_mode_with_consumer_delivered", delivered, "datagrams/s",
+              {"name": "fast_mode_with_consumer_sent", "value": sent, "unit": "datagrams/s"},
+              statistics.median(c["received_per_s"] / c["tx_sent_per_s"] for c in consumer if c["tx_sent_per_s"])
+              if sent else None),
+        entry("fast_mode_with_consumer_tx_errors", tx_errors, "datagrams"),
+    ]
+    if drops:
+        results.append(entry("fast_mode_with_consumer_kernel_rcvbuf_drops", statistics.median(drops), "datagrams"))
+    return results, {"rate_hz": rate, "seconds": seconds, "runs": runs}
+
+
+
+def run(ctx) -> list:
+    seconds, reps = (1.0, 3) if ctx.quick else (3.0, 5)
+    ctx.log(f"--rate {RATE_HZ}, {seconds:g} s per run, {reps} runs per variant")
+    results, details = bench_fast({"sil-sim": program(ctx.build, "sil-sim")}, seconds, reps, ctx.log)
+    ctx.details["fast"] = details
+    return results
