@@ -13,4 +13,7 @@ void add_wire(pybind11::module_& module);
 // InprocSim: the registered services on a bus in this process. Needs add_messages first.
 void add_inproc(pybind11::module_& module);
 
+// RecordFrames (the recording framing, sil::record::FrameReader) and crc32c().
+void add_recording(pybind11::module_& module);
+
 }  // namespace sil::python
