@@ -36,7 +36,8 @@ bool is_ipv4(const std::string& text) {
 }  // namespace
 
 std::string usage() {
-  return "usage: sil-sim [--bind ADDR] [--port N] [--rate HZ] [--clock MODE] [--speed X] [--help]\n"
+  return "usage: sil-sim [--bind ADDR] [--port N] [--rate HZ] [--clock MODE] [--speed X] [--record PATH] [--help]\n"
+         "       sil-sim --replay PATH [--record PATH]\n"
          "\n"
          "Runs the simulation and bridges its bus to one UDP peer.\n"
          "\n"
@@ -49,16 +50,23 @@ std::string usage() {
          "               fast: ticks back to back, as fast as the services allow\n"
          "               step: ticks only when a harness sends an Advance request\n"
          "  --speed X    realtime clock only: X times the wall clock, 0 < X <= 1e6 (default 1)\n"
+         "  --record PATH  record every message, control request and reply to PATH\n"
+         "               (any clock; SIGINT/SIGTERM finalise the file)\n"
+         "  --replay PATH  re-inject PATH's injected messages into a fresh simulation on the step\n"
+         "               clock and compare what it publishes with the recording; prints one JSON\n"
+         "               line {\"event\": \"replay\", \"identical\": ...}; exit 0 if identical, 1 if not\n"
          "  --help       print this and exit\n"
          "\n"
          "When ready, prints one JSON line to stdout: {\"event\": \"ready\", \"port\": N, ...}.\n"
-         "Logs go to stderr. SIGINT or SIGTERM stops it with exit status 0.\n";
+         "Logs go to stderr. SIGINT or SIGTERM stops it with exit status 0.\n"
+         "Exit status 2: a bad command line, or a recording that cannot be replayed.\n";
 }
 
 std::variant<Options, CliError> parse_args(std::span<const std::string_view> args) {
   Options options;
   bool clock_given = false;
   bool speed_given = false;
+  std::string_view live_flag;  // a flag for a live run, which --replay does not take
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view flag = args[i];
     std::optional<std::string_view> value;
@@ -71,7 +79,8 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
       options.help = true;
       continue;
     }
-    if (flag != "--bind" && flag != "--port" && flag != "--rate" && flag != "--clock" && flag != "--speed") {
+    if (flag != "--bind" && flag != "--port" && flag != "--rate" && flag != "--clock" && flag != "--speed" &&
+        flag != "--record" && flag != "--replay") {
       return CliError{"unknown option '" + std::string(args[i]) + "'"};
     }
     if (!value) {
@@ -79,6 +88,12 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
       value = args[++i];
     }
     const std::string text(*value);
+    if (flag == "--record" || flag == "--replay") {
+      if (text.empty()) return CliError{std::string(flag) + " needs a file path"};
+      (flag == "--record" ? options.record_path : options.replay_path) = text;
+      continue;
+    }
+    live_flag = flag;
     if (flag == "--bind") {
       if (!is_ipv4(text)) return CliError{"--bind: '" + text + "' is not an IPv4 address"};
       options.bind = text;
@@ -101,6 +116,13 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
       if (!rate) return CliError{"--rate: '" + text + "' is not a rate in Hz (1-" + std::to_string(kMaxRateHz) + ")"};
       options.rate_hz = *rate;
     }
+  }
+  if (!options.replay_path.empty() && !live_flag.empty()) {
+    return CliError{"--replay runs at the recorded rate on the step clock, without a socket: " +
+                    std::string(live_flag) + " does not apply"};
+  }
+  if (!options.replay_path.empty() && options.replay_path == options.record_path) {
+    return CliError{"--record: the replay would overwrite the recording it reads ('" + options.record_path + "')"};
   }
   if (speed_given && clock_given && options.clock != core::ClockMode::realtime) {
     return CliError{"--speed applies to the realtime clock only, not --clock " +

@@ -17,6 +17,8 @@ struct Options {
   std::uint32_t rate_hz = 100;
   core::ClockMode clock = core::ClockMode::realtime;
   double speed = 1.0;
+  std::string record_path;  // --record: empty when not recording
+  std::string replay_path;  // --replay: empty for a live run
   bool help = false;
 };
 
