@@ -25,31 +25,18 @@
 #include "sil/record/writer.hpp"
 #include "sil/services/build_info.hpp"
 #include "sil_record.pb.h"
+#include "recording_files.hpp"
 
 namespace sil::record {
 namespace {
 
-namespace fs = std::filesystem;
+using test::read_back;
+using test::read_whole;
 
-class TempFile {
+class TempFile : public test::TempFile {
  public:
-  TempFile() : path_(fs::temp_directory_path() / ("sil_recording_test_" + std::to_string(::getpid()) + "_" +
-                                                   std::to_string(counter_++) + ".silrec")) {}
-  ~TempFile() { fs::remove(path_); }
-  std::string path() const { return path_.string(); }
-
- private:
-  static inline int counter_ = 0;  // test-local naming only
-  fs::path path_;
+  TempFile() : test::TempFile("sil_recording_test") {}
 };
-
-std::vector<std::byte> read_whole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<std::byte> bytes(chars.size());
-  std::memcpy(bytes.data(), chars.data(), chars.size());
-  return bytes;
-}
 
 // Message i of a test recording: 65 payload bytes derived from i.
 EntryMeta meta_for(std::uint64_t i) {
@@ -83,22 +70,6 @@ void write_recording(const std::string& path, std::uint64_t count) {
   Writer writer(queue, path, kInfo);
   for (std::uint64_t i = 0; i < count; ++i) ASSERT_TRUE(queue.try_push(meta_for(i), payload_for(i)));
   writer.finish(count * 1000);
-}
-
-struct ReadBack {
-  std::vector<Record> records;
-  ReadEnd end = ReadEnd::reading;
-  std::string message;
-};
-
-ReadBack read_back(std::span<const std::byte> file) {
-  ReadBack out;
-  Reader reader(file);
-  Record record;
-  while (reader.next(record)) out.records.push_back(record);
-  out.end = reader.end();
-  out.message = reader.message();
-  return out;
 }
 
 TEST(Recording, StartsWithAHeaderThatDescribesTheBuildAndTheCatalogue) {
