@@ -168,12 +168,17 @@ def describe(m) -> str:
     return " ".join(f"{name}={getattr(value, name)!r}" for name, *_ in value.fields())
 
 
+def format_line(m) -> str:
+    """One message as `dump` prints it: sim time, direction, name, content."""
+    return f"{format_seconds(m.sim_time_ns)} s  {m.direction:<15}  {m.name:<20}  {describe(m)}"
+
+
 def dump(rec: Recording, args, out) -> None:
     shown = 0
     for m in _select(rec, args):
         if args.limit is not None and shown >= args.limit:
             break
-        print(f"{format_seconds(m.sim_time_ns)} s  {m.direction:<15}  {m.name:<20}  {describe(m)}", file=out)
+        print(format_line(m), file=out)
         shown += 1
 
 
