@@ -61,6 +61,10 @@ MappedFile::MappedFile(const std::string& path) {
     ::close(fd);
     throw std::system_error(error, std::generic_category(), "cannot stat " + path);
   }
+  if (!S_ISREG(info.st_mode)) {
+    ::close(fd);
+    throw std::system_error(EINVAL, std::generic_category(), path + " is not a regular file");
+  }
   size_ = static_cast<std::size_t>(info.st_size);
   if (size_ != 0) {  // mmap refuses a length of 0; an empty span reads as an empty file
     void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
