@@ -12,8 +12,8 @@ Each message's ``value`` is an instance of this build's compiled class when
 its layout is the recording's, else of a class made from the catalogue in
 the recording's header (``sil.catalogue``): a recording is readable by any
 build. The framing (magic, lengths, CRC-32C) is checked by the same C++ code
-the sim's tools use (``sil._core.RecordFrames``); a length is never trusted
-before it is checked against the bytes in the file.
+the sim's tools use (``sil._core.RecordFrames``, ``RecordMessages``); a
+length is never trusted before it is checked against the bytes in the file.
 
 A file that was cut short (kill -9, power loss, a sim still recording) ends
 cleanly where its last complete frame ends, with an
@@ -163,7 +163,8 @@ class Recording:
         self._decoder = Decoder(self.header.catalogue)
         self._names = {info.id: info.name for info in self.header.catalogue}
         self._names.update(CONTROL_NAMES)
-        self._sizes = {info.id: info.size for info in self.header.catalogue}
+        # MsgId -> (class, payload size), looked up once per message.
+        self._classes = {info.id: (self._decoder.class_for(info.id), info.size) for info in self.header.catalogue}
         self._footer: Optional[Footer] = None
         self._scanned = False
 
@@ -227,6 +228,10 @@ class Recording:
 
     def decode(self, msg_id: int, payload: bytes):
         """The message object for a payload of this recording, or None."""
+        entry = self._classes.get(msg_id)
+        if entry is not None:
+            cls, size = entry
+            return cls.from_bytes(payload) if len(payload) == size else None
         if msg_id in CONTROL_NAMES:
             message = control_pb.Request() if msg_id == CONTROL_REQUEST_ID else control_pb.Reply()
             try:
@@ -234,9 +239,7 @@ class Recording:
             except _ProtobufDecodeError:
                 return None
             return message
-        if self._sizes.get(msg_id) != len(payload):
-            return None
-        return self._decoder.decode(msg_id, payload)
+        return None
 
     def resolve_types(self, types) -> Optional[frozenset[int]]:
         """The MsgIds of a type filter (see messages()); None for no filter.
@@ -337,34 +340,33 @@ class Recording:
 
     def _iterate(self, ids: Optional[frozenset[int]], start_ns: Optional[int], end_ns: Optional[int],
                  wanted: Optional[frozenset[str]]) -> Iterator[RecordedMessage]:
-        frames = _core.RecordFrames(self._data)
-        next(frames)  # the header, checked when the file was opened
-        parse = rpb.Record.FromString
+        # Message records come parsed from C++; every other record stops
+        # the inner loop and is judged here.
+        frames = _core.RecordMessages(self._data)
         directions = DIRECTIONS
-        for raw in frames:
-            try:
-                record = parse(raw)
-            except _ProtobufDecodeError:
-                raise RecordingError(self.path, frames.offset,
-                                     "a record that does not parse as sil.record.Record") from None
-            kind = record.WhichOneof("kind")
-            if kind == "message":
-                m = record.message
-                msg_id = m.msg_id
+        first = True
+        while True:
+            for sim_time_ns, wall_ns, msg_id, direction, payload in frames:
                 if ids is not None and msg_id not in ids:
                     continue
-                sim_time_ns = m.sim_time_ns
                 if (start_ns is not None and sim_time_ns < start_ns) or (end_ns is not None and sim_time_ns >= end_ns):
                     continue
-                direction = m.direction
-                direction = directions[direction] if direction < len(directions) else f"direction {direction}"
+                direction = directions[direction] if 0 <= direction < len(directions) else f"direction {direction}"
                 if wanted is not None and direction not in wanted:
                     continue
-                yield RecordedMessage(self, sim_time_ns, m.wall_ns, msg_id, direction, m.payload)
-            elif kind == "footer":
+                yield RecordedMessage(self, sim_time_ns, wall_ns, msg_id, direction, payload)
+            raw = frames.held
+            if raw is None:
+                break
+            if first:
+                first = False  # the header, checked when the file was opened
+                continue
+            record = self._parse(raw, frames.offset)
+            kind = record.WhichOneof("kind")
+            if kind == "footer":
                 self._end_at_footer(frames, record.footer)
                 return
-            elif kind == "header":
+            if kind == "header":
                 raise RecordingError(self.path, frames.offset, "a second header")
             # No kind: a record type a newer writer added; nothing to read in it.
         self._end_without_footer(frames)
@@ -380,9 +382,9 @@ class Recording:
         else:
             self._end_without_footer(frames)
 
-    def _end_at_footer(self, frames: "_core.RecordFrames", footer) -> None:
+    def _end_at_footer(self, frames: "_core.RecordMessages", footer) -> None:
         footer_offset = frames.offset
-        if next(frames, None) is not None or frames.status != "end":
+        if next(frames, None) is not None or frames.held is not None or frames.status != "end":
             if frames.status in _CORRUPTION:
                 raise RecordingError(self.path, frames.offset, _CORRUPTION[frames.status])
             raise RecordingError(self.path, frames.offset, f"data after the footer (at byte {footer_offset})")
@@ -393,7 +395,7 @@ class Recording:
                               end_sim_time_ns=footer.end_sim_time_ns)
         self._scanned = True
 
-    def _end_without_footer(self, frames: "_core.RecordFrames") -> None:
+    def _end_without_footer(self, frames) -> None:
         status = frames.status
         if status in _CORRUPTION:
             raise RecordingError(self.path, frames.offset, _CORRUPTION[status])

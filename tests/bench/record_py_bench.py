@@ -11,8 +11,9 @@ PlantTemperature and a HeaterCommand, a Heartbeat every 10th tick; at least
                           wall time, MsgId, direction, payload)
   record_py_read_decoded  the same plus m.value (the decoded message object)
   record_py_frames        the baseline: sil._core.RecordFrames alone (the
-                          C++ framing and CRC through the binding, no
-                          protobuf), records/s
+                          C++ framing and CRC through the binding, each
+                          record handed to Python as bytes, not parsed),
+                          records/s
 
 and prints a JSON list of {"name", "value", "unit", "baseline", "ratio"}:
 medians over the blocks, ratios of each block to the baseline block next to

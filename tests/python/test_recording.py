@@ -284,6 +284,14 @@ def test_corruption_after_the_header_is_raised_while_reading(tmp_path):
     assert len(seen) == len(sample_messages(2))
 
 
+def test_a_record_that_does_not_parse_is_an_error_at_its_offset(tmp_path):
+    good = writer.recording(sample_messages(1), footer=False)
+    path = write(tmp_path, good + writer.frame(b"\xff\xff\xff") + writer.frame(writer.footer_record(0)))
+    with sil.recording.open(path) as rec:
+        with pytest.raises(RecordingError, match=f"does not parse as sil.record.Record at byte {len(good)}"):
+            list(rec)
+
+
 def test_a_length_field_is_never_trusted(tmp_path):
     # 16 MiB claimed with 10 bytes present: a torn tail, read without
     # allocating what the length says.
@@ -330,6 +338,16 @@ def test_the_framing_is_the_cpp_one(tmp_path):
     assert list(frames) == [b"abc", b""] and (frames.status, frames.offset) == ("end", 27)
     with pytest.raises(TypeError, match="bytes-like"):
         _core.RecordFrames("text")
+
+
+def test_record_messages_hands_every_other_record_to_python_and_continues():
+    message = writer.message_record(5, 2002, b"p" * 20, writer.INJECTED, wall_ns=9)
+    data = writer.MAGIC + writer.frame(writer.header_record()) + writer.frame(message) + \
+        writer.frame(message) + writer.frame(writer.footer_record(2))
+    frames = _core.RecordMessages(data)
+    assert list(frames) == [] and frames.held == writer.header_record() and frames.status == "ok"
+    assert list(frames) == [(5, 9, 2002, 1, b"p" * 20)] * 2 and frames.held == writer.footer_record(2)
+    assert list(frames) == [] and frames.held is None and (frames.status, frames.offset) == ("end", len(data))
 
 
 def test_close_while_iterating_keeps_the_iterator_valid(tmp_path):
