@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import struct
 import sys
 import tempfile
 import time
@@ -41,30 +40,23 @@ def import_sil(build: Path | None):
         sys.path.insert(0, str(build / "python"))
     try:
         import sil.recording  # noqa: F401
-        from sil import _core, sil_record_pb2
+        from sil import _core
     except ImportError as error:
         sys.exit(f"record_py_bench: cannot import sil.recording (build first, pass --build): {error}")
-    return sil, _core, sil_record_pb2
+    return sil, _core
 
 
-def write_recording(path: Path, records: int, sil, core, rpb) -> int:
-    """A recording like sil-sim writes, framed with the C++ CRC-32C."""
-    from sil.catalogue import Catalogue
-    from sil import sil_control_pb2 as cpb
-
-    catalogue = Catalogue.local()
-    proto = cpb.Catalogue(hash=catalogue.hash)
-    for info in catalogue:
-        message = proto.messages.add(id=info.id, name=info.name, size=info.size)
-        for f in info.fields:
-            message.fields.add(name=f.name, type=f.kind, offset=f.offset, size=f.size, count=f.count)
-    header = rpb.Record(header=rpb.Header(format_version=1, version="bench", catalogue=proto, rate_hz=100,
-                                          clock="fast")).SerializeToString()
+def write_recording(path: Path, records: int, sil, core) -> int:
+    """A recording like sil-sim writes, made with the tests' writer
+    (tests/python/recording_writer.py) but checksummed by the C++ CRC-32C:
+    the writer's own is bitwise Python, written to check that one."""
+    sys.path.insert(0, str(REPO / "tests" / "python"))
+    import recording_writer as writer
 
     def frame(data: bytes) -> bytes:
-        return struct.pack("<II", len(data), core.crc32c(data)) + data
+        return writer.frame(data, crc=core.crc32c(data))
 
-    parts = [core.RECORD_MAGIC, frame(header)]
+    parts = [writer.MAGIC, frame(writer.header_record(rate_hz=100, clock="fast", version="bench"))]
     written = 0
     tick = 0
     while written < records:
@@ -76,12 +68,10 @@ def write_recording(path: Path, records: int, sil, core, rpb) -> int:
             payloads.append((int(sil.Heartbeat.ID), sil.Heartbeat(sequence=tick // 10, tick=tick,
                                                                   sim_time_ns=t).to_bytes()))
         for msg_id, payload in payloads:
-            record = rpb.Record(message=rpb.Message(sim_time_ns=t, wall_ns=t // 1000, msg_id=msg_id,
-                                                    payload=payload))
-            parts.append(frame(record.SerializeToString()))
+            parts.append(frame(writer.message_record(t, msg_id, payload, wall_ns=t // 1000)))
             written += 1
         tick += 1
-    parts.append(frame(rpb.Record(footer=rpb.Footer(messages=written, end_sim_time_ns=t)).SerializeToString()))
+    parts.append(frame(writer.footer_record(written, end_sim_time_ns=t)))
     path.write_bytes(b"".join(parts))
     return written
 
@@ -124,11 +114,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.records < MIN_RECORDS or args.blocks < 5:
         parser.error(f"--records must be >= {MIN_RECORDS:,} and --blocks >= 5")
-    sil, core, rpb = import_sil(args.build)
+    sil, core = import_sil(args.build)
     warnings.simplefilter("error")  # the generated file is complete: any warning is a bug
     with tempfile.TemporaryDirectory(prefix="record-py-bench-") as tmp:
         path = Path(tmp) / "bench.silrec"
-        records = write_recording(path, args.records, sil, core, rpb)
+        records = write_recording(path, args.records, sil, core)
         samples: dict[str, list[float]] = {"frames": [], "read": [], "decoded": []}
         ratios: dict[str, list[float]] = {"read": [], "decoded": []}
         for _ in range(args.blocks):

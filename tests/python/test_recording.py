@@ -10,7 +10,7 @@ import pytest
 
 import sil
 import sil.recording
-from sil import Heartbeat, HeaterCommand, MsgId, PlantTemperature, RevisionResponse, SetPoint, _core
+from sil import Heartbeat, MsgId, PlantTemperature, RevisionResponse, SetPoint, _core
 from sil import sil_control_pb2 as cpb
 from sil import sil_record_pb2 as rpb
 from sil.catalogue import Catalogue, CatalogueMessage, CatalogueMismatchError

@@ -10,8 +10,6 @@ import sys
 import time
 import warnings
 
-import pytest
-
 import sil
 import sil.recording
 from sil import Heartbeat, PlantTemperature, ProcessTarget, RevisionRequest, RevisionResponse, SetPoint, SimProcess
