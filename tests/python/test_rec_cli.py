@@ -84,6 +84,20 @@ def test_dump_prints_decoded_messages_with_filters(recording):
     assert len(limited.stdout.splitlines()) == 3 and "injected" not in limited.stdout
 
 
+def test_dump_shows_control_traffic_as_protobuf_text_and_odd_payloads_as_hex(tmp_path):
+    from sil import sil_control_pb2 as cpb
+    request = cpb.Request(sequence=3, advance=cpb.Advance(ticks=2)).SerializeToString()
+    path = tmp_path / "control.silrec"
+    path.write_bytes(writer.recording([(0, 0xFFF0, request, writer.CONTROL_REQUEST),
+                                       (0, int(Heartbeat.ID), b"\x01\x02\x03")]))
+    result = sil_rec("dump", path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "0.000000000 s  control_request  ControlRequest        sequence: 3 advance { ticks: 2 }",
+        "0.000000000 s  published        Heartbeat             payload=010203 (3 bytes; does not fit the catalogue)",
+    ]
+
+
 def test_csv_to_stdout_and_to_a_file(recording, tmp_path):
     result = sil_rec("csv", recording, "--type", "PlantTemperature", "--end", "30ms")
     assert result.returncode == 0, result.stderr
