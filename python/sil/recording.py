@@ -180,7 +180,7 @@ class Recording:
         for control traffic), with ``start <= sim time < end`` (sil.ms(...),
         sil.s(...) or a timedelta) and with a direction in ``directions``.
         Bad arguments raise here, before anything is read."""
-        ids = self.resolve_types(types)
+        ids = self._resolve_types(types)
         start_ns = None if start is None else to_sim_time(start, "start").ns
         end_ns = None if end is None else to_sim_time(end, "end").ns
         wanted = self._resolve_directions(directions)
@@ -194,7 +194,7 @@ class Recording:
         ``types`` defaults to every message of the catalogue; control
         traffic has no fields and cannot be exported. Returns the rows
         written."""
-        ids = self.resolve_types(types)
+        ids = self._resolve_types(types)
         if ids is not None and ids & CONTROL_NAMES.keys():
             raise ValueError("control requests and replies have no fields to export; see `sil-rec dump`")
         infos = [info for info in self.header.catalogue if ids is None or info.id in ids]
@@ -220,11 +220,8 @@ class Recording:
     # -- names and decoding ----------------------------------------------
 
     def name_of(self, msg_id: int) -> str:
+        """The message name of a MsgId in this recording ('MsgId N' if unknown)."""
         return self._names.get(msg_id) or f"MsgId {msg_id}"
-
-    def info(self, msg_id: int) -> Optional[MessageInfo]:
-        """The catalogue layout of a MsgId, or None (control, unknown)."""
-        return self.header.catalogue.get(msg_id)
 
     def decode(self, msg_id: int, payload: bytes):
         """The message object for a payload of this recording, or None."""
@@ -241,7 +238,7 @@ class Recording:
             return message
         return None
 
-    def resolve_types(self, types) -> Optional[frozenset[int]]:
+    def _resolve_types(self, types) -> Optional[frozenset[int]]:
         """The MsgIds of a type filter (see messages()); None for no filter.
         Raises LookupError for a type the recording's catalogue lacks."""
         if types is None:
