@@ -37,31 +37,36 @@ consteval Crc32cTables make_crc32c_tables() {
 
 inline constexpr Crc32cTables kCrc32cTables = make_crc32c_tables();
 
-constexpr std::uint32_t byte_at(std::span<const std::byte> bytes, std::size_t i) noexcept {
-  return static_cast<std::uint32_t>(bytes[i]);
-}
-
 }  // namespace detail
 
 // Continues a CRC over more bytes: crc32c_extend(crc32c(a), b) == crc32c(a + b).
-constexpr std::uint32_t crc32c_extend(std::uint32_t crc, std::span<const std::byte> bytes) noexcept {
+inline std::uint32_t crc32c_extend(std::uint32_t crc, std::span<const std::byte> bytes) noexcept {
+  // Raw pointers, so unoptimised (Debug, sanitizer) builds make no function
+  // call per byte either.
   const auto& t = detail::kCrc32cTables;
+  const std::uint32_t* t0 = t[0].data();
+  const std::uint32_t* t1 = t[1].data();
+  const std::uint32_t* t2 = t[2].data();
+  const std::uint32_t* t3 = t[3].data();
+  const std::uint32_t* t4 = t[4].data();
+  const std::uint32_t* t5 = t[5].data();
+  const std::uint32_t* t6 = t[6].data();
+  const std::uint32_t* t7 = t[7].data();
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const auto* const end = p + bytes.size();
   std::uint32_t c = ~crc;
-  std::size_t i = 0;
-  const std::size_t n = bytes.size();
-  for (; i + 8 <= n; i += 8) {
+  for (; end - p >= 8; p += 8) {
     // Assembled byte by byte: the same result on any host byte order, and
-    // the compiler turns it into one load on little-endian ones.
-    const std::uint32_t low = c ^ (detail::byte_at(bytes, i) | detail::byte_at(bytes, i + 1) << 8 |
-                                   detail::byte_at(bytes, i + 2) << 16 | detail::byte_at(bytes, i + 3) << 24);
-    c = t[7][low & 0xFFu] ^ t[6][(low >> 8) & 0xFFu] ^ t[5][(low >> 16) & 0xFFu] ^ t[4][low >> 24] ^
-        t[3][detail::byte_at(bytes, i + 4)] ^ t[2][detail::byte_at(bytes, i + 5)] ^
-        t[1][detail::byte_at(bytes, i + 6)] ^ t[0][detail::byte_at(bytes, i + 7)];
+    // one load on little-endian ones once optimised.
+    const std::uint32_t low =
+        c ^ (std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24);
+    c = t7[low & 0xFFu] ^ t6[(low >> 8) & 0xFFu] ^ t5[(low >> 16) & 0xFFu] ^ t4[low >> 24] ^ t3[p[4]] ^ t2[p[5]] ^
+        t1[p[6]] ^ t0[p[7]];
   }
-  for (; i < n; ++i) c = (c >> 8) ^ t[0][(c ^ detail::byte_at(bytes, i)) & 0xFFu];
+  for (; p != end; ++p) c = (c >> 8) ^ t0[(c ^ *p) & 0xFFu];
   return ~c;
 }
 
-constexpr std::uint32_t crc32c(std::span<const std::byte> bytes) noexcept { return crc32c_extend(0, bytes); }
+inline std::uint32_t crc32c(std::span<const std::byte> bytes) noexcept { return crc32c_extend(0, bytes); }
 
 }  // namespace sil::record

@@ -27,7 +27,7 @@ constexpr void store_u32_le(std::span<std::byte, 4> out, std::uint32_t value) no
 
 // Fills `out` with the frame header for `record` (whose size the caller has
 // checked against kMaxRecordBytes).
-constexpr void encode_frame_header(std::span<std::byte, kFrameHeaderBytes> out,
+inline void encode_frame_header(std::span<std::byte, kFrameHeaderBytes> out,
                                    std::span<const std::byte> record) noexcept {
   store_u32_le(out.first<4>(), static_cast<std::uint32_t>(record.size()));
   store_u32_le(out.last<4>(), crc32c(record));
