@@ -55,9 +55,9 @@ sanitize: deps
 	# -Wno-tsan: GCC warns that asio's atomic_thread_fence is not modelled.
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSIL_BUILD_PYTHON=OFF \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=thread -O1 -Wno-tsan $(SAN_FLAGS)"
-	cmake --build $(TSAN_BUILD) -j$(JOBS) --target bridge_tests integration_tests alloc_tests
+	cmake --build $(TSAN_BUILD) -j$(JOBS) --target bridge_tests integration_tests alloc_tests record_tests
 	TSAN_OPTIONS=halt_on_error=1 \
-	  ctest --test-dir $(TSAN_BUILD) -L 'bridge_tests|integration_tests|alloc_tests' --output-on-failure
+	  ctest --test-dir $(TSAN_BUILD) -L 'bridge_tests|integration_tests|alloc_tests|record_tests' --output-on-failure
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

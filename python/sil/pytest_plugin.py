@@ -25,6 +25,12 @@ Options:
   --sil-sim PATH      (default $SIL_SIM, else bin/sil-sim of the build tree
                       this package lives in)
   --sil-rate HZ       tick rate for launched sims and inproc (default 100)
+  --sil-artefact-messages N
+                      how many of the last recorded messages a failing test's
+                      report shows (default 20)
+  --sil-keep-artefacts
+                      keep recordings and sim logs of passing tests too
+  --sil-no-record     launched sims do not record
 
 Markers:
   @pytest.mark.network        the test needs a real sil-sim on a socket (the
@@ -33,23 +39,34 @@ Markers:
   @pytest.mark.sil_clock(C)   the clock a process target launches with
                               (default step); inproc supports only step
 
-A failing test that used ``sim``, or ``sil`` on a process target, gets the
-sim's stderr in its report.
+Failure artefacts: a sim launched for ``sim``, or for ``sil`` on a process
+target, records (sil-sim --record) into the test's tmp_path and writes its
+stderr there. A failing test's report gets the sim's stderr and a
+"sil artefacts" section: the paths of the recording and the log, the sim's
+counters (its stopped line) and the last messages published on its bus,
+decoded by name. A passing test's files are deleted unless
+--sil-keep-artefacts.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
 import sil as sil_package
+from sil.artefacts import SimArtefacts
 from sil.client import SimClient
 from sil.launcher import SimProcess
 from sil.targets import DEFAULT_WALL_TIMEOUT, InprocTarget, NetworkTarget, ProcessTarget, parse_target
 
-_SIM_KEY = pytest.StashKey[SimProcess]()
+# The sims launched for a test, in launch order, and whether any phase failed.
+_ARTEFACTS_KEY = pytest.StashKey[list]()
+_FAILED_KEY = pytest.StashKey[bool]()
+_REPORTED_KEY = pytest.StashKey[bool]()
+DEFAULT_ARTEFACT_MESSAGES = 20
 _CLOCKS = ("step", "fast", "realtime")
 
 
@@ -65,6 +82,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="sil-sim binary to run (default: $SIL_SIM, else <build>/bin/sil-sim)")
     group.addoption("--sil-rate", metavar="HZ", type=int, default=100,
                     help="simulation tick rate for launched sims and the in-process target (default: 100)")
+    group.addoption("--sil-artefact-messages", metavar="N", type=int, default=DEFAULT_ARTEFACT_MESSAGES,
+                    help="how many of the last recorded messages a failing test's report shows "
+                         f"(default: {DEFAULT_ARTEFACT_MESSAGES})")
+    group.addoption("--sil-keep-artefacts", action="store_true",
+                    help="keep the recordings and sim logs of passing tests (default: deleted)")
+    group.addoption("--sil-no-record", action="store_true",
+                    help="launched sims do not record (no --record)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -77,6 +101,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     if not config.getoption("--sil-wall-timeout") > 0:
         raise pytest.UsageError("--sil-wall-timeout must be a positive number of seconds")
+    if config.getoption("--sil-artefact-messages") < 0:
+        raise pytest.UsageError("--sil-artefact-messages must be 0 or more")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -119,6 +145,27 @@ def _clock_of(request: pytest.FixtureRequest) -> str:
     return clock
 
 
+def _recording_args(request: pytest.FixtureRequest, path: Path) -> tuple[Optional[Path], list[str]]:
+    if request.config.getoption("--sil-no-record"):
+        return None, []
+    return path, ["--record", str(path)]
+
+
+def _register(request: pytest.FixtureRequest, artefacts: SimArtefacts) -> None:
+    request.node.stash.setdefault(_ARTEFACTS_KEY, []).append(artefacts)
+
+
+def _after_sim(request: pytest.FixtureRequest, artefacts: SimArtefacts, status: int) -> None:
+    """Teardown: a sim that did not exit cleanly fails the test; the files
+    of a test that passed are deleted."""
+    if status != 0:
+        # A sim that crashed or hung is a failure even if the test's own
+        # assertions passed; the report hook below adds its artefacts.
+        pytest.fail(f"sil-sim exited with status {status} (expected 0 after SIGTERM)", pytrace=False)
+    if not request.node.stash.get(_FAILED_KEY, False) and not request.config.getoption("--sil-keep-artefacts"):
+        artefacts.discard()
+
+
 @pytest.fixture
 def sil(request: pytest.FixtureRequest, tmp_path: Path):
     """The target under test; see the module docstring."""
@@ -133,8 +180,11 @@ def sil(request: pytest.FixtureRequest, tmp_path: Path):
         target = InprocTarget(rate, wall_timeout=wall_timeout)
     elif kind == "process":
         path = request.getfixturevalue("sil_sim_path")
-        target = ProcessTarget(path, rate_hz=rate, clock=clock, log_dir=tmp_path, wall_timeout=wall_timeout)
-        request.node.stash[_SIM_KEY] = target.process
+        recording, record_args = _recording_args(request, tmp_path / "sil.silrec")
+        target = ProcessTarget(path, rate_hz=rate, clock=clock, log_dir=tmp_path, wall_timeout=wall_timeout,
+                               extra_args=record_args)
+        artefacts = SimArtefacts(target.process, recording)
+        _register(request, artefacts)
     else:
         host, port = address
         target = NetworkTarget(host, port, wall_timeout=wall_timeout)
@@ -142,23 +192,22 @@ def sil(request: pytest.FixtureRequest, tmp_path: Path):
         yield target
     finally:
         status = target.close()
-    if kind == "process" and status != 0:
-        pytest.fail(f"sil-sim exited with status {status} (expected 0 after SIGTERM)", pytrace=False)
+    if kind == "process":
+        _after_sim(request, artefacts, status)
 
 
 @pytest.fixture
 def sim(request: pytest.FixtureRequest, sil_sim_path: Path, tmp_path: Path):
     rate = request.config.getoption("--sil-rate")
-    process = SimProcess(sil_sim_path, ["--port", "0", "--rate", str(rate)], log_dir=tmp_path)
-    request.node.stash[_SIM_KEY] = process
+    recording, record_args = _recording_args(request, tmp_path / "sim.silrec")
+    process = SimProcess(sil_sim_path, ["--port", "0", "--rate", str(rate), *record_args], log_dir=tmp_path)
+    artefacts = SimArtefacts(process, recording)
+    _register(request, artefacts)
     try:
         yield process
     finally:
         status = process.stop()
-    if status != 0:
-        # A sim that crashed or hung is a failure even if the test's own
-        # assertions passed; its stderr is added by the report hook below.
-        pytest.fail(f"sil-sim exited with status {status} (expected 0 after SIGTERM)", pytrace=False)
+    _after_sim(request, artefacts, status)
 
 
 @pytest.fixture
@@ -187,11 +236,18 @@ def sil_client_factory(sim: SimProcess):
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
-    process = item.stash.get(_SIM_KEY, None)
-    if process is None or not report.failed:
+    if not report.failed:
         return
-    if call.when == "call":
-        # The test is over; stopping now puts the sim's exit statistics
-        # (its last stderr line) into the report. Teardown's stop() is a no-op.
-        process.stop()
-    report.sections.append(("sil-sim stderr", process.stderr_text() or "(empty)"))
+    item.stash[_FAILED_KEY] = True
+    launched = item.stash.get(_ARTEFACTS_KEY, [])
+    if not launched or item.stash.get(_REPORTED_KEY, False):
+        return
+    item.stash[_REPORTED_KEY] = True  # once per test, by the first phase that failed
+    last = item.config.getoption("--sil-artefact-messages")
+    for artefacts in launched:
+        # The test is over; stopping now completes the recording and puts
+        # the sim's exit statistics (its last stderr line) into the report.
+        # Teardown's stop() is a no-op.
+        artefacts.process.stop()
+        report.sections.append(("sil-sim stderr", artefacts.process.stderr_text() or "(empty)"))
+        report.sections.append(("sil artefacts", artefacts.report(last)))

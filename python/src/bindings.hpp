@@ -15,5 +15,7 @@ void add_inproc(pybind11::module_& module);
 
 // Receiver (bulk receive on a C++ thread) and message_dtype(). Needs add_messages first.
 void add_ingest(pybind11::module_& module);
+// RecordFrames (the recording framing, sil::record::FrameReader) and crc32c().
+void add_recording(pybind11::module_& module);
 
 }  // namespace sil::python

@@ -6,9 +6,10 @@
 
 PYBIND11_MODULE(_core, module) {
   module.doc() = "Message classes and datagram encoding generated from the sil C++ catalogue, and the simulation "
-                 "itself in-process (InprocSim).";
+                 "itself in-process (InprocSim), and the framing of recordings (RecordFrames).";
   sil::python::add_messages(module);
   sil::python::add_wire(module);
   sil::python::add_inproc(module);
   sil::python::add_ingest(module);
+  sil::python::add_recording(module);
 }

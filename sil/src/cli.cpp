@@ -37,7 +37,8 @@ bool is_ipv4(const std::string& text) {
 
 std::string usage() {
   return "usage: sil-sim [--bind ADDR] [--port N] [--rate HZ] [--clock MODE] [--speed X]\n"
-         "               [--egress MODE] [--help]\n"
+         "               [--egress MODE] [--record PATH] [--help]\n"
+         "       sil-sim --replay PATH [--record PATH]\n"
          "\n"
          "Runs the simulation and bridges its bus to one UDP peer.\n"
          "\n"
@@ -54,16 +55,26 @@ std::string usage() {
          "               per-message: one zero-copy sendmsg per published message (default)\n"
          "               batched: a tick's messages are copied and sent together at its end\n"
          "               (one sendmmsg; runs of equal-sized messages as one UDP GSO send)\n"
+         "  --record PATH\n"
+         "               record every message, control request and reply to PATH\n"
+         "               (any clock; SIGINT or SIGTERM finalise the file)\n"
+         "  --replay PATH\n"
+         "               re-inject PATH's injected messages into a fresh simulation on the\n"
+         "               step clock and compare what it publishes with the recording; prints\n"
+         "               one JSON line {\"event\": \"replay\", ..., \"identical\": ...};\n"
+         "               exit status 0 if identical, 1 if not\n"
          "  --help       print this and exit\n"
          "\n"
          "When ready, prints one JSON line to stdout: {\"event\": \"ready\", \"port\": N, ...}.\n"
-         "Logs go to stderr. SIGINT or SIGTERM stops it with exit status 0.\n";
+         "Logs go to stderr. SIGINT or SIGTERM stops it with exit status 0.\n"
+         "Exit status 2: a bad command line, or a recording that cannot be replayed.\n";
 }
 
 std::variant<Options, CliError> parse_args(std::span<const std::string_view> args) {
   Options options;
   bool clock_given = false;
   bool speed_given = false;
+  std::string_view live_flag;  // a flag for a live run, which --replay does not take
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view flag = args[i];
     std::optional<std::string_view> value;
@@ -77,7 +88,7 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
       continue;
     }
     if (flag != "--bind" && flag != "--port" && flag != "--rate" && flag != "--clock" && flag != "--speed" &&
-        flag != "--egress") {
+        flag != "--egress" && flag != "--record" && flag != "--replay") {
       return CliError{"unknown option '" + std::string(args[i]) + "'"};
     }
     if (!value) {
@@ -85,6 +96,12 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
       value = args[++i];
     }
     const std::string text(*value);
+    if (flag == "--record" || flag == "--replay") {
+      if (text.empty()) return CliError{std::string(flag) + " needs a file path"};
+      (flag == "--record" ? options.record_path : options.replay_path) = text;
+      continue;
+    }
+    live_flag = flag;
     if (flag == "--bind") {
       if (!is_ipv4(text)) return CliError{"--bind: '" + text + "' is not an IPv4 address"};
       options.bind = text;
@@ -111,6 +128,13 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
       if (!rate) return CliError{"--rate: '" + text + "' is not a rate in Hz (1-" + std::to_string(kMaxRateHz) + ")"};
       options.rate_hz = *rate;
     }
+  }
+  if (!options.replay_path.empty() && !live_flag.empty()) {
+    return CliError{"--replay runs at the recorded rate on the step clock, without a socket: " +
+                    std::string(live_flag) + " does not apply"};
+  }
+  if (!options.replay_path.empty() && options.replay_path == options.record_path) {
+    return CliError{"--record: the replay would overwrite the recording it reads ('" + options.record_path + "')"};
   }
   if (speed_given && clock_given && options.clock != core::ClockMode::realtime) {
     return CliError{"--speed applies to the realtime clock only, not --clock " +

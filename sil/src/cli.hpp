@@ -19,6 +19,8 @@ struct Options {
   core::ClockMode clock = core::ClockMode::realtime;
   double speed = 1.0;
   bridge::Egress egress = bridge::Egress::per_message;
+  std::string record_path;  // --record: empty when not recording
+  std::string replay_path;  // --replay: empty for a live run
   bool help = false;
 };
 

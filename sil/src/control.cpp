@@ -183,10 +183,14 @@ std::string encode_stats(std::uint32_t sequence, const HostStatus& status, const
 std::string encode_catalogue(std::uint32_t sequence, const HostStatus& status) {
   pb::Reply reply;
   fill_time(reply, sequence, status);
-  auto* catalogue = reply.mutable_catalogue();
-  catalogue->set_hash(ipc::kCatalogueHash);
+  fill_catalogue(*reply.mutable_catalogue());
+  return serialize(reply);
+}
+
+void fill_catalogue(pb::Catalogue& catalogue) {
+  catalogue.set_hash(ipc::kCatalogueHash);
   for (const auto& info : ipc::catalogue_info()) {
-    auto* message = catalogue->add_messages();
+    auto* message = catalogue.add_messages();
     message->set_id(static_cast<std::uint16_t>(info.id));
     message->set_name(std::string(info.name));
     message->set_size(static_cast<std::uint32_t>(info.size));
@@ -199,7 +203,6 @@ std::string encode_catalogue(std::uint32_t sequence, const HostStatus& status) {
       field->set_count(static_cast<std::uint32_t>(f.count));
     }
   }
-  return serialize(reply);
 }
 
 std::string encode_error(const ControlError& error, const HostStatus& status) {

@@ -1,4 +1,5 @@
-// sil-sim: the registered services on a realtime clock, bridged to UDP.
+// sil-sim: the registered services on a realtime clock, bridged to UDP;
+// or, with --replay, a recorded run played back and compared.
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -6,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -17,6 +19,11 @@
 #include "sil/core/sim_host.hpp"
 #include "sil/core/simulation.hpp"
 #include "sil/ipc/catalogue.hpp"
+#include "sil/record/reader.hpp"
+#include "sil/record/record_queue.hpp"
+#include "sil/record/recorder.hpp"
+#include "sil/record/replay.hpp"
+#include "sil/record/writer.hpp"
 #include "sil/services/build_info.hpp"
 
 namespace {
@@ -36,7 +43,8 @@ void print_ready(const sil::bridge::UdpBridge& bridge, const sil::app::Options& 
 
 // The last line on stderr, one JSON object, so tools can read the counters
 // without parsing prose (README "Running the simulator").
-void log_stopped(const sil::bridge::BridgeStats& s, std::uint64_t ticks, std::uint64_t overruns) {
+void log_stopped(const sil::bridge::BridgeStats& s, std::uint64_t ticks, std::uint64_t overruns,
+                 const std::string& recording) {
   using sil::bridge::Verdict;
   auto n = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
   std::string rx;
@@ -47,24 +55,52 @@ void log_stopped(const sil::bridge::BridgeStats& s, std::uint64_t ticks, std::ui
   std::fprintf(stderr,
                "{\"event\": \"stopped\", \"ticks\": %llu, \"overruns\": %llu, \"rx\": {%s}, "
                "\"rx_inbox_full\": %llu, \"rx_errors\": %llu, \"tx_sent\": %llu, \"tx_no_peer\": %llu, "
-               "\"tx_errors\": %llu, \"peer_changes\": %llu}\n",
+               "\"tx_errors\": %llu, \"peer_changes\": %llu%s}\n",
                n(ticks), n(overruns), rx.c_str(), n(s.rx_inbox_full), n(s.rx_errors), n(s.tx_sent), n(s.tx_no_peer),
-               n(s.tx_errors), n(s.peer_changes));
+               n(s.tx_errors), n(s.peer_changes), recording.c_str());
 }
 
-int run(const sil::app::Options& options) {
-  boost::asio::io_context io(1);
-  // Registered before anything can fail or block, so a SIGTERM sent any
-  // time after the ready line stops the loop cleanly.
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&io](const boost::system::error_code& ec, int) {
-    if (!ec) io.stop();
-  });
+// A recording's counters, a JSON object.
+std::string recording_json(const sil::record::WriterStats& w, std::uint64_t dropped) {
+  return "{\"messages\": " + std::to_string(w.records) + ", \"dropped\": " + std::to_string(dropped) +
+         ", \"bytes\": " + std::to_string(w.bytes) + ", \"write_errors\": " + std::to_string(w.write_errors) +
+         ", \"lost\": " + std::to_string(w.lost) + "}";
+}
 
-  sil::bridge::UdpBridge bridge(io, {.bind_address = options.bind, .port = options.port, .egress = options.egress});
-  sil::core::DefaultSimulation sim(options.rate_hz);
-  sil::core::SimHost host(io, sim, bridge, {.clock = options.clock, .speed = options.speed});
+// A recording in progress: the queue, the file, and the writer thread
+// (started here, stopped by finish(): the owner's thread, as the library
+// asks). Wraps whatever run is being recorded.
+class Recording {
+ public:
+  Recording(const std::string& path, std::uint32_t rate_hz, sil::core::ClockMode clock)
+      : start_(sil::record::RecordingStart::now()),
+        queue_(sil::record::Writer::kDefaultQueueBytes),
+        writer_(queue_, path, {rate_hz, std::string(sil::core::to_string(clock)), start_.unix_ns}),
+        thread_([this](std::stop_token stop) { writer_.run(stop); }) {}
 
+  template <class Origin>
+  sil::record::Recorder<Origin> recorder(const sil::services::SimClock& clock, const Origin& origin) {
+    return {queue_, clock, origin, start_.steady};
+  }
+
+  // Writes the rest and the footer; returns the counters as JSON.
+  std::string finish(std::uint64_t end_sim_time_ns) {
+    thread_.request_stop();
+    thread_.join();
+    writer_.finish(end_sim_time_ns);
+    return recording_json(writer_.stats(), queue_.dropped());
+  }
+
+ private:
+  sil::record::RecordingStart start_;
+  sil::record::RecordQueue queue_;
+  sil::record::Writer writer_;
+  std::jthread thread_;
+};
+
+// Runs the host until SIGINT/SIGTERM stop the io_context.
+template <class Host>
+void serve(boost::asio::io_context& io, sil::bridge::UdpBridge& bridge, Host& host, const sil::app::Options& options) {
   std::jthread rx_thread;
   if (!host.receives_on_sim_thread()) rx_thread = std::jthread([&bridge](std::stop_token stop) { bridge.run_rx(stop); });
   host.start();
@@ -79,8 +115,73 @@ int run(const sil::app::Options& options) {
     rx_thread.request_stop();
     rx_thread.join();
   }
-  log_stopped(bridge.stats(), sim.clock().tick(), host.overruns());
+}
+
+int run(const sil::app::Options& options) {
+  boost::asio::io_context io(1);
+  // Registered before anything can fail or block, so a SIGTERM sent any
+  // time after the ready line stops the loop cleanly.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&io](const boost::system::error_code& ec, int) {
+    if (!ec) io.stop();
+  });
+
+  sil::bridge::UdpBridge bridge(io, {.bind_address = options.bind, .port = options.port, .egress = options.egress});
+  sil::core::DefaultSimulation sim(options.rate_hz);
+  const sil::core::HostConfig config{.clock = options.clock, .speed = options.speed};
+  std::string recording_stats;
+  std::uint64_t overruns = 0;
+  if (options.record_path.empty()) {
+    sil::core::SimHost host(io, sim, bridge, config);
+    serve(io, bridge, host, options);
+    overruns = host.overruns();
+  } else {
+    Recording recording(options.record_path, options.rate_hz, options.clock);
+    auto recorder = recording.recorder(sim.clock(), bridge);
+    sil::core::SimHost host(io, sim, bridge, config, recorder);
+    serve(io, bridge, host, options);
+    overruns = host.overruns();
+    recording_stats = ", \"recording\": " + recording.finish(sim.clock().now_ns());
+  }
+  log_stopped(bridge.stats(), sim.clock().tick(), overruns, recording_stats);
   return 0;
+}
+
+// --replay: exit 0 if the replay published the recorded trace, 1 if not,
+// 2 if the recording cannot be replayed.
+int replay(const sil::app::Options& options) {
+  std::optional<sil::record::MappedFile> file;
+  std::optional<sil::record::Replay> replay;
+  try {
+    file.emplace(options.replay_path);
+    replay.emplace(file->bytes());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sil-sim: --replay %s: %s\n", options.replay_path.c_str(), e.what());
+    return 2;
+  }
+  if (!replay->warning().empty()) {
+    std::fprintf(stderr, "sil-sim: warning: --replay %s: %s\n", options.replay_path.c_str(), replay->warning().c_str());
+  }
+  sil::core::DefaultSimulation sim(replay->rate_hz());
+  sil::record::ReplayResult result;
+  if (options.record_path.empty()) {
+    result = replay->run(sim);
+  } else {
+    std::optional<Recording> recording;
+    try {
+      recording.emplace(options.record_path, replay->rate_hz(), sil::core::ClockMode::step);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "sil-sim: --record: %s\n", e.what());
+      return 2;
+    }
+    auto recorder = recording->recorder(sim.clock(), *replay);
+    result = replay->run(sim, recorder);
+    std::fprintf(stderr, "sil-sim: recorded the replay to %s: %s\n", options.record_path.c_str(),
+                 recording->finish(sim.clock().now_ns()).c_str());
+  }
+  std::printf("%s\n", sil::record::to_json(result).c_str());
+  std::fflush(stdout);
+  return result.identical() ? 0 : 1;
 }
 
 }  // namespace
@@ -97,6 +198,7 @@ int main(int argc, char** argv) {
     std::fputs(sil::app::usage().c_str(), stdout);
     return 0;
   }
+  if (!options.replay_path.empty()) return replay(options);
   try {
     return run(options);
   } catch (const std::exception& e) {

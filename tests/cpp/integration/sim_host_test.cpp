@@ -14,11 +14,10 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "loopback_client.hpp"
 #include "sil/bridge/datagram.hpp"
 #include "sil/bridge/udp_bridge.hpp"
-#include "sil/core/sim_host.hpp"
 #include "sil/core/simulation.hpp"
+#include "sim_harness.hpp"
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/messages.hpp"
 #include "sil_control.pb.h"
@@ -41,84 +40,9 @@ struct AnswerWitness {
   }
 };
 
-// A sim-thread host plus its rx thread, torn down in the right order.
-template <class... Extra>
-struct Running {
-  Running(std::uint32_t rate_hz, HostConfig config, Extra&... extra)
-      : Running(bridge::BridgeConfig{}, rate_hz, config, extra...) {}
-  Running(const bridge::BridgeConfig& bridge_config, std::uint32_t rate_hz, HostConfig config, Extra&... extra)
-      : bridge(io, bridge_config), sim(rate_hz), host(io, sim, bridge, config, extra...) {
-    if (!host.receives_on_sim_thread()) rx = std::jthread([this](std::stop_token stop) { bridge.run_rx(stop); });
-    host.start();
-    sim_thread = std::jthread([this] { io.run(); });
-  }
-  ~Running() { stop(); }
-  void stop() {
-    io.stop();
-    if (sim_thread.joinable()) sim_thread.join();  // from here the sim's state is ours to read
-    if (rx.joinable()) {
-      rx.request_stop();
-      rx.join();
-    }
-  }
-
-  boost::asio::io_context io;
-  bridge::UdpBridge bridge;
-  DefaultSimulation sim;
-  SimHost<DefaultSimulation, bridge::UdpBridge, Extra...> host;
-  std::jthread rx;
-  std::jthread sim_thread;
-};
-
-// The harness side of the control plane: sends a request, collects every
-// bus datagram that arrives before the reply.
-class Harness {
- public:
-  explicit Harness(std::uint16_t port) : port_(port) {}
-
-  control::Reply call(control::Request request, std::vector<Bytes>* before = nullptr) {
-    request.set_sequence(++sequence_);
-    send_raw(request.SerializeAsString());
-    return await_reply(before);
-  }
-
-  void send_raw(const std::string& body) {
-    Bytes datagram{std::byte{0xF0}, std::byte{0xFF}};
-    for (const char c : body) datagram.push_back(static_cast<std::byte>(c));
-    client_.send_to(port_, datagram);
-  }
-
-  template <class T>
-  void inject(const T& message) {
-    client_.send_to(port_, bridge::encode_datagram(message));
-  }
-
-  control::Reply await_reply(std::vector<Bytes>* before = nullptr) {
-    for (int i = 0; i < 100'000; ++i) {
-      auto datagram = client_.receive();
-      if (!datagram) break;
-      if (datagram->size() >= 2 && (*datagram)[0] == std::byte{0xF1} && (*datagram)[1] == std::byte{0xFF}) {
-        control::Reply reply;
-        EXPECT_TRUE(reply.ParseFromArray(datagram->data() + 2, static_cast<int>(datagram->size() - 2)));
-        return reply;
-      }
-      if (before != nullptr) before->push_back(std::move(*datagram));
-    }
-    ADD_FAILURE() << "no control reply";
-    return {};
-  }
-
- private:
-  std::uint16_t port_;
-  std::uint32_t sequence_ = 0;
-  test::LoopbackClient client_;
-};
-
-control::Request advance_ticks(std::uint64_t ticks) {
-  control::Request request;
-  request.mutable_advance()->set_ticks(ticks);
-  return request;
-}
+using test::advance_ticks;
+using test::Harness;
+using test::Running;
 
 TEST(SimHostRealtime, AnswersAnInboundRequestWithoutWaitingForTheNextTick) {
   AnswerWitness witness;

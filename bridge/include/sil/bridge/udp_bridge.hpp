@@ -169,7 +169,7 @@ class UdpBridge {
   void on(const T& payload) noexcept {
     // What the peer injected is not echoed back to it; what services
     // publish in response is.
-    if (static_cast<const void*>(&payload) == inbound_) return;
+    if (is_injecting(&payload)) return;
     const std::uint64_t peer = peer_.load();
     if (peer == 0) {
       bump(tx_no_peer_);
@@ -185,6 +185,11 @@ class UdpBridge {
       bump(tx_errors_);
     }
   }
+
+  // Sim thread, for bus subscribers: true while `payload` is the inbound
+  // message being published (it came from the network), false for what a
+  // service publishes, including in reaction to it.
+  bool is_injecting(const void* payload) const noexcept { return payload == inbound_; }
 
   // Any thread.
   BridgeStats stats() const noexcept;

@@ -16,6 +16,10 @@
 
 #include "sil/core/watch.hpp"
 
+namespace sil::control {
+class Catalogue;  // sil_control.proto
+}
+
 namespace sil::core {
 
 enum class ClockMode : std::uint8_t { realtime, fast, step };
@@ -111,5 +115,9 @@ std::string encode_ack(std::uint32_t sequence, const HostStatus& status);
 std::string encode_stats(std::uint32_t sequence, const HostStatus& status, const StatsSnapshot& stats);
 std::string encode_catalogue(std::uint32_t sequence, const HostStatus& status);
 std::string encode_error(const ControlError& error, const HostStatus& status);
+
+// This build's catalogue (every message's id, name, size and fields, and the
+// hash), as GetCatalogue answers it and as a recording's header stores it.
+void fill_catalogue(control::Catalogue& catalogue);
 
 }  // namespace sil::core

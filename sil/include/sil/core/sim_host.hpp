@@ -28,6 +28,7 @@
 #include <span>
 #include <string>
 #include <system_error>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -49,7 +50,10 @@ struct HostConfig {
 };
 
 // Extra: more bus subscribers the owner attaches (a HIL rig's own sinks, a
-// test's witness); they see every publication after the services.
+// test's witness, a recorder); they see every publication after the
+// services. An Extra that declares on_control_request(span) or
+// on_control_reply(span) also sees each control request's and reply's
+// serialized bytes, in order with the messages.
 template <class Sim, class Bridge, class... Extra>
 class SimHost {
  public:
@@ -68,6 +72,7 @@ class SimHost {
         bridge_(bridge),
         config_(config),
         digest_(sim.clock()),
+        extras_(extra...),
         bus_(sim.make_bus(watch_, digest_, published_, extra..., bridge)),
         timer_(io),
         readable_(io, dup_or_throw(receives_on_sim_thread() ? bridge.socket_fd() : bridge.inbound_ready_fd())) {}
@@ -239,7 +244,18 @@ class SimHost {
   // -- control ----------------------------------------------------------
 
   void reply(std::uint64_t to, const std::string& bytes) {
-    bridge_.send_control(to, std::as_bytes(std::span{bytes.data(), bytes.size()}));
+    const auto view = std::as_bytes(std::span{bytes.data(), bytes.size()});
+    std::apply([&](auto&... extra) { (observe_reply(extra, view), ...); }, extras_);
+    bridge_.send_control(to, view);
+  }
+
+  template <class E>
+  static void observe_request(E& extra, std::span<const std::byte> request) {
+    if constexpr (requires { extra.on_control_request(request); }) extra.on_control_request(request);
+  }
+  template <class E>
+  static void observe_reply(E& extra, std::span<const std::byte> reply) {
+    if constexpr (requires { extra.on_control_reply(reply); }) extra.on_control_reply(reply);
   }
 
   void fail(std::uint64_t to, ControlError error) {
@@ -249,6 +265,7 @@ class SimHost {
 
   void on_control(const bridge::ControlFrame& frame) {
     ++control_requests_;
+    std::apply([&](auto&... extra) { (observe_request(extra, frame.view()), ...); }, extras_);
     if (frame.too_large) {
       fail(frame.sender, {0, ControlErrorCode::too_large,
                           "control request longer than " + std::to_string(bridge::ControlFrame::kMaxSize) +
@@ -335,6 +352,7 @@ class SimHost {
   Watch watch_;
   TraceDigest digest_;
   PublishCounter published_;
+  std::tuple<Extra&...> extras_;
   decltype(std::declval<Sim&>().make_bus(std::declval<Watch&>(), std::declval<TraceDigest&>(),
                                          std::declval<PublishCounter&>(), std::declval<Extra&>()...,
                                          std::declval<Bridge&>())) bus_;

@@ -78,7 +78,7 @@ TEST(Cli, HelpTakesNoValue) { EXPECT_EQ(error_of({"--help=yes"}), "--help takes 
 
 TEST(Cli, UsageNamesEveryFlagAndTheRateLimit) {
   const std::string text = usage();
-  for (const char* flag : {"--bind", "--port", "--rate", "--help", "100000"}) {
+  for (const char* flag : {"--bind", "--port", "--rate", "--record", "--replay", "--help", "100000"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
   }
 }
@@ -142,6 +142,41 @@ TEST(Cli, RejectsABindAddressThatIsNotDottedQuadIpv4) {
   EXPECT_EQ(error_of({"--bind", "::1"}), "--bind: '::1' is not an IPv4 address");
   EXPECT_EQ(error_of({"--bind=localhost"}), "--bind: 'localhost' is not an IPv4 address");
   EXPECT_EQ(error_of({"--bind", "256.0.0.1"}), "--bind: '256.0.0.1' is not an IPv4 address");
+}
+
+TEST(Cli, TakesARecordingPathOnAnyClock) {
+  EXPECT_EQ(parsed_options({}).record_path, "");
+  EXPECT_EQ(parsed_options({"--record", "run.silrec"}).record_path, "run.silrec");
+  const Options fast = parsed_options({"--clock=fast", "--record=/tmp/a b.silrec"});
+  EXPECT_EQ(fast.record_path, "/tmp/a b.silrec");
+  EXPECT_EQ(fast.clock, core::ClockMode::fast);
+}
+
+TEST(Cli, TakesAReplayAloneOrWithARecording) {
+  const Options replay = parsed_options({"--replay", "in.silrec"});
+  EXPECT_EQ(replay.replay_path, "in.silrec");
+  EXPECT_EQ(replay.record_path, "");
+  const Options both = parsed_options({"--replay=in.silrec", "--record", "out.silrec"});
+  EXPECT_EQ(both.replay_path, "in.silrec");
+  EXPECT_EQ(both.record_path, "out.silrec");
+}
+
+TEST(Cli, RejectsAnEmptyRecordingPath) {
+  EXPECT_EQ(error_of({"--record="}), "--record needs a file path");
+  EXPECT_EQ(error_of({"--replay", ""}), "--replay needs a file path");
+  EXPECT_EQ(error_of({"--record"}), "--record needs a value");
+}
+
+TEST(Cli, RejectsLiveRunFlagsWithAReplay) {
+  EXPECT_EQ(error_of({"--replay", "in.silrec", "--clock", "fast"}),
+            "--replay runs at the recorded rate on the step clock, without a socket: --clock does not apply");
+  EXPECT_EQ(error_of({"--port=5000", "--replay", "in.silrec"}),
+            "--replay runs at the recorded rate on the step clock, without a socket: --port does not apply");
+}
+
+TEST(Cli, RejectsAReplayThatWouldOverwriteItsInput) {
+  EXPECT_EQ(error_of({"--replay", "a.silrec", "--record", "a.silrec"}),
+            "--record: the replay would overwrite the recording it reads ('a.silrec')");
 }
 
 TEST(Cli, StopsAtTheFirstError) {

@@ -1,0 +1,427 @@
+"""Reads sil recordings (``sil-sim --record PATH``; the format is
+record/proto/sil_record.proto).
+
+    import sil.recording
+    with sil.recording.open("run.silrec") as rec:
+        print(rec.header.version, rec.header.rate_hz, rec.header.catalogue)
+        for m in rec.messages("PlantTemperature", start=sil.s(1), end=sil.s(2)):
+            print(m.sim_time_ns, m.name, m.value.temperature_c)
+        rec.to_csv("plant.csv", types="PlantTemperature")
+
+Each message's ``value`` is an instance of this build's compiled class when
+its layout is the recording's, else of a class made from the catalogue in
+the recording's header (``sil.catalogue``): a recording is readable by any
+build. The framing (magic, lengths, CRC-32C) is checked by the same C++ code
+the sim's tools use (``sil._core.RecordFrames``, ``RecordMessages``); a
+length is never trusted before it is checked against the bytes in the file.
+
+A file that was cut short (kill -9, power loss, a sim still recording) ends
+cleanly where its last complete frame ends, with an
+``IncompleteRecordingWarning``: everything before is an exact prefix of the
+run. Corruption (not a recording, a checksum mismatch, an impossible length,
+a record that does not parse) raises ``RecordingError`` naming the byte
+offset.
+
+The file is memory-mapped; sil-sim only ever appends to a recording, so it
+may be read while the sim is still writing it (up to what was there when it
+was opened).
+"""
+
+from __future__ import annotations
+
+import builtins
+import csv
+import mmap
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Iterable, Iterator, Optional, Union
+
+from google.protobuf.message import DecodeError as _ProtobufDecodeError
+
+from sil import _core
+from sil import sil_record_pb2 as rpb
+from sil.catalogue import Catalogue, CatalogueError, Decoder, MessageInfo
+from sil.control import CONTROL_REPLY_ID, CONTROL_REQUEST_ID
+from sil.control import pb as control_pb
+from sil.simtime import to_sim_time
+
+FORMAT_VERSION = 1
+# Record.message.direction, by enum value (sil.record.Direction).
+DIRECTIONS = ("published", "injected", "control_request", "control_reply")
+CONTROL_NAMES = {CONTROL_REQUEST_ID: "ControlRequest", CONTROL_REPLY_ID: "ControlReply"}
+FIXED_COLUMNS = ("sim_time_ns", "wall_ns", "msg_id", "name", "direction")
+
+_CORRUPTION = {
+    "bad magic": "not a sil recording (it does not start with the SILREC1 magic)",
+    "record too long": "a frame length above the 16 MiB limit (the file is corrupted)",
+    "bad checksum": "a frame whose CRC-32C does not match its bytes (the file is corrupted)",
+}
+
+TypeSpec = Union[str, int, type, "_core.MsgId"]
+
+
+class RecordingError(ValueError):
+    """A file that is not a readable recording: ``path``, ``offset`` (the
+    byte offset of the offending frame) and ``problem``."""
+
+    def __init__(self, path: Path, offset: int, problem: str) -> None:
+        super().__init__(f"{path}: {problem} at byte {offset}")
+        self.path = path
+        self.offset = offset
+        self.problem = problem
+
+
+class IncompleteRecordingWarning(UserWarning):
+    """The recording has no footer: the sim was killed, lost power or is
+    still recording. Everything before ``offset`` was read and is an exact
+    prefix of the run; ``torn`` is True when a frame was cut in half there."""
+
+    def __init__(self, path: Path, offset: int, torn: bool) -> None:
+        if torn:
+            text = (f"{path}: the frame at byte {offset} is incomplete (the recording was cut short, e.g. by "
+                    f"kill -9); everything before it was read")
+        else:
+            text = (f"{path}: no footer after byte {offset} (the sim was killed or is still recording); "
+                    f"everything up to there was read")
+        super().__init__(text)
+        self.path = path
+        self.offset = offset
+        self.torn = torn
+
+
+@dataclass(frozen=True)
+class Header:
+    """Who made the recording: the build, the clock and the message catalogue."""
+
+    format_version: int
+    version: str         # the build's version, as in sil-sim's ready line
+    git_revision: str
+    rate_hz: int
+    clock: str           # realtime, fast or step
+    start_unix_ns: int   # wall time when recording started
+    catalogue: Catalogue
+
+
+@dataclass(frozen=True)
+class Footer:
+    """Written when the sim stopped cleanly."""
+
+    messages: int         # Message records written
+    dropped: int          # messages the writer could not keep up with
+    end_sim_time_ns: int
+
+
+class RecordedMessage:
+    """One message as recorded: ``sim_time_ns``, ``wall_ns`` (since the
+    recording started), ``msg_id``, ``name``, ``direction`` (one of
+    DIRECTIONS), ``payload`` (bytes as on the bus) and ``value`` (the decoded
+    message; a sil.control Request/Reply for control traffic; None when the
+    payload does not fit the catalogue)."""
+
+    __slots__ = ("sim_time_ns", "wall_ns", "msg_id", "direction", "payload", "_recording")
+
+    def __init__(self, recording: "Recording", sim_time_ns: int, wall_ns: int, msg_id: int, direction: str,
+                 payload: bytes) -> None:
+        self._recording = recording
+        self.sim_time_ns = sim_time_ns
+        self.wall_ns = wall_ns
+        self.msg_id = msg_id
+        self.direction = direction
+        self.payload = payload
+
+    @property
+    def name(self) -> str:
+        return self._recording.name_of(self.msg_id)
+
+    @property
+    def value(self):
+        return self._recording.decode(self.msg_id, self.payload)
+
+    def __repr__(self) -> str:
+        return (f"RecordedMessage(sim_time_ns={self.sim_time_ns}, direction={self.direction!r}, "
+                f"{self.name}: {self.value!r})")
+
+
+class Recording:
+    """An open recording; see the module docstring. A context manager; also
+    iterable (every message, in recorded order)."""
+
+    def __init__(self, path: Union[str, os.PathLike]) -> None:
+        self.path = Path(path)
+        with builtins.open(self.path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            # mmap cannot map an empty file; an empty file is a recording cut
+            # before its magic, which the framing reports.
+            self._data = mmap.mmap(file.fileno(), size, access=mmap.ACCESS_READ) if size else b""
+        try:
+            self.header = self._read_header()
+        except BaseException:
+            self.close()
+            raise
+        self._decoder = Decoder(self.header.catalogue)
+        self._names = {info.id: info.name for info in self.header.catalogue}
+        self._names.update(CONTROL_NAMES)
+        # MsgId -> (class, payload size), looked up once per message.
+        self._classes = {info.id: (self._decoder.class_for(info.id), info.size) for info in self.header.catalogue}
+        self._footer: Optional[Footer] = None
+        self._scanned = False
+
+    # -- reading ---------------------------------------------------------
+
+    def __iter__(self) -> Iterator[RecordedMessage]:
+        return self.messages()
+
+    def messages(self, types: Union[TypeSpec, Iterable[TypeSpec], None] = None, *, start=None, end=None,
+                 directions: Union[str, Iterable[str], None] = None) -> Iterator[RecordedMessage]:
+        """The recorded messages in order, optionally only those of ``types``
+        (names, MsgIds or message classes; "ControlRequest"/"ControlReply"
+        for control traffic), with ``start <= sim time < end`` (sil.ms(...),
+        sil.s(...) or a timedelta) and with a direction in ``directions``.
+        Bad arguments raise here, before anything is read."""
+        ids = self._resolve_types(types)
+        start_ns = None if start is None else to_sim_time(start, "start").ns
+        end_ns = None if end is None else to_sim_time(end, "end").ns
+        wanted = self._resolve_directions(directions)
+        return self._iterate(ids, start_ns, end_ns, wanted)
+
+    def to_csv(self, out: Union[str, os.PathLike, IO[str]], types: Union[TypeSpec, Iterable[TypeSpec], None] = None,
+               *, start=None, end=None, directions: Union[str, Iterable[str], None] = None) -> int:
+        """Writes the messages to CSV, one row per message: sim_time_ns,
+        wall_ns, msg_id, name, direction, then one column per field of every
+        selected type, named Type.field (empty in rows of other types).
+        ``types`` defaults to every message of the catalogue; control
+        traffic has no fields and cannot be exported. Returns the rows
+        written."""
+        ids = self._resolve_types(types)
+        if ids is not None and ids & CONTROL_NAMES.keys():
+            raise ValueError("control requests and replies have no fields to export; see `sil-rec dump`")
+        infos = [info for info in self.header.catalogue if ids is None or info.id in ids]
+        messages = self.messages([info.id for info in infos], start=start, end=end, directions=directions)
+        columns = list(FIXED_COLUMNS)
+        first_column: dict[int, int] = {}
+        for info in infos:
+            first_column[info.id] = len(columns)
+            columns += [f"{info.name}.{f.name}" for f in info.fields]
+        if isinstance(out, (str, os.PathLike)):
+            with builtins.open(out, "w", newline="") as file:
+                return _write_csv(file, columns, first_column, infos, messages)
+        return _write_csv(out, columns, first_column, infos, messages)
+
+    @property
+    def footer(self) -> Optional[Footer]:
+        """The footer, or None when the recording was cut short (reading
+        this scans the file's framing once)."""
+        if not self._scanned:
+            self._scan()
+        return self._footer
+
+    # -- names and decoding ----------------------------------------------
+
+    def name_of(self, msg_id: int) -> str:
+        """The message name of a MsgId in this recording ('MsgId N' if unknown)."""
+        return self._names.get(msg_id) or f"MsgId {msg_id}"
+
+    def decode(self, msg_id: int, payload: bytes):
+        """The message object for a payload of this recording, or None."""
+        entry = self._classes.get(msg_id)
+        if entry is not None:
+            cls, size = entry
+            return cls.from_bytes(payload) if len(payload) == size else None
+        if msg_id in CONTROL_NAMES:
+            message = control_pb.Request() if msg_id == CONTROL_REQUEST_ID else control_pb.Reply()
+            try:
+                message.ParseFromString(payload)
+            except _ProtobufDecodeError:
+                return None
+            return message
+        return None
+
+    def _resolve_types(self, types) -> Optional[frozenset[int]]:
+        """The MsgIds of a type filter (see messages()); None for no filter.
+        Raises LookupError for a type the recording's catalogue lacks."""
+        if types is None:
+            return None
+        if isinstance(types, (str, int, type, _core.MsgId)):
+            types = [types]
+        return frozenset(self._resolve_type(spec) for spec in types)
+
+    def _resolve_type(self, spec) -> int:
+        if isinstance(spec, str):
+            for msg_id, name in CONTROL_NAMES.items():
+                if spec == name:
+                    return msg_id
+            info = self.header.catalogue.get(spec)
+            if info is None:
+                raise LookupError(f"{self.path}: the recording has no message type {spec!r} "
+                                  f"(its catalogue: {self._catalogue_names()})")
+            return info.id
+        if isinstance(spec, type):
+            return self._decoder.resolve(spec)[0]
+        if isinstance(spec, (int, _core.MsgId)) and not isinstance(spec, bool):
+            msg_id = int(spec)
+            if msg_id in CONTROL_NAMES or msg_id in self.header.catalogue:
+                return msg_id
+            raise LookupError(f"{self.path}: the recording has no message type with MsgId {msg_id} "
+                              f"(its catalogue: {self._catalogue_names()})")
+        raise TypeError(f"a message type is a name, a MsgId or a message class, got {spec!r}")
+
+    def _catalogue_names(self) -> str:
+        return ", ".join([*(info.name for info in self.header.catalogue), *CONTROL_NAMES.values()])
+
+    @staticmethod
+    def _resolve_directions(directions) -> Optional[frozenset[str]]:
+        if directions is None:
+            return None
+        if isinstance(directions, str):
+            directions = [directions]
+        wanted = frozenset(directions)
+        unknown = wanted - set(DIRECTIONS)
+        if unknown:
+            raise ValueError(f"unknown direction {sorted(unknown)[0]!r} (directions: {', '.join(DIRECTIONS)})")
+        return wanted
+
+    # -- the file ----------------------------------------------------------
+
+    def close(self) -> None:
+        """Unmaps the file. Messages already read stay valid."""
+        data, self._data = self._data, b""
+        if isinstance(data, mmap.mmap):
+            try:
+                data.close()
+            except BufferError:
+                # An unfinished messages() iterator still reads it; the
+                # mapping goes when that iterator does.
+                pass
+
+    def __enter__(self) -> "Recording":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Recording {self.path} {self.header.clock} {self.header.rate_hz} Hz, build {self.header.version}>"
+
+    # -- internals -----------------------------------------------------------
+
+    def _parse(self, raw: bytes, offset: int) -> "rpb.Record":
+        try:
+            return rpb.Record.FromString(raw)
+        except _ProtobufDecodeError:
+            raise RecordingError(self.path, offset, "a record that does not parse as sil.record.Record") from None
+
+    def _read_header(self) -> Header:
+        frames = _core.RecordFrames(self._data)
+        raw = next(frames, None)
+        if raw is None:
+            if frames.status in ("end", "torn tail"):
+                raise RecordingError(self.path, frames.offset,
+                                     "the recording ends before its header (it was cut short as it started)")
+            raise RecordingError(self.path, frames.offset, _CORRUPTION.get(frames.status, frames.status))
+        record = self._parse(raw, frames.offset)
+        if record.WhichOneof("kind") != "header":
+            raise RecordingError(self.path, frames.offset, "the first record is not a header")
+        header = record.header
+        if header.format_version != FORMAT_VERSION:
+            raise RecordingError(self.path, frames.offset, f"format version {header.format_version}; this reader "
+                                                           f"reads version {FORMAT_VERSION}")
+        try:
+            catalogue = Catalogue.from_proto(header.catalogue)
+        except CatalogueError as error:
+            raise RecordingError(self.path, frames.offset, f"the header's catalogue is invalid: {error}") from None
+        return Header(format_version=header.format_version, version=header.version,
+                      git_revision=header.git_revision, rate_hz=header.rate_hz, clock=header.clock,
+                      start_unix_ns=header.start_unix_ns, catalogue=catalogue)
+
+    def _iterate(self, ids: Optional[frozenset[int]], start_ns: Optional[int], end_ns: Optional[int],
+                 wanted: Optional[frozenset[str]]) -> Iterator[RecordedMessage]:
+        # Message records come parsed from C++; every other record stops
+        # the inner loop and is judged here.
+        frames = _core.RecordMessages(self._data)
+        directions = DIRECTIONS
+        first = True
+        while True:
+            for sim_time_ns, wall_ns, msg_id, direction, payload in frames:
+                if ids is not None and msg_id not in ids:
+                    continue
+                if (start_ns is not None and sim_time_ns < start_ns) or (end_ns is not None and sim_time_ns >= end_ns):
+                    continue
+                direction = directions[direction] if 0 <= direction < len(directions) else f"direction {direction}"
+                if wanted is not None and direction not in wanted:
+                    continue
+                yield RecordedMessage(self, sim_time_ns, wall_ns, msg_id, direction, payload)
+            raw = frames.held
+            if raw is None:
+                break
+            if first:
+                first = False  # the header, checked when the file was opened
+                continue
+            record = self._parse(raw, frames.offset)
+            kind = record.WhichOneof("kind")
+            if kind == "footer":
+                self._end_at_footer(frames, record.footer)
+                return
+            if kind == "header":
+                raise RecordingError(self.path, frames.offset, "a second header")
+            # No kind: a record type a newer writer added; nothing to read in it.
+        self._end_without_footer(frames)
+
+    def _scan(self) -> None:
+        frames = _core.RecordFrames(self._data)
+        last, last_offset = None, 0
+        for raw in frames:
+            last, last_offset = raw, frames.offset
+        record = self._parse(last, last_offset) if last is not None else None
+        if record is not None and record.WhichOneof("kind") == "footer" and frames.status == "end":
+            self._set_footer(record.footer)
+        else:
+            self._end_without_footer(frames)
+
+    def _end_at_footer(self, frames: "_core.RecordMessages", footer) -> None:
+        footer_offset = frames.offset
+        if next(frames, None) is not None or frames.held is not None or frames.status != "end":
+            if frames.status in _CORRUPTION:
+                raise RecordingError(self.path, frames.offset, _CORRUPTION[frames.status])
+            raise RecordingError(self.path, frames.offset, f"data after the footer (at byte {footer_offset})")
+        self._set_footer(footer)
+
+    def _set_footer(self, footer) -> None:
+        self._footer = Footer(messages=footer.messages, dropped=footer.dropped,
+                              end_sim_time_ns=footer.end_sim_time_ns)
+        self._scanned = True
+
+    def _end_without_footer(self, frames) -> None:
+        status = frames.status
+        if status in _CORRUPTION:
+            raise RecordingError(self.path, frames.offset, _CORRUPTION[status])
+        self._footer = None
+        self._scanned = True
+        # stacklevel 3: the warning points at the caller's loop over messages().
+        warnings.warn(IncompleteRecordingWarning(self.path, frames.offset, torn=status == "torn tail"),
+                      stacklevel=3)
+
+
+def open(path: Union[str, os.PathLike]) -> Recording:  # noqa: A001 (sil.recording.open reads like open())
+    """Opens a recording and reads its header; raises RecordingError when it
+    is not a readable recording, OSError when it cannot be opened."""
+    return Recording(path)
+
+
+def _write_csv(file: IO[str], columns: list[str], first_column: dict[int, int], infos: list[MessageInfo],
+               messages: Iterator[RecordedMessage]) -> int:
+    writer = csv.writer(file)
+    writer.writerow(columns)
+    fields = {info.id: [f.name for f in info.fields] for info in infos}
+    rows = 0
+    for m in messages:
+        row = [m.sim_time_ns, m.wall_ns, m.msg_id, m.name, m.direction] + [""] * (len(columns) - len(FIXED_COLUMNS))
+        value = m.value
+        if value is not None:
+            column = first_column[m.msg_id]
+            for i, name in enumerate(fields[m.msg_id]):
+                row[column + i] = getattr(value, name)
+        writer.writerow(row)
+        rows += 1
+    return rows

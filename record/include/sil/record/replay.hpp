@@ -1,0 +1,157 @@
+#pragma once
+// sil-sim --replay: runs a fresh simulation tick by tick (the step clock's
+// rules, on the calling thread), publishes each recorded INJECTED message at
+// the tick boundary of its recorded simulated time, in recorded order, and
+// compares what the services publish with the recorded PUBLISHED trace:
+// simulated time, MsgId and payload bytes, message by message.
+//
+// This reproduces the run because every clock applies inbound messages at
+// tick boundaries only (SimHost): a message injected at simulated time t
+// was published before the tick at t ran, and nothing else from outside
+// reaches the services (control requests move time, never state).
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "sil/ipc/catalogue.hpp"
+#include "sil/ipc/message.hpp"
+#include "sil/services/sim_clock.hpp"
+
+namespace sil::record {
+
+// A recording that cannot be replayed: unreadable, corrupt, from another
+// catalogue, incomplete. what() is one line for the user.
+struct ReplayError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct TracedMessage {
+  std::uint64_t sim_time_ns = 0;
+  std::uint16_t msg_id = 0;
+  std::string payload;
+
+  bool operator==(const TracedMessage&) const = default;
+};
+
+struct ReplayDivergence {
+  std::uint64_t index = 0;                // position in the PUBLISHED trace
+  std::optional<TracedMessage> recorded;  // absent: the replay published more
+  std::optional<TracedMessage> replayed;  // absent: the replay published less
+};
+
+struct ReplayResult {
+  std::uint64_t messages = 0;  // recorded PUBLISHED messages compared
+  std::uint64_t injected = 0;  // recorded INJECTED messages re-published
+  bool complete = true;        // false: no footer (cut short); the replay is compared up to its end
+  std::optional<ReplayDivergence> first_divergence;
+
+  bool identical() const noexcept { return !first_divergence; }
+};
+
+// One JSON line (no newline): {"event": "replay", "messages": N, ...}.
+std::string to_json(const ReplayResult& result);
+
+class Replay {
+ public:
+  // Reads and checks the whole recording. Throws ReplayError.
+  explicit Replay(std::span<const std::byte> file);
+
+  std::uint32_t rate_hz() const noexcept { return rate_hz_; }
+  // Non-empty when the file had a torn tail: what the reader said.
+  const std::string& warning() const noexcept { return warning_; }
+
+  // For bus subscribers (a Recorder of the replay): true while `payload` is
+  // a recorded injected message being published.
+  bool is_injecting(const void* payload) const noexcept { return payload == injecting_; }
+
+  // Runs the replay on `sim` (fresh, at rate_hz()); `extra` subscribers see
+  // the replay's bus too, after the services.
+  template <class Sim, class... Extra>
+  ReplayResult run(Sim& sim, Extra&... extra) {
+    Comparator comparator(*this, sim.clock());
+    auto bus = sim.make_bus(comparator, extra...);
+    std::size_t next = 0;
+    for (;;) {
+      const std::uint64_t now = sim.clock().now_ns();
+      for (; next < injected_.size() && injected_[next].sim_time_ns == now; ++next) {
+        std::visit(
+            [&](const auto& payload) {
+              injecting_ = &payload;
+              bus.publish(payload);
+              injecting_ = nullptr;
+            },
+            injected_[next].message);
+      }
+      if (now >= stop_at_ns_) break;
+      sim.step(bus);
+    }
+    return comparator.result(next);
+  }
+
+ private:
+  struct Injection {
+    std::uint64_t sim_time_ns;
+    ipc::AnyMessage message;
+  };
+
+  // Checks each publication against the recorded trace as it happens.
+  class Comparator {
+   public:
+    Comparator(const Replay& replay, const services::SimClock& clock) noexcept : replay_(replay), clock_(clock) {}
+
+    template <ipc::Message T>
+    void on(const T& payload) {
+      if (replay_.is_injecting(&payload)) return;
+      const std::uint64_t index = count_++;
+      if (first_divergence_) return;
+      const auto bytes = std::as_bytes(std::span{&payload, 1});
+      const std::string_view view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      const auto id = static_cast<std::uint16_t>(T::id);
+      const std::uint64_t now = clock_.now_ns();
+      const auto replayed = [&] { return TracedMessage{now, id, std::string(view)}; };
+      if (index < replay_.published_.size()) {
+        const TracedMessage& recorded = replay_.published_[index];
+        if (recorded.sim_time_ns != now || recorded.msg_id != id || recorded.payload != view) {
+          first_divergence_ = ReplayDivergence{index, recorded, replayed()};
+        }
+      } else if (replay_.complete_) {
+        first_divergence_ = ReplayDivergence{index, std::nullopt, replayed()};
+      }
+      // Past the end of a cut-short recording there is nothing to compare with.
+    }
+
+    ReplayResult result(std::uint64_t injected) const {
+      ReplayResult r;
+      r.messages = replay_.published_.size();
+      r.injected = injected;
+      r.complete = replay_.complete_;
+      r.first_divergence = first_divergence_;
+      if (!r.first_divergence && count_ < replay_.published_.size()) {
+        r.first_divergence = ReplayDivergence{count_, replay_.published_[count_], std::nullopt};
+      }
+      return r;
+    }
+
+   private:
+    const Replay& replay_;
+    const services::SimClock& clock_;
+    std::uint64_t count_ = 0;
+    std::optional<ReplayDivergence> first_divergence_;
+  };
+
+  std::uint32_t rate_hz_ = 0;
+  std::uint64_t stop_at_ns_ = 0;
+  bool complete_ = false;
+  std::string warning_;
+  std::vector<Injection> injected_;
+  std::vector<TracedMessage> published_;
+  const void* injecting_ = nullptr;
+};
+
+}  // namespace sil::record
