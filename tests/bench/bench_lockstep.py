@@ -1,7 +1,8 @@
 """Lockstep round trip against raw UDP ping-pong.
 
-One UDP socket drives `sil-sim --clock step` with Advance(ticks=1) requests,
-each answered by a Reply after the tick's bus datagrams; against
+One UDP socket drives `sil-sim --clock step --egress batched` (as the
+process target launches it) with Advance(ticks=1) requests, each answered by
+a Reply after the tick's bus datagrams (sent with them, in one sendmmsg); against
 raw_udp_ping_pong, the same interpreter bouncing a 6-byte datagram off
 udp_echo. Blocks of the two alternate; rates and ratios are medians over the
 blocks (the ratio of each adjacent pair, then the median), so a machine busy
@@ -134,7 +135,7 @@ def bench_lockstep(bins: dict, pb2, catalogue_hash: int, total: int, block_size:
     blocks = max(5, total // block_size)
     original_affinity = os.sched_getaffinity(0)
     cpus = sorted(original_affinity)
-    with Process(bins["sil-sim"], ["--clock", "step", "--port", "0"]) as sim, \
+    with Process(bins["sil-sim"], ["--clock", "step", "--egress", "batched", "--port", "0"]) as sim, \
             Process(bins["udp_echo"], []) as echo:
         if placement:
             server_cpu = cpus[0] if placement == "_one_cpu" else cpus[1]

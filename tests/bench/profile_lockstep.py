@@ -126,7 +126,7 @@ def main() -> int:
           f"serialize request {(t1 - t0) / n / 1e3:.2f} us, parse+check reply {(t2 - t1) / n / 1e3:.2f} us")
 
     size = args.block_size
-    with bench.Process(bins["sil-sim"], ["--clock", "step", "--port", "0"]) as sim, \
+    with bench.Process(bins["sil-sim"], ["--clock", "step", "--egress", "batched", "--port", "0"]) as sim, \
             bench.Process(bins["udp_echo"], []) as echo:
         with bench.udp_socket(sim.port) as sim_sock, bench.udp_socket(echo.port) as echo_sock:
             if args.pin != "none":
