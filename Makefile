@@ -4,12 +4,13 @@
 #   make test        every test: C++ unit tests, Python tests, scenarios
 #   make sanitize    the C++ tests under ASan+UBSan, and the threaded ones under TSan
 #   make fuzz        each libFuzzer target for FUZZ_SECONDS (clang, build-fuzz/)
+#   make soak        sil-sim under sustained load and overload (SOAK_SECONDS)
 BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 PYTHON := /usr/bin/python3
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test scenarios sanitize clean bench fuzz
+.PHONY: all deps configure build test scenarios sanitize clean bench fuzz soak
 
 all: build
 
@@ -73,6 +74,14 @@ fuzz: deps
 	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target sil_fuzzers
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# Sustained load, then overload, against a launched sil-sim (tests/soak):
+# prints a summary, fails if anything is lost uncounted, grows or stalls.
+SOAK_SECONDS ?= 60
+SOAK_RATE ?= 20000
+
+soak: build
+	$(BUILD)/bin/sil_soak --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -2,25 +2,39 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sil::live {
 
-std::optional<control::Reply> SimControl::call(control::Request request, std::chrono::milliseconds within) {
+std::uint32_t SimControl::send_request(control::Request request) {
   request.set_sequence(++sequence_);
   const std::string body = request.SerializeAsString();
   std::vector<std::byte> datagram{std::byte{0xF0}, std::byte{0xFF}};
   for (const char c : body) datagram.push_back(static_cast<std::byte>(c));
   send(datagram);
-  control::Reply reply;
-  const std::uint32_t sequence = sequence_;
+  return sequence_;
+}
+
+std::optional<control::Reply> SimControl::call(control::Request request, std::chrono::milliseconds within) {
+  const std::uint32_t sequence = send_request(std::move(request));
+  std::optional<control::Reply> reply;
   const bool answered = await(
       [&](std::span<const std::byte> bytes) {
-        return bytes.size() >= 2 && bytes[0] == std::byte{0xF1} && bytes[1] == std::byte{0xFF} &&
-               reply.ParseFromArray(bytes.data() + 2, static_cast<int>(bytes.size() - 2)) &&
-               reply.sequence() == sequence;
+        reply = control_reply(bytes);
+        return reply && reply->sequence() == sequence;
       },
       within);
   if (!answered) return std::nullopt;
+  return reply;
+}
+
+std::optional<control::Reply> control_reply(std::span<const std::byte> datagram) {
+  control::Reply reply;
+  if (datagram.size() < 2 || datagram[0] != std::byte{0xF1} || datagram[1] != std::byte{0xFF} ||
+      !reply.ParseFromArray(datagram.data() + 2, static_cast<int>(datagram.size() - 2))) {
+    return std::nullopt;
+  }
   return reply;
 }
 

@@ -22,6 +22,10 @@ class SimControl {
 
   void send(std::span<const std::byte> datagram) const { client_.send_to(port_, datagram); }
 
+  // Sends `request` with the next sequence number, which it returns; the
+  // reply is the ControlReply that echoes it.
+  std::uint32_t send_request(control::Request request);
+
   // Sends `request` with the next sequence number and returns its reply, or
   // nothing if none came within `within`. Datagrams that are not that reply
   // are read and counted in others().
@@ -45,6 +49,18 @@ class SimControl {
     }
   }
 
+  // Hands every datagram already waiting to on_datagram(bytes), without
+  // waiting for more; returns how many there were.
+  template <class OnDatagram>
+  std::size_t drain(OnDatagram on_datagram) {
+    std::size_t drained = 0;
+    while (const auto length = client_.receive_into(buffer_, std::chrono::milliseconds{0})) {
+      on_datagram(std::span<const std::byte>{buffer_.data(), *length});
+      ++drained;
+    }
+    return drained;
+  }
+
   std::uint64_t others() const noexcept { return others_; }
   std::uint32_t last_sequence() const noexcept { return sequence_; }
 
@@ -58,6 +74,9 @@ class SimControl {
 
 // A count from one of the Stats' per-message lists (0 if the id is absent).
 std::uint64_t count_for(const google::protobuf::RepeatedPtrField<control::IdCount>& counts, std::uint16_t msg_id);
+
+// The Reply in a datagram, if it is a ControlReply that parses.
+std::optional<control::Reply> control_reply(std::span<const std::byte> datagram);
 
 // A drop reason's count (0 if absent).
 std::uint64_t drops_for(const control::Stats& stats, const std::string& reason);
