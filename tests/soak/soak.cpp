@@ -11,8 +11,9 @@
 //    must not change;
 // 2. overload at 2R for N/6 s, then a flood (as fast as this process can
 //    send) for N/12 s: whatever is lost must be counted (the sim's
-//    inbox_full, or the kernel's drop counter for the sim's socket), and a
-//    GetStats sent every 100 ms must be answered within 100 ms.
+//    inbox_full, or the kernel's drop counter for the sim's socket), and at
+//    2x a GetStats sent every 100 ms must be answered within 100 ms (in the
+//    flood, how many were is reported).
 // Prints a summary; exits 0 on pass, 1 on fail.
 #include <dirent.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -186,13 +188,33 @@ struct Counts {
   std::uint64_t kernel_drops;
 };
 
-Counts counts(live::SimControl& harness, std::uint16_t port) {
+Counts snapshot(live::SimControl& harness, std::uint16_t port) {
   const auto s = harness.stats();
   const auto set_point = static_cast<std::uint16_t>(ipc::SetPoint::id);
   const auto request = static_cast<std::uint16_t>(ipc::RevisionRequest::id);
   return {live::count_for(s.received(), set_point), live::count_for(s.received(), request),
           live::count_for(s.published(), set_point), live::count_for(s.published(), request),
           live::drops_for(s, "inbox_full"), kernel_drops(port)};
+}
+
+bool operator==(const Counts& a, const Counts& b) {
+  return a.received_set_points == b.received_set_points && a.received_requests == b.received_requests &&
+         a.published_set_points == b.published_set_points && a.published_requests == b.published_requests &&
+         a.inbox_full == b.inbox_full && a.kernel_drops == b.kernel_drops;
+}
+
+// The counters once the sim has handled everything sent so far: GetStats
+// reads the rx thread's counters while it may still be receiving, so read
+// until two snapshots 50 ms apart agree (bounded).
+Counts counts(live::SimControl& harness, std::uint16_t port) {
+  Counts last = snapshot(harness, port);
+  for (int i = 0; i < 100; ++i) {
+    std::this_thread::sleep_for(milliseconds{50});
+    const Counts now = snapshot(harness, port);
+    if (now == last) return now;
+    last = now;
+  }
+  throw std::runtime_error("sil-sim's counters did not settle within 5 s of the load stopping");
 }
 
 Counts operator-(const Counts& a, const Counts& b) {
@@ -210,34 +232,48 @@ void verdict(bool ok, const std::string& what) {
 
 std::string n(std::uint64_t v) { return std::to_string(v); }
 
-// Sent, received and published for one phase; `lossless` demands they are
-// all equal, otherwise every lost message must be counted somewhere.
-void judge_delivery(const Sent& sent, const Counts& d, bool lossless) {
+// Sent, received and published for one phase. `lossless`: all three must
+// be equal. Otherwise every message lost must be counted: by the sim
+// (inbox_full: accepted but the simulation thread was behind) or by the
+// kernel (the drop counter of the sim's socket). Both counters also count
+// the control probes they lost, so the probes left unanswered are the slack.
+void judge_delivery(const Sent& sent, const Counts& d, bool lossless, std::uint64_t unanswered_probes) {
   const std::uint64_t received = d.received_set_points + d.received_requests;
+  const std::uint64_t published = d.published_set_points + d.published_requests;
   std::printf("  sent %s (SetPoint %s, RevisionRequest %s); received %s; published %s; inbox_full %s; "
               "kernel drops %s\n",
               n(sent.total()).c_str(), n(sent.set_points).c_str(), n(sent.revision_requests).c_str(),
-              n(received).c_str(), n(d.published_set_points + d.published_requests).c_str(), n(d.inbox_full).c_str(),
-              n(d.kernel_drops).c_str());
-  verdict(d.published_set_points == d.received_set_points && d.published_requests == d.received_requests,
-          "every message received was delivered to the bus (by id)");
+              n(received).c_str(), n(published).c_str(), n(d.inbox_full).c_str(), n(d.kernel_drops).c_str());
+  verdict(d.published_set_points <= d.received_set_points && d.published_requests <= d.received_requests &&
+              d.received_set_points <= sent.set_points && d.received_requests <= sent.revision_requests,
+          "nothing published or received that was not sent");
   if (lossless) {
     verdict(d.received_set_points == sent.set_points && d.received_requests == sent.revision_requests,
             "every message sent was received (by id)");
-  } else {
-    // Kernel drops cover every datagram to that socket, probes and all, so
-    // they bound the loss from above; the sim's own count must fit.
-    const std::uint64_t lost = sent.total() - received;
-    verdict(lost >= d.inbox_full && lost <= d.inbox_full + d.kernel_drops,
-            "every lost message is counted: " + n(lost) + " lost, " + n(d.inbox_full) + " by the sim (inbox_full), " +
-                n(d.kernel_drops) + " dropped by the kernel at the sim's socket");
+    verdict(d.published_set_points == d.received_set_points && d.published_requests == d.received_requests,
+            "every message received was delivered to the bus (by id)");
+    return;
   }
+  const std::uint64_t lost = sent.total() - published;
+  const std::uint64_t counted = d.inbox_full + d.kernel_drops;
+  verdict(counted >= lost && counted <= lost + unanswered_probes,
+          "every lost message is counted: " + n(lost) + " lost; " + n(d.inbox_full) + " inbox_full + " +
+              n(d.kernel_drops) + " kernel drops, of which up to " + n(unanswered_probes) + " unanswered probes");
 }
 
-void judge_probes(const Probes& p) {
+// `judged`: the 2x phase must answer every probe in time; in the flood,
+// where requests share a socket buffer the flood keeps full, the numbers are
+// reported, not judged (the issue asks for 2x).
+void judge_probes(const Probes& p, bool judged) {
   std::printf("  control probes: %s sent, %s answered within 100 ms, %s late, %s unanswered; slowest %.1f ms\n",
               n(p.sent).c_str(), n(p.answered_in_time).c_str(), n(p.late).c_str(), n(p.lost).c_str(), p.worst_ms);
-  verdict(p.sent > 0 && p.answered_in_time == p.sent, "every control request answered within 100 ms");
+  const bool ok = p.sent > 0 && p.answered_in_time == p.sent;
+  if (judged) {
+    verdict(ok, "every control request answered within 100 ms");
+  } else {
+    std::printf("  [info] %s\n", ok ? "every control request answered within 100 ms"
+                                      : "control requests lost or late under the flood (reported, not judged)");
+  }
 }
 
 Options parse(int argc, char** argv) {
@@ -289,7 +325,7 @@ int main(int argc, char** argv) {
     const Counts steady_delta = counts(harness, sim.port()) - steady_start;
 
     std::printf("\nsteady: %.0f msg/s asked, %.0f msg/s sent\n", options.rate, static_cast<double>(steady.total()) / took);
-    judge_delivery(steady, steady_delta, true);
+    judge_delivery(steady, steady_delta, true, 0);
     const auto [rss_min, rss_max] = std::minmax_element(samples.begin(), samples.end(),
                                                         [](const Sample& a, const Sample& b) { return a.rss_kib < b.rss_kib; });
     std::printf("  RSS %s..%s KiB over %zu samples; fds %zu; threads %zu\n", n(rss_min->rss_kib).c_str(),
@@ -308,8 +344,6 @@ int main(int argc, char** argv) {
       const auto t1 = Clock::now();
       const Sent sent = injector.run(seconds, factor * options.rate, &probes, nullptr);
       const double phase_took = std::chrono::duration<double>(Clock::now() - t1).count();
-      // Let the sim finish what is queued before reading its counters.
-      std::this_thread::sleep_for(milliseconds{200});
       const Counts delta = counts(harness, sim.port()) - start;
       if (factor > 0) {
         std::printf("\noverload: %.0f msg/s (2x) for %.0f s, %.0f msg/s sent\n", factor * options.rate, seconds,
@@ -318,8 +352,8 @@ int main(int argc, char** argv) {
         std::printf("\nflood: as fast as one sender can for %.0f s: %.0f msg/s sent\n", seconds,
                     static_cast<double>(sent.total()) / phase_took);
       }
-      judge_delivery(sent, delta, false);
-      judge_probes(probes);
+      judge_delivery(sent, delta, false, probes.lost + probes.late);
+      judge_probes(probes, factor > 0);
     }
     verdict(sim.running(), "sil-sim still running");
     const int status = sim.stop();
