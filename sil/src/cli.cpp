@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <charconv>
+#include <limits>
 #include <optional>
 
 namespace sil::app {
@@ -28,15 +29,59 @@ std::optional<double> parse_speed(const std::string& text) {
   return value;
 }
 
+std::optional<bridge::PeerPolicy> parse_policy(std::string_view text) {
+  for (const auto policy : {bridge::PeerPolicy::last_sender, bridge::PeerPolicy::sticky}) {
+    if (text == bridge::to_string(policy)) return policy;
+  }
+  return std::nullopt;
+}
+
 bool is_ipv4(const std::string& text) {
   in_addr address{};
   return ::inet_pton(AF_INET, text.c_str(), &address) == 1;
 }
 
+constexpr std::string_view kValueFlags[] = {"--bind",  "--port",        "--rate",
+                                           "--clock", "--speed",       "--allow",
+                                           "--peer-policy", "--peer-takeover-after", "--peer-idle-timeout",
+                                           "--exit-with-parent"};
+
+bool takes_value(std::string_view flag) {
+  for (const auto known : kValueFlags) {
+    if (flag == known) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
+std::optional<std::chrono::nanoseconds> parse_peer_duration(std::string_view text) {
+  struct Unit {
+    std::string_view suffix;
+    double ns;
+  };
+  // "ms" before "s": the first suffix that matches wins.
+  static constexpr Unit kUnits[] = {{"ns", 1.0}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+  for (const auto& unit : kUnits) {
+    if (!text.ends_with(unit.suffix)) continue;
+    const std::string_view number = text.substr(0, text.size() - unit.suffix.size());
+    double value = 0;
+    const auto* end = number.data() + number.size();
+    const auto [ptr, ec] = std::from_chars(number.data(), end, value);
+    if (number.empty() || ec != std::errc{} || ptr != end || !(value >= 0)) return std::nullopt;
+    const double ns = value * unit.ns;
+    if (!(ns >= static_cast<double>(kMinPeerDuration.count()) && ns <= static_cast<double>(kMaxPeerDuration.count()))) {
+      return std::nullopt;
+    }
+    return std::chrono::nanoseconds(static_cast<std::int64_t>(ns));
+  }
+  return std::nullopt;
+}
+
 std::string usage() {
-  return "usage: sil-sim [--bind ADDR] [--port N] [--rate HZ] [--clock MODE] [--speed X] [--help]\n"
+  return "usage: sil-sim [--bind ADDR] [--port N] [--rate HZ] [--clock MODE] [--speed X] [--allow CIDR]...\n"
+         "               [--peer-policy POLICY] [--peer-takeover-after DURATION] [--peer-idle-timeout DURATION]\n"
+         "               [--exit-with-parent PID] [--help]\n"
          "\n"
          "Runs the simulation and bridges its bus to one UDP peer.\n"
          "\n"
@@ -49,6 +94,19 @@ std::string usage() {
          "               fast: ticks back to back, as fast as the services allow\n"
          "               step: ticks only when a harness sends an Advance request\n"
          "  --speed X    realtime clock only: X times the wall clock, 0 < X <= 1e6 (default 1)\n"
+         "  --allow CIDR only senders in this IPv4 range (a.b.c.d/n) may inject or become the peer;\n"
+         "               repeatable, up to " + std::to_string(bridge::AllowList::kCapacity) +
+         " ranges (default: anyone who can reach the bind address)\n"
+         "  --peer-policy POLICY\n"
+         "               last-sender: any valid datagram makes its sender the peer (default)\n"
+         "               sticky: a new sender takes over only after the peer was silent for\n"
+         "               --peer-takeover-after, or by sending a Hello\n"
+         "  --peer-takeover-after DURATION\n"
+         "               sticky only: e.g. 500ms, 2s (default 2s)\n"
+         "  --peer-idle-timeout DURATION\n"
+         "               a peer silent this long stops receiving telemetry (default: off)\n"
+         "  --exit-with-parent PID\n"
+         "               stop, as on SIGTERM, when process PID (sil-sim's parent) exits\n"
          "  --help       print this and exit\n"
          "\n"
          "When ready, prints one JSON line to stdout: {\"event\": \"ready\", \"port\": N, ...}.\n"
@@ -59,6 +117,7 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
   Options options;
   bool clock_given = false;
   bool speed_given = false;
+  bool takeover_given = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view flag = args[i];
     std::optional<std::string_view> value;
@@ -71,7 +130,7 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
       options.help = true;
       continue;
     }
-    if (flag != "--bind" && flag != "--port" && flag != "--rate" && flag != "--clock" && flag != "--speed") {
+    if (!takes_value(flag)) {
       return CliError{"unknown option '" + std::string(args[i]) + "'"};
     }
     if (!value) {
@@ -96,6 +155,32 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
       if (!speed) return CliError{"--speed: '" + text + "' is not a speed (a number > 0 and <= 1e6)"};
       options.speed = *speed;
       speed_given = true;
+    } else if (flag == "--allow") {
+      auto cidr = bridge::parse_cidr(text);
+      if (const auto* why = std::get_if<std::string>(&cidr)) return CliError{"--allow: " + *why};
+      if (!options.allow.add(std::get<bridge::Cidr>(cidr))) {
+        return CliError{"--allow: more than " + std::to_string(bridge::AllowList::kCapacity) + " ranges"};
+      }
+    } else if (flag == "--peer-policy") {
+      const auto policy = parse_policy(text);
+      if (!policy) return CliError{"--peer-policy: '" + text + "' is not a peer policy (last-sender or sticky)"};
+      options.peer.policy = *policy;
+    } else if (flag == "--peer-takeover-after" || flag == "--peer-idle-timeout") {
+      const auto duration = parse_peer_duration(text);
+      if (!duration) {
+        return CliError{std::string(flag) + ": '" + text +
+                        "' is not a duration from 1ms to 24h (a number and a unit: ns, us, ms or s, e.g. 500ms)"};
+      }
+      if (flag == "--peer-idle-timeout") {
+        options.peer.idle_timeout = *duration;
+      } else {
+        options.peer.takeover_after = *duration;
+        takeover_given = true;
+      }
+    } else if (flag == "--exit-with-parent") {
+      const auto pid = parse_number<int>(text, 1, std::numeric_limits<int>::max());
+      if (!pid) return CliError{"--exit-with-parent: '" + text + "' is not a process id"};
+      options.exit_with_parent = *pid;
     } else {
       const auto rate = parse_number<std::uint32_t>(text, 1, kMaxRateHz);
       if (!rate) return CliError{"--rate: '" + text + "' is not a rate in Hz (1-" + std::to_string(kMaxRateHz) + ")"};
@@ -105,6 +190,9 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
   if (speed_given && clock_given && options.clock != core::ClockMode::realtime) {
     return CliError{"--speed applies to the realtime clock only, not --clock " +
                     std::string(core::to_string(options.clock))};
+  }
+  if (takeover_given && options.peer.policy != bridge::PeerPolicy::sticky) {
+    return CliError{"--peer-takeover-after applies to --peer-policy sticky only"};
   }
   return options;
 }

@@ -1,12 +1,16 @@
 #pragma once
 // sil-sim's command line. Parsing is separate from main() so every flag and
 // every error message is unit-tested.
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <variant>
 
+#include "sil/bridge/allow_list.hpp"
+#include "sil/bridge/peer_policy.hpp"
 #include "sil/core/control.hpp"
 
 namespace sil::app {
@@ -17,6 +21,9 @@ struct Options {
   std::uint32_t rate_hz = 100;
   core::ClockMode clock = core::ClockMode::realtime;
   double speed = 1.0;
+  bridge::AllowList allow;  // --allow, repeatable; empty: anyone
+  bridge::PeerRules peer;   // --peer-policy, --peer-takeover-after, --peer-idle-timeout
+  int exit_with_parent = 0;  // --exit-with-parent PID; 0: not given
   bool help = false;
 };
 
@@ -25,6 +32,14 @@ struct CliError {
 };
 
 inline constexpr std::uint32_t kMaxRateHz = 100'000;
+// Bounds of the peer durations: a millisecond (the rx thread's poll
+// resolution) to a day.
+inline constexpr std::chrono::nanoseconds kMinPeerDuration = std::chrono::milliseconds{1};
+inline constexpr std::chrono::nanoseconds kMaxPeerDuration = std::chrono::hours{24};
+
+// "500ms", "2s", "1.5s", "250us": a number and a unit (ns, us, ms, s), within
+// the bounds above.
+std::optional<std::chrono::nanoseconds> parse_peer_duration(std::string_view text);
 
 // args excludes the program name.
 std::variant<Options, CliError> parse_args(std::span<const std::string_view> args);

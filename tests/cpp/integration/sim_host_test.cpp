@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "loopback_client.hpp"
+#include "running_host.hpp"
 #include "sil/bridge/datagram.hpp"
 #include "sil/bridge/udp_bridge.hpp"
 #include "sil/core/sim_host.hpp"
@@ -26,6 +27,8 @@
 
 namespace sil::core {
 namespace {
+
+using test::Running;
 
 using Bytes = std::vector<std::byte>;
 
@@ -39,33 +42,6 @@ struct AnswerWitness {
     tick_at_answer = sim->clock().tick();
     answers.store(answers.load() + 1);
   }
-};
-
-// A sim-thread host plus its rx thread, torn down in the right order.
-template <class... Extra>
-struct Running {
-  Running(std::uint32_t rate_hz, HostConfig config, Extra&... extra)
-      : sim(rate_hz), host(io, sim, bridge, config, extra...) {
-    if (!host.receives_on_sim_thread()) rx = std::jthread([this](std::stop_token stop) { bridge.run_rx(stop); });
-    host.start();
-    sim_thread = std::jthread([this] { io.run(); });
-  }
-  ~Running() { stop(); }
-  void stop() {
-    io.stop();
-    if (sim_thread.joinable()) sim_thread.join();  // from here the sim's state is ours to read
-    if (rx.joinable()) {
-      rx.request_stop();
-      rx.join();
-    }
-  }
-
-  boost::asio::io_context io;
-  bridge::UdpBridge bridge{io, {}};
-  DefaultSimulation sim;
-  SimHost<DefaultSimulation, bridge::UdpBridge, Extra...> host;
-  std::jthread rx;
-  std::jthread sim_thread;
 };
 
 // The harness side of the control plane: sends a request, collects every
