@@ -78,6 +78,38 @@ std::optional<std::chrono::nanoseconds> parse_peer_duration(std::string_view tex
   return std::nullopt;
 }
 
+std::string format_duration(std::chrono::nanoseconds duration) {
+  const auto ns = duration.count();
+  if (ns != 0 && ns % 1'000'000'000 == 0) return std::to_string(ns / 1'000'000'000) + "s";
+  if (ns != 0 && ns % 1'000'000 == 0) return std::to_string(ns / 1'000'000) + "ms";
+  if (ns != 0 && ns % 1'000 == 0) return std::to_string(ns / 1'000) + "us";
+  return std::to_string(ns) + "ns";
+}
+
+std::string describe_peer_rules(const Options& options) {
+  std::string text = "peer policy " + std::string(bridge::to_string(options.peer.policy));
+  if (options.peer.policy == bridge::PeerPolicy::sticky) {
+    text += " (takeover after " + format_duration(options.peer.takeover_after) + ")";
+  }
+  text += ", idle timeout ";
+  text += options.peer.idle_timeout.count() > 0 ? format_duration(options.peer.idle_timeout) : "off";
+  if (options.allow.empty()) return text + ", allow anyone";
+  text += ", allow ";
+  for (std::size_t i = 0; i < options.allow.size(); ++i) {
+    text += (i == 0 ? "" : ", ") + bridge::to_string(options.allow[i]);
+  }
+  return text;
+}
+
+std::string exposure_warning(const Options& options) {
+  in_addr address{};
+  ::inet_pton(AF_INET, options.bind.c_str(), &address);
+  const bool loopback = (ntohl(address.s_addr) >> 24U) == 127U;
+  if (loopback || !options.allow.empty()) return {};
+  return "warning: listening on " + options.bind +
+         " with no --allow: anyone who can reach this host may inject messages and take the telemetry";
+}
+
 std::string usage() {
   return "usage: sil-sim [--bind ADDR] [--port N] [--rate HZ] [--clock MODE] [--speed X] [--allow CIDR]...\n"
          "               [--peer-policy POLICY] [--peer-takeover-after DURATION] [--peer-idle-timeout DURATION]\n"

@@ -46,4 +46,15 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
 
 std::string usage();
 
+// For the start-up log: "peer policy sticky (takeover after 2s), idle timeout
+// off, allow 10.0.0.0/8" (or "allow anyone").
+std::string describe_peer_rules(const Options& options);
+
+// A warning for a sim that listens beyond loopback with no --allow: anyone
+// who can reach the host may inject and take the telemetry. Empty otherwise.
+std::string exposure_warning(const Options& options);
+
+// "2s", "500ms", "1500us", "7ns": the largest unit that divides it.
+std::string format_duration(std::chrono::nanoseconds duration);
+
 }  // namespace sil::app

@@ -130,9 +130,13 @@ int run(const sil::app::Options& options) {
   boost::asio::steady_timer activity_timer(io);
   log_activity(activity_timer, activity, bridge);
   print_ready(bridge, options);
-  std::fprintf(stderr, "sil-sim: listening on %s:%u at %u Hz, %s clock\n", options.bind.c_str(),
+  std::fprintf(stderr, "sil-sim: listening on %s:%u at %u Hz, %s clock; %s\n", options.bind.c_str(),
                static_cast<unsigned>(bridge.port()), options.rate_hz,
-               std::string(sil::core::to_string(options.clock)).c_str());
+               std::string(sil::core::to_string(options.clock)).c_str(),
+               sil::app::describe_peer_rules(options).c_str());
+  if (const std::string warning = sil::app::exposure_warning(options); !warning.empty()) {
+    std::fprintf(stderr, "sil-sim: %s\n", warning.c_str());
+  }
 
   io.run();
 

@@ -227,6 +227,24 @@ TEST(CliPeer, ExitWithParentTakesAProcessId) {
   EXPECT_EQ(error_of({"--exit-with-parent", "self"}), "--exit-with-parent: 'self' is not a process id");
 }
 
+TEST(CliPeer, DescribesThePeerRulesForTheStartupLog) {
+  EXPECT_EQ(describe_peer_rules(parsed_options({})), "peer policy last-sender, idle timeout off, allow anyone");
+  EXPECT_EQ(describe_peer_rules(parsed_options({"--peer-policy", "sticky", "--peer-idle-timeout", "1.5s", "--allow",
+                                                "10.0.0.0/8", "--allow", "127.0.0.1"})),
+            "peer policy sticky (takeover after 2s), idle timeout 1500ms, allow 10.0.0.0/8, 127.0.0.1/32");
+  EXPECT_EQ(format_duration(std::chrono::microseconds{250}), "250us");
+  EXPECT_EQ(format_duration(std::chrono::nanoseconds{1'000'000'001}), "1000000001ns");
+}
+
+TEST(CliPeer, WarnsWhenListeningBeyondLoopbackWithoutAnAllowList) {
+  EXPECT_EQ(exposure_warning(parsed_options({})), "");
+  EXPECT_EQ(exposure_warning(parsed_options({"--bind", "127.0.0.5"})), "");
+  EXPECT_EQ(exposure_warning(parsed_options({"--bind", "0.0.0.0", "--allow", "192.168.1.0/24"})), "");
+  EXPECT_EQ(exposure_warning(parsed_options({"--bind", "0.0.0.0"})),
+            "warning: listening on 0.0.0.0 with no --allow: anyone who can reach this host may inject messages "
+            "and take the telemetry");
+}
+
 TEST(CliPeer, UsageNamesTheNewFlags) {
   const std::string text = usage();
   for (const char* flag : {"--allow CIDR", "--peer-policy POLICY", "--peer-takeover-after DURATION",
