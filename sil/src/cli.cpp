@@ -61,7 +61,7 @@ std::optional<std::chrono::nanoseconds> parse_peer_duration(std::string_view tex
     double ns;
   };
   // "ms" before "s": the first suffix that matches wins.
-  static constexpr Unit kUnits[] = {{"ns", 1.0}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+  static constexpr Unit kUnits[] = {{"ns", 1.0}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"h", 3600e9}};
   for (const auto& unit : kUnits) {
     if (!text.ends_with(unit.suffix)) continue;
     const std::string_view number = text.substr(0, text.size() - unit.suffix.size());
@@ -201,7 +201,7 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
       const auto duration = parse_peer_duration(text);
       if (!duration) {
         return CliError{std::string(flag) + ": '" + text +
-                        "' is not a duration from 1ms to 24h (a number and a unit: ns, us, ms or s, e.g. 500ms)"};
+                        "' is not a duration from 1ms to 24h (a number and a unit: ns, us, ms, s or h, e.g. 500ms)"};
       }
       if (flag == "--peer-idle-timeout") {
         options.peer.idle_timeout = *duration;

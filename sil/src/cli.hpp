@@ -37,7 +37,7 @@ inline constexpr std::uint32_t kMaxRateHz = 100'000;
 inline constexpr std::chrono::nanoseconds kMinPeerDuration = std::chrono::milliseconds{1};
 inline constexpr std::chrono::nanoseconds kMaxPeerDuration = std::chrono::hours{24};
 
-// "500ms", "2s", "1.5s", "250us": a number and a unit (ns, us, ms, s), within
+// "500ms", "2s", "1.5s", "24h": a number and a unit (ns, us, ms, s, h), within
 // the bounds above.
 std::optional<std::chrono::nanoseconds> parse_peer_duration(std::string_view text);
 

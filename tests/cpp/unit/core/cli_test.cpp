@@ -200,11 +200,13 @@ TEST(CliPeer, TakesBothPoliciesAndTheDurations) {
   EXPECT_EQ(options.peer.takeover_after, 500ms);
   EXPECT_EQ(options.peer.idle_timeout, 1500ms);
   EXPECT_EQ(parsed_options({"--peer-policy=last-sender"}).peer.policy, bridge::PeerPolicy::last_sender);
+  EXPECT_EQ(parsed_options({"--peer-idle-timeout", "24h"}).peer.idle_timeout, 24h);
+  EXPECT_EQ(parsed_options({"--peer-idle-timeout", "1ms"}).peer.idle_timeout, 1ms);
 }
 
 TEST(CliPeer, RejectsBadPoliciesAndDurations) {
   EXPECT_EQ(error_of({"--peer-policy", "first"}), "--peer-policy: 'first' is not a peer policy (last-sender or sticky)");
-  const std::string tail = "' is not a duration from 1ms to 24h (a number and a unit: ns, us, ms or s, e.g. 500ms)";
+  const std::string tail = "' is not a duration from 1ms to 24h (a number and a unit: ns, us, ms, s or h, e.g. 500ms)";
   for (const std::string_view bad : {"2", "s", "-1s", "0s", "25h", "1e9s", "nans", "infs", "1 s", "2m", "500us"}) {
     EXPECT_EQ(error_of({"--peer-idle-timeout", bad}), "--peer-idle-timeout: '" + std::string(bad) + tail);
   }
