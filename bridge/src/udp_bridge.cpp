@@ -106,6 +106,7 @@ void UdpBridge::run_rx(std::stop_token stop) {
 }
 
 int UdpBridge::expire_idle_peer() {
+  if (peer_.rules().idle_timeout.count() <= 0) return -1;  // off: no clock read, no timeout
   const auto now = PeerTracker::Clock::now();
   if (peer_.expire(now)) bump(peer_expiries_);
   PeerTracker::Time at;

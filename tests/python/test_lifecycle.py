@@ -159,3 +159,16 @@ def test_parallel_start_stop_cycles_leave_nothing_behind(sil_sim_path):
     assert "200 passed" in result.stdout, result.stdout[-2000:]
     assert "Address already in use" not in result.stdout + result.stderr
     assert _wait_gone(_pids_with_env(marker), limit_s=10) == [], "processes of the run are still running"
+
+
+def test_a_sim_that_cannot_bind_is_a_start_error_with_its_stderr(sil_sim_path, tmp_path):
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        with pytest.raises(SimStartError) as error:
+            SimProcess(sil_sim_path, ["--port", str(port)], log_dir=tmp_path)
+    assert error.value.returncode == 1
+    assert f"cannot bind 127.0.0.1:{port}: Address already in use" in error.value.stderr
+    assert "exited before it was ready" in str(error.value)
+    assert "Address already in use" in str(error.value), "the error shows the sim's stderr"
