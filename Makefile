@@ -3,12 +3,14 @@
 #   make scenarios   the scenario suite against a freshly launched sil-sim
 #   make test        every test: C++ unit tests, Python tests, scenarios
 #   make sanitize    the C++ tests under ASan+UBSan, and the threaded ones under TSan
+#   make fuzz        each libFuzzer target for FUZZ_SECONDS (clang, build-fuzz/)
+#   make soak        sil-sim under sustained load and overload (SOAK_SECONDS)
 BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 PYTHON := /usr/bin/python3
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test scenarios sanitize clean bench
+.PHONY: all deps configure build test scenarios sanitize clean bench fuzz soak
 
 all: build
 
@@ -59,5 +61,27 @@ sanitize: deps
 	TSAN_OPTIONS=halt_on_error=1 \
 	  ctest --test-dir $(TSAN_BUILD) -L 'bridge_tests|integration_tests|alloc_tests|record_tests' --output-on-failure
 
+# libFuzzer targets (tests/fuzz), built with clang: the libraries carry the
+# coverage instrumentation (fuzzer-no-link), each target links libFuzzer.
+# Runs each target FUZZ_SECONDS on a scratch copy of its seed corpus.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DSIL_BUILD_PYTHON=OFF -DSIL_BUILD_FUZZERS=ON \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined $(SAN_FLAGS)"
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target sil_fuzzers
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# Sustained load, then overload, against a launched sil-sim (tests/soak):
+# prints a summary, fails if anything is lost uncounted, grows or stalls.
+SOAK_SECONDS ?= 60
+SOAK_RATE ?= 20000
+
+soak: build
+	$(BUILD)/bin/sil_soak --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -8,12 +8,14 @@
 #include <boost/system/system_error.hpp>
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <system_error>
+
+#include "sil/bridge/hello.hpp"
 
 namespace sil::bridge {
 
 namespace {
-
 
 boost::asio::ip::udp::endpoint resolve_bind(const BridgeConfig& config) {
   boost::system::error_code ec;
@@ -77,14 +79,15 @@ std::optional<Egress> parse_egress(std::string_view text) noexcept {
 }
 
 std::uint64_t BridgeStats::rx_dropped() const noexcept {
-  std::uint64_t dropped = rx_inbox_full;
+  std::uint64_t dropped = rx_inbox_full + rx_not_allowed;
   for (std::size_t i = 0; i < kVerdictCount; ++i) {
     if (static_cast<Verdict>(i) != Verdict::accepted) dropped += rx[i];
   }
   return dropped;
 }
 
-UdpBridge::UdpBridge(boost::asio::io_context& io, const BridgeConfig& config) : socket_(io) {
+UdpBridge::UdpBridge(boost::asio::io_context& io, const BridgeConfig& config)
+    : socket_(io), allow_(config.allow), peer_(config.peer) {
   const auto endpoint = resolve_bind(config);
   try {
     socket_.open(endpoint.protocol());
@@ -103,13 +106,35 @@ boost::asio::ip::udp::endpoint UdpBridge::local_endpoint() const { return socket
 void UdpBridge::run_rx(std::stop_token stop) {
   StopEvent stop_event(stop);
   std::array<pollfd, 2> fds{{{fd_, POLLIN, 0}, {stop_event.fd(), POLLIN, 0}}};
+  int timeout_ms = -1;
   while (!stop.stop_requested()) {
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
-      if (errno != EINTR) bump(rx_errors_);
-      continue;
-    }
-    if (fds[1].revents != 0) break;
-    if (fds[0].revents != 0) receive_batch();
+    const int ready = ::poll(fds.data(), fds.size(), timeout_ms);
+    if (ready < 0 && errno != EINTR) bump(rx_errors_);
+    if (ready > 0 && fds[1].revents != 0) break;
+    if (ready > 0 && fds[0].revents != 0) receive_batch();
+    // An idle peer is dropped even while nobody sends: poll wakes for it.
+    timeout_ms = expire_idle_peer();
+  }
+}
+
+int UdpBridge::expire_idle_peer() {
+  if (peer_.rules().idle_timeout.count() <= 0) return -1;  // off: no clock read, no timeout
+  const auto now = PeerTracker::Clock::now();
+  if (peer_.expire(now)) bump(peer_expiries_);
+  PeerTracker::Time at;
+  if (!peer_.expiry(at)) return -1;
+  // Rounded up, and at least 1 ms, so the wakeup is never early and never spins.
+  const auto wait = std::chrono::ceil<std::chrono::milliseconds>(at - now).count() + 1;
+  return static_cast<int>(std::clamp<std::int64_t>(wait, 1, 60'000));
+}
+
+void UdpBridge::note_sender(std::uint64_t sender, bool hello) {
+  const auto now = peer_.uses_time() ? PeerTracker::Clock::now() : PeerTracker::Time{};
+  if (peer_.expire(now)) bump(peer_expiries_);
+  switch (peer_.observe(sender, hello, now)) {
+    case PeerTracker::Outcome::changed: bump(peer_changes_); break;
+    case PeerTracker::Outcome::refused: bump(rx_not_peer_); break;
+    case PeerTracker::Outcome::same: break;
   }
 }
 
@@ -146,21 +171,29 @@ UdpBridge::Received UdpBridge::receive_one(Inbound& out) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) bump(rx_errors_);
     return Received::nothing;
   }
+  const bool from_ipv4 = header.msg_namelen == sizeof from && from.sin_family == AF_INET;
+  // First, before the bytes are looked at: only allowed senders count.
+  if (!allow_.empty() && !(from_ipv4 && allow_.allows(from.sin_addr.s_addr))) {
+    bump(rx_not_allowed_);
+    return Received::dropped;
+  }
   const bool truncated = (header.msg_flags & MSG_TRUNC) != 0;
   const std::size_t kept = std::min(static_cast<std::size_t>(length), buffer.size());
   const std::span<const std::byte> datagram{buffer.data(), kept};
-  const bool from_ipv4 = header.msg_namelen == sizeof from && from.sin_family == AF_INET;
-  if (kept >= kHeaderSize && datagram_id(datagram) == static_cast<std::uint16_t>(ipc::MsgId::ControlRequest)) {
+  bool hello = false;
+  if (is_control_request(datagram)) {
     receive_control(datagram, truncated, from, out);
+    hello = !truncated && is_hello_request(datagram.subspan(kHeaderSize));
   } else {
     const Verdict verdict = decode_datagram_into(datagram, truncated, out);
     bump(rx_[static_cast<std::size_t>(verdict)]);
     if (verdict != Verdict::accepted) return Received::dropped;
     bump(rx_by_message_[out.index()]);
   }
-  // A valid datagram, message or control request: its sender becomes the
-  // peer, so what an Advance publishes reaches the harness that asked.
-  if (from_ipv4 && peer_.update(pack_peer(from))) bump(peer_changes_);
+  // A valid datagram, message or control request: under the peer rules its
+  // sender may become the peer, so what an Advance publishes reaches the
+  // harness that asked.
+  if (from_ipv4) note_sender(pack_peer(from), hello);
   return Received::accepted;
 }
 
@@ -188,7 +221,11 @@ void UdpBridge::send_control(std::uint64_t to, std::span<const std::byte> reply)
     }
     flush();
   }
-  if (!send_datagram(to, kReplyHeader, reply.data(), reply.size())) bump(tx_errors_);
+  if (!send_datagram(to, kReplyHeader, reply.data(), reply.size())) count_send_error(errno);
+}
+
+void UdpBridge::count_send_error(int error) noexcept {
+  bump(tx_errors_[static_cast<std::size_t>(classify_send_error(error))]);
 }
 
 void UdpBridge::flush_batch() noexcept {
@@ -197,7 +234,7 @@ void UdpBridge::flush_batch() noexcept {
       [this](std::uint16_t counter) {
         if (counter != EgressBatch::kNoCounter) bump(tx_by_message_[counter]);
       },
-      [this](std::uint16_t) { bump(tx_errors_); });
+      [this](std::uint16_t, int error) { count_send_error(error); });
 }
 
 BridgeStats UdpBridge::stats() const noexcept {
@@ -205,14 +242,20 @@ BridgeStats UdpBridge::stats() const noexcept {
   for (std::size_t i = 0; i < kVerdictCount; ++i) s.rx[i] = rx_[i].load(std::memory_order_relaxed);
   s.rx_inbox_full = rx_inbox_full_.load(std::memory_order_relaxed);
   s.rx_errors = rx_errors_.load(std::memory_order_relaxed);
+  s.rx_not_allowed = rx_not_allowed_.load(std::memory_order_relaxed);
+  s.rx_not_peer = rx_not_peer_.load(std::memory_order_relaxed);
   s.peer_changes = peer_changes_.load(std::memory_order_relaxed);
+  s.peer_expiries = peer_expiries_.load(std::memory_order_relaxed);
   for (std::size_t i = 0; i < ipc::Catalogue::size; ++i) {
     s.rx_by_message[i] = rx_by_message_[i].load(std::memory_order_relaxed);
     s.tx_by_message[i] = tx_by_message_[i].load(std::memory_order_relaxed);
     s.tx_sent += s.tx_by_message[i];
   }
   s.tx_no_peer = tx_no_peer_.load(std::memory_order_relaxed);
-  s.tx_errors = tx_errors_.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kSendErrorCount; ++i) {
+    s.tx_errors_by_reason[i] = tx_errors_[i].load(std::memory_order_relaxed);
+    s.tx_errors += s.tx_errors_by_reason[i];
+  }
   return s;
 }
 

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 DEFAULT_ARGS = ("--port", "0")
 # A ready line is a few hundred bytes; this much output without a newline
@@ -43,6 +43,12 @@ class SimProcess:
     Its stderr goes to a file, so it survives the process and can be shown
     when a test fails. With ``log_dir`` unset the file is a temporary one,
     removed by ``stop()`` after its text has been kept for ``stderr_text()``.
+
+    With ``exit_with_parent`` (the default) the sim is started with
+    ``--exit-with-parent <this process>``, so it stops by itself if this
+    process dies without stopping it (a crashed or ``kill -9``-ed harness).
+    ``env`` adds to (or overrides) this process's environment for the sim;
+    ``cwd`` is its working directory.
     """
 
     def __init__(
@@ -52,9 +58,14 @@ class SimProcess:
         *,
         ready_timeout: float = 10.0,
         log_dir: Optional[os.PathLike | str] = None,
+        exit_with_parent: bool = True,
+        env: Optional[Mapping[str, str]] = None,
+        cwd: Optional[os.PathLike | str] = None,
     ) -> None:
         self.path = Path(path)
         self.args = list(args)
+        if exit_with_parent:
+            self.args += ["--exit-with-parent", str(os.getpid())]
         self._returncode: Optional[int] = None
         self._stderr_cache: Optional[str] = None
         if not (self.path.is_file() and os.access(self.path, os.X_OK)):
@@ -69,6 +80,8 @@ class SimProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=fd,
+                env=None if env is None else {**os.environ, **env},
+                cwd=cwd,
             )
         except OSError as error:  # e.g. not a program this machine can run
             if self._owns_stderr_file:

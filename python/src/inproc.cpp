@@ -167,8 +167,7 @@ class InprocSim {
   std::string inject_datagram(py::handle data) {
     const ByteView view(data, "inject_datagram()");
     const auto bytes = view.bytes();
-    if (bytes.size() >= bridge::kHeaderSize &&
-        bridge::datagram_id(bytes) == static_cast<std::uint16_t>(ipc::MsgId::ControlRequest)) {
+    if (bridge::is_control_request(bytes)) {
       throw py::value_error(
           "inject_datagram(): MsgId 0xFFF0 is a control-plane request, which sil-sim does not put on the bus; "
           "the in-process sim has no control plane (use advance() and stats())");

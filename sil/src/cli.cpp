@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <charconv>
+#include <limits>
 #include <optional>
 
 namespace sil::app {
@@ -28,16 +29,92 @@ std::optional<double> parse_speed(const std::string& text) {
   return value;
 }
 
+std::optional<bridge::PeerPolicy> parse_policy(std::string_view text) {
+  for (const auto policy : {bridge::PeerPolicy::last_sender, bridge::PeerPolicy::sticky}) {
+    if (text == bridge::to_string(policy)) return policy;
+  }
+  return std::nullopt;
+}
+
 bool is_ipv4(const std::string& text) {
   in_addr address{};
   return ::inet_pton(AF_INET, text.c_str(), &address) == 1;
 }
 
+constexpr std::string_view kValueFlags[] = {"--bind",   "--port",        "--rate",
+                                            "--clock",  "--speed",       "--egress",
+                                            "--allow",  "--peer-policy", "--peer-takeover-after",
+                                            "--peer-idle-timeout",       "--exit-with-parent",
+                                            "--record", "--replay"};
+
+bool takes_value(std::string_view flag) {
+  for (const auto known : kValueFlags) {
+    if (flag == known) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
+std::optional<std::chrono::nanoseconds> parse_peer_duration(std::string_view text) {
+  struct Unit {
+    std::string_view suffix;
+    double ns;
+  };
+  // "ms" before "s": the first suffix that matches wins.
+  static constexpr Unit kUnits[] = {{"ns", 1.0}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"h", 3600e9}};
+  for (const auto& unit : kUnits) {
+    if (!text.ends_with(unit.suffix)) continue;
+    const std::string_view number = text.substr(0, text.size() - unit.suffix.size());
+    double value = 0;
+    const auto* end = number.data() + number.size();
+    const auto [ptr, ec] = std::from_chars(number.data(), end, value);
+    if (number.empty() || ec != std::errc{} || ptr != end || !(value >= 0)) return std::nullopt;
+    const double ns = value * unit.ns;
+    if (!(ns >= static_cast<double>(kMinPeerDuration.count()) && ns <= static_cast<double>(kMaxPeerDuration.count()))) {
+      return std::nullopt;
+    }
+    return std::chrono::nanoseconds(static_cast<std::int64_t>(ns));
+  }
+  return std::nullopt;
+}
+
+std::string format_duration(std::chrono::nanoseconds duration) {
+  const auto ns = duration.count();
+  if (ns != 0 && ns % 1'000'000'000 == 0) return std::to_string(ns / 1'000'000'000) + "s";
+  if (ns != 0 && ns % 1'000'000 == 0) return std::to_string(ns / 1'000'000) + "ms";
+  if (ns != 0 && ns % 1'000 == 0) return std::to_string(ns / 1'000) + "us";
+  return std::to_string(ns) + "ns";
+}
+
+std::string describe_peer_rules(const Options& options) {
+  std::string text = "peer policy " + std::string(bridge::to_string(options.peer.policy));
+  if (options.peer.policy == bridge::PeerPolicy::sticky) {
+    text += " (takeover after " + format_duration(options.peer.takeover_after) + ")";
+  }
+  text += ", idle timeout ";
+  text += options.peer.idle_timeout.count() > 0 ? format_duration(options.peer.idle_timeout) : "off";
+  if (options.allow.empty()) return text + ", allow anyone";
+  text += ", allow ";
+  for (std::size_t i = 0; i < options.allow.size(); ++i) {
+    text += (i == 0 ? "" : ", ") + bridge::to_string(options.allow[i]);
+  }
+  return text;
+}
+
+std::string exposure_warning(const Options& options) {
+  in_addr address{};
+  ::inet_pton(AF_INET, options.bind.c_str(), &address);
+  const bool loopback = (ntohl(address.s_addr) >> 24U) == 127U;
+  if (loopback || !options.allow.empty()) return {};
+  return "warning: listening on " + options.bind +
+         " with no --allow: anyone who can reach this host may inject messages and take the telemetry";
+}
+
 std::string usage() {
-  return "usage: sil-sim [--bind ADDR] [--port N] [--rate HZ] [--clock MODE] [--speed X]\n"
-         "               [--egress MODE] [--record PATH] [--help]\n"
+  return "usage: sil-sim [--bind ADDR] [--port N] [--rate HZ] [--clock MODE] [--speed X] [--egress MODE]\n"
+         "               [--allow CIDR]... [--peer-policy POLICY] [--peer-takeover-after DURATION]\n"
+         "               [--peer-idle-timeout DURATION] [--exit-with-parent PID] [--record PATH] [--help]\n"
          "       sil-sim --replay PATH [--record PATH]\n"
          "\n"
          "Runs the simulation and bridges its bus to one UDP peer.\n"
@@ -63,6 +140,19 @@ std::string usage() {
          "               step clock and compare what it publishes with the recording; prints\n"
          "               one JSON line {\"event\": \"replay\", ..., \"identical\": ...};\n"
          "               exit status 0 if identical, 1 if not\n"
+         "  --allow CIDR only senders in this IPv4 range (a.b.c.d/n) may inject or become the peer;\n"
+         "               repeatable, up to " + std::to_string(bridge::AllowList::kCapacity) +
+         " ranges (default: anyone who can reach the bind address)\n"
+         "  --peer-policy POLICY\n"
+         "               last-sender: any valid datagram makes its sender the peer (default)\n"
+         "               sticky: a new sender takes over only after the peer was silent for\n"
+         "               --peer-takeover-after, or by sending a Hello\n"
+         "  --peer-takeover-after DURATION\n"
+         "               sticky only: e.g. 500ms, 2s (default 2s)\n"
+         "  --peer-idle-timeout DURATION\n"
+         "               a peer silent this long stops receiving telemetry (default: off)\n"
+         "  --exit-with-parent PID\n"
+         "               stop, as on SIGTERM, when process PID (sil-sim's parent) exits\n"
          "  --help       print this and exit\n"
          "\n"
          "When ready, prints one JSON line to stdout: {\"event\": \"ready\", \"port\": N, ...}.\n"
@@ -74,6 +164,7 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
   Options options;
   bool clock_given = false;
   bool speed_given = false;
+  bool takeover_given = false;
   std::string_view live_flag;  // a flag for a live run, which --replay does not take
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view flag = args[i];
@@ -87,8 +178,7 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
       options.help = true;
       continue;
     }
-    if (flag != "--bind" && flag != "--port" && flag != "--rate" && flag != "--clock" && flag != "--speed" &&
-        flag != "--egress" && flag != "--record" && flag != "--replay") {
+    if (!takes_value(flag)) {
       return CliError{"unknown option '" + std::string(args[i]) + "'"};
     }
     if (!value) {
@@ -123,6 +213,32 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
       if (!speed) return CliError{"--speed: '" + text + "' is not a speed (a number > 0 and <= 1e6)"};
       options.speed = *speed;
       speed_given = true;
+    } else if (flag == "--allow") {
+      auto cidr = bridge::parse_cidr(text);
+      if (const auto* why = std::get_if<std::string>(&cidr)) return CliError{"--allow: " + *why};
+      if (!options.allow.add(std::get<bridge::Cidr>(cidr))) {
+        return CliError{"--allow: more than " + std::to_string(bridge::AllowList::kCapacity) + " ranges"};
+      }
+    } else if (flag == "--peer-policy") {
+      const auto policy = parse_policy(text);
+      if (!policy) return CliError{"--peer-policy: '" + text + "' is not a peer policy (last-sender or sticky)"};
+      options.peer.policy = *policy;
+    } else if (flag == "--peer-takeover-after" || flag == "--peer-idle-timeout") {
+      const auto duration = parse_peer_duration(text);
+      if (!duration) {
+        return CliError{std::string(flag) + ": '" + text +
+                        "' is not a duration from 1ms to 24h (a number and a unit: ns, us, ms, s or h, e.g. 500ms)"};
+      }
+      if (flag == "--peer-idle-timeout") {
+        options.peer.idle_timeout = *duration;
+      } else {
+        options.peer.takeover_after = *duration;
+        takeover_given = true;
+      }
+    } else if (flag == "--exit-with-parent") {
+      const auto pid = parse_number<int>(text, 1, std::numeric_limits<int>::max());
+      if (!pid) return CliError{"--exit-with-parent: '" + text + "' is not a process id"};
+      options.exit_with_parent = *pid;
     } else {
       const auto rate = parse_number<std::uint32_t>(text, 1, kMaxRateHz);
       if (!rate) return CliError{"--rate: '" + text + "' is not a rate in Hz (1-" + std::to_string(kMaxRateHz) + ")"};
@@ -139,6 +255,9 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
   if (speed_given && clock_given && options.clock != core::ClockMode::realtime) {
     return CliError{"--speed applies to the realtime clock only, not --clock " +
                     std::string(core::to_string(options.clock))};
+  }
+  if (takeover_given && options.peer.policy != bridge::PeerPolicy::sticky) {
+    return CliError{"--peer-takeover-after applies to --peer-policy sticky only"};
   }
   return options;
 }

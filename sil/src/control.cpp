@@ -170,6 +170,11 @@ std::string encode_stats(std::uint32_t sequence, const HostStatus& status, const
   stats->set_tx_errors(s.tx_errors);
   stats->set_tx_no_peer(s.tx_no_peer);
   stats->set_peer_changes(s.peer_changes);
+  for (const auto& [reason, count] : s.tx_errors_by_reason) {
+    (*stats->mutable_tx_errors_by_reason())[std::string(reason)] = count;
+  }
+  stats->set_peer_expiries(s.peer_expiries);
+  stats->set_rx_not_peer(s.rx_not_peer);
   stats->set_control_requests(s.control_requests);
   stats->set_control_errors(s.control_errors);
   stats->set_trace_digest(s.trace_digest);

@@ -1,19 +1,27 @@
 // sil-sim: the registered services on a realtime clock, bridged to UDP;
 // or, with --replay, a recorded run played back and compared.
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <exception>
 #include <optional>
+#include <stdexcept>
+#include <system_error>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <variant>
 #include <vector>
 
+#include "activity_log.hpp"
 #include "cli.hpp"
 #include "sil/bridge/udp_bridge.hpp"
 #include "sil/core/sim_host.hpp"
@@ -52,12 +60,51 @@ void log_stopped(const sil::bridge::BridgeStats& s, std::uint64_t ticks, std::ui
     if (i != 0) rx += ", ";
     rx += "\"" + std::string(sil::bridge::to_string(static_cast<Verdict>(i))) + "\": " + std::to_string(s.rx[i]);
   }
+  std::string tx_errors;
+  for (std::size_t i = 0; i < sil::bridge::kSendErrorCount; ++i) {
+    if (i != 0) tx_errors += ", ";
+    tx_errors += "\"" + std::string(sil::bridge::to_string(static_cast<sil::bridge::SendError>(i))) +
+                 "\": " + std::to_string(s.tx_errors_by_reason[i]);
+  }
   std::fprintf(stderr,
                "{\"event\": \"stopped\", \"ticks\": %llu, \"overruns\": %llu, \"rx\": {%s}, "
                "\"rx_inbox_full\": %llu, \"rx_errors\": %llu, \"tx_sent\": %llu, \"tx_no_peer\": %llu, "
-               "\"tx_errors\": %llu, \"peer_changes\": %llu%s}\n",
+               "\"tx_errors\": %llu, \"peer_changes\": %llu, \"rx_not_allowed\": %llu, \"rx_not_peer\": %llu, "
+               "\"peer_expiries\": %llu, \"tx_errors_by_reason\": {%s}%s}\n",
                n(ticks), n(overruns), rx.c_str(), n(s.rx_inbox_full), n(s.rx_errors), n(s.tx_sent), n(s.tx_no_peer),
-               n(s.tx_errors), n(s.peer_changes), recording.c_str());
+               n(s.tx_errors), n(s.peer_changes), n(s.rx_not_allowed), n(s.rx_not_peer), n(s.peer_expiries),
+               tx_errors.c_str(), recording.c_str());
+}
+
+// --exit-with-parent: a descriptor that becomes readable when the parent
+// exits. A pidfd follows the process, not the thread that forked us (unlike
+// PR_SET_PDEATHSIG, which fires when that thread ends), and the getppid()
+// check after opening it proves it is our parent and not a reused pid: had
+// the parent died already, we would have been reparented.
+int watch_parent(int pid) {
+  const auto fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) {
+    throw std::system_error(errno, std::generic_category(), "--exit-with-parent: cannot watch process " +
+                                                                std::to_string(pid));
+  }
+  if (::getppid() != pid) {
+    ::close(fd);
+    throw std::runtime_error("--exit-with-parent: process " + std::to_string(pid) +
+                             " is not sil-sim's parent (has it exited already?)");
+  }
+  return fd;
+}
+
+// Once a second, the bridge's news (peer changes, drops, send errors) on stderr.
+void log_activity(boost::asio::steady_timer& timer, sil::app::ActivityLog& log,
+                  const sil::bridge::UdpBridge& bridge) {
+  timer.expires_after(std::chrono::seconds{1});
+  timer.async_wait([&timer, &log, &bridge](const boost::system::error_code& ec) {
+    if (ec) return;
+    const std::string lines = log.report(bridge.stats(), bridge.active_peer());
+    if (!lines.empty()) std::fputs(lines.c_str(), stderr);
+    log_activity(timer, log, bridge);
+  });
 }
 
 // A recording's counters, a JSON object.
@@ -104,10 +151,17 @@ void serve(boost::asio::io_context& io, sil::bridge::UdpBridge& bridge, Host& ho
   std::jthread rx_thread;
   if (!host.receives_on_sim_thread()) rx_thread = std::jthread([&bridge](std::stop_token stop) { bridge.run_rx(stop); });
   host.start();
+  sil::app::ActivityLog activity;
+  boost::asio::steady_timer activity_timer(io);
+  log_activity(activity_timer, activity, bridge);
   print_ready(bridge, options);
-  std::fprintf(stderr, "sil-sim: listening on %s:%u at %u Hz, %s clock\n", options.bind.c_str(),
+  std::fprintf(stderr, "sil-sim: listening on %s:%u at %u Hz, %s clock; %s\n", options.bind.c_str(),
                static_cast<unsigned>(bridge.port()), options.rate_hz,
-               std::string(sil::core::to_string(options.clock)).c_str());
+               std::string(sil::core::to_string(options.clock)).c_str(),
+               sil::app::describe_peer_rules(options).c_str());
+  if (const std::string warning = sil::app::exposure_warning(options); !warning.empty()) {
+    std::fprintf(stderr, "sil-sim: %s\n", warning.c_str());
+  }
 
   io.run();
 
@@ -126,7 +180,21 @@ int run(const sil::app::Options& options) {
     if (!ec) io.stop();
   });
 
-  sil::bridge::UdpBridge bridge(io, {.bind_address = options.bind, .port = options.port, .egress = options.egress});
+  boost::asio::posix::stream_descriptor parent(io);
+  if (options.exit_with_parent != 0) {
+    parent.assign(watch_parent(options.exit_with_parent));
+    parent.async_wait(boost::asio::posix::descriptor_base::wait_read, [&io, &options](const boost::system::error_code& ec) {
+      if (ec) return;
+      std::fprintf(stderr, "sil-sim: parent process %d exited; stopping\n", options.exit_with_parent);
+      io.stop();
+    });
+  }
+
+  sil::bridge::UdpBridge bridge(io, {.bind_address = options.bind,
+                                     .port = options.port,
+                                     .egress = options.egress,
+                                     .allow = options.allow,
+                                     .peer = options.peer});
   sil::core::DefaultSimulation sim(options.rate_hz);
   const sil::core::HostConfig config{.clock = options.clock, .speed = options.speed};
   std::string recording_stats;

@@ -14,6 +14,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "loopback_client.hpp"
 #include "sil/bridge/datagram.hpp"
 #include "sil/bridge/udp_bridge.hpp"
 #include "sil/core/simulation.hpp"

@@ -27,9 +27,14 @@ inline constexpr std::chrono::seconds kGenerousDeadline{20};
 
 class LoopbackClient {
  public:
-  LoopbackClient() : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
+  // Bound to 127.0.0.1 on a kernel-chosen port, or to another loopback
+  // address (any of 127.0.0.0/8) and port; throws std::system_error if the
+  // address cannot be bound.
+  explicit LoopbackClient(const char* address_text = "127.0.0.1", std::uint16_t port = 0)
+      : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
     if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "socket");
-    sockaddr_in address = loopback(0);
+    sockaddr_in address = loopback(port);
+    ::inet_pton(AF_INET, address_text, &address.sin_addr);
     if (::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
       const int error = errno;
       ::close(fd_);
@@ -44,6 +49,7 @@ class LoopbackClient {
 
   // How the bridge records this client as its peer.
   std::uint64_t packed_address() const noexcept { return bridge::pack_peer(local_); }
+  std::uint16_t port() const noexcept { return ntohs(local_.sin_port); }
 
   void send_to(std::uint16_t port, std::span<const std::byte> bytes) const {
     const sockaddr_in to = loopback(port);

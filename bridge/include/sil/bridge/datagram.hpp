@@ -3,6 +3,17 @@
 // followed by exactly sizeof(payload) raw payload bytes. decode_datagram is
 // the only way bytes from outside become a message; the bridge's rx loop
 // and the Python binding both use it.
+//
+// The inbound rules (README "Inbound datagram rules"), checked in this order:
+//  1. a datagram the kernel cut (MSG_TRUNC) or longer than the largest
+//     message is `truncated`: a length field is never trusted, there is none;
+//  2. fewer than 2 bytes is `too_short`: there is no MsgId;
+//  3. a MsgId outside the catalogue is `unknown_id`; the reserved ids
+//     (>= ipc::kFirstReservedId) are never catalogue ids;
+//  4. a length other than 2 + sizeof(payload) for that MsgId is `wrong_size`.
+// The one exception is routed before these rules: is_control_request() picks
+// out 0xFFF0, whose body goes to the control decoder (parse_control) and
+// nowhere else.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -44,6 +55,14 @@ DecodeResult decode_datagram(std::span<const std::byte> datagram, bool truncated
 inline std::uint16_t datagram_id(std::span<const std::byte> datagram) noexcept {
   return static_cast<std::uint16_t>(std::to_integer<unsigned>(datagram[0]) |
                                     (std::to_integer<unsigned>(datagram[1]) << 8U));
+}
+
+// Rule 5: the control-plane request id is the only one that bypasses the
+// message decoder; its body is a protobuf Request for parse_control.
+// Every other reserved id (the reply 0xFFF1 included) decodes as unknown_id.
+inline bool is_control_request(std::span<const std::byte> datagram) noexcept {
+  return datagram.size() >= kHeaderSize &&
+         datagram_id(datagram) == static_cast<std::uint16_t>(ipc::MsgId::ControlRequest);
 }
 
 // The same, writing an accepted payload straight into `out` (the rx loop

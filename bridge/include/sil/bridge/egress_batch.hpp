@@ -65,7 +65,7 @@ class EgressBatch {
   }
 
   // Sends everything and empties the batch. on_sent(counter) and
-  // on_failed(counter) are called once per datagram, in order.
+  // on_failed(counter, errno) are called once per datagram, in order.
   template <class OnSent, class OnFailed>
   Outcome flush(int fd, OnSent&& on_sent, OnFailed&& on_failed) noexcept {
     Outcome outcome;
@@ -86,7 +86,9 @@ class EgressBatch {
           gso_ = false;
           break;
         }
-        outcome.failed += report(done, on_failed);  // this entry is lost; the rest still goes
+        const int error = errno;
+        outcome.failed += report(done, [&](std::uint16_t counter) { on_failed(counter, error); });
+        // This entry is lost; the rest still goes.
         ++done;
       }
       first = done < entries ? starts_[done] : next_;
@@ -149,7 +151,7 @@ class EgressBatch {
   }
 
   template <class Report>
-  std::size_t report(std::size_t entry, Report& callback) noexcept {
+  std::size_t report(std::size_t entry, Report&& callback) noexcept {
     for (std::size_t i = 0; i < segments_[entry]; ++i) callback(datagrams_[starts_[entry] + i].counter);
     return segments_[entry];
   }

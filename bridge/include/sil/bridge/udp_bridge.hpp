@@ -7,12 +7,15 @@
 //  - the simulation thread owns the bus. It waits on inbound_ready_fd(),
 //    calls deliver_inbound(bus), and the bus calls on() for egress.
 // The inbox and the active-peer word are the only state the two share.
+// Who may send is decided first (the allow list), who receives telemetry by
+// the peer rules (peer_policy.hpp), both on the receiving thread.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <cstddef>
@@ -26,10 +29,13 @@
 #include <type_traits>
 #include <variant>
 
+#include "sil/bridge/allow_list.hpp"
 #include "sil/bridge/datagram.hpp"
 #include "sil/bridge/egress_batch.hpp"
 #include "sil/bridge/inbox.hpp"
 #include "sil/bridge/peer.hpp"
+#include "sil/bridge/peer_policy.hpp"
+#include "sil/bridge/send_error.hpp"
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/message.hpp"
 
@@ -73,6 +79,8 @@ struct BridgeConfig {
   std::string bind_address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: the kernel picks one; see UdpBridge::port()
   Egress egress = Egress::per_message;
+  AllowList allow{};       // empty: any sender
+  PeerRules peer{};
 };
 
 // A snapshot of the counters; each one is only ever increased.
@@ -81,11 +89,15 @@ struct BridgeStats {
   std::array<std::uint64_t, ipc::Catalogue::size> rx_by_message{};  // accepted, by catalogue index
   std::array<std::uint64_t, ipc::Catalogue::size> tx_by_message{};  // sent, by catalogue index
   std::uint64_t rx_inbox_full = 0;                // accepted but dropped: sim not keeping up
+  std::uint64_t rx_not_allowed = 0;               // dropped unread: the sender is outside the allow list
+  std::uint64_t rx_not_peer = 0;                  // accepted from a sender a sticky peer kept from taking over
   std::uint64_t rx_errors = 0;                    // recvmsg failures
   std::uint64_t peer_changes = 0;
+  std::uint64_t peer_expiries = 0;  // peers dropped by the idle timeout
   std::uint64_t tx_sent = 0;     // all messages sent (sum of tx_by_message)
   std::uint64_t tx_no_peer = 0;  // not sent: nobody has talked to us yet
   std::uint64_t tx_errors = 0;   // sendmsg failures (the message is lost, the loop goes on)
+  std::array<std::uint64_t, kSendErrorCount> tx_errors_by_reason{};  // indexed by SendError; sums to tx_errors
 
   std::uint64_t rx_dropped() const noexcept;
 };
@@ -182,7 +194,7 @@ class UdpBridge {
     if (send_datagram(peer, kHeader<T>, &payload, sizeof(T))) {
       bump(tx_by_message_[ipc::kCatalogueIndex<T>]);
     } else {
-      bump(tx_errors_);
+      count_send_error(errno);
     }
   }
 
@@ -202,6 +214,9 @@ class UdpBridge {
   [[gnu::always_inline]] static void bump(Counter& counter) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
+  // Sim thread, after a failed sendmsg: the only thing the send path does
+  // about an error. Out of line, so the success path stays as it was.
+  [[gnu::cold, gnu::noinline]] void count_send_error(int error) noexcept;
   // One sendmsg of {header, body}: two iovecs, so the body is sent from
   // where it lies, never copied. Never blocks the simulation on the network:
   // a full socket buffer loses the datagram (false) and the caller counts it.
@@ -226,7 +241,7 @@ class UdpBridge {
              std::uint16_t counter) noexcept {
     if (batch_->add(to, head, body, size, counter)) return;
     flush_batch();
-    if (!batch_->add(to, head, body, size, counter)) bump(tx_errors_);  // larger than the whole batch
+    if (!batch_->add(to, head, body, size, counter)) count_send_error(EMSGSIZE);  // larger than the whole batch
   }
   void flush_batch() noexcept;
 
@@ -240,6 +255,11 @@ class UdpBridge {
   Received receive_one(Inbound& out);
   void receive_control(std::span<const std::byte> datagram, bool truncated, const sockaddr_in& from,
                        Inbound& out);
+  // Receiving thread: a valid datagram from sender; applies the peer rules.
+  void note_sender(std::uint64_t sender, bool hello);
+  // Receiving thread: drops an idle peer; the poll timeout (ms, -1: none)
+  // until the next check is due.
+  int expire_idle_peer();
 
   template <class Bus, class OnControl>
   auto deliverer(Bus& bus, OnControl& on_control) {
@@ -261,7 +281,8 @@ class UdpBridge {
   boost::asio::ip::udp::socket socket_;
   int fd_ = -1;
   std::uint16_t port_ = 0;
-  ActivePeer peer_;
+  const AllowList allow_;
+  PeerTracker peer_;  // the active-peer word and the rules that change it
   SpscInbox<Inbound, kInboxCapacity> inbox_;
   const void* inbound_ = nullptr;  // sim thread: the payload being injected right now
   Inbound direct_;                 // sim thread: the item receive_direct is delivering
@@ -272,11 +293,14 @@ class UdpBridge {
   std::array<Counter, ipc::Catalogue::size> rx_by_message_{};
   Counter rx_inbox_full_{0};
   Counter rx_errors_{0};
+  Counter rx_not_allowed_{0};
+  Counter rx_not_peer_{0};
   Counter peer_changes_{0};
+  Counter peer_expiries_{0};
   // sim thread writes
   alignas(64) std::array<Counter, ipc::Catalogue::size> tx_by_message_{};
   Counter tx_no_peer_{0};
-  Counter tx_errors_{0};
+  std::array<Counter, kSendErrorCount> tx_errors_{};  // indexed by SendError
 };
 
 }  // namespace sil::bridge

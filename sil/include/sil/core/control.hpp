@@ -93,8 +93,11 @@ struct StatsSnapshot {
   std::vector<IdCount> published, received, sent;
   std::vector<std::pair<std::string_view, std::uint64_t>> drops;
   std::uint64_t tx_errors = 0;
+  std::vector<std::pair<std::string_view, std::uint64_t>> tx_errors_by_reason;
   std::uint64_t tx_no_peer = 0;
   std::uint64_t peer_changes = 0;
+  std::uint64_t peer_expiries = 0;
+  std::uint64_t rx_not_peer = 0;
   std::uint64_t control_requests = 0;
   std::uint64_t control_errors = 0;
   std::uint64_t trace_digest = 0;

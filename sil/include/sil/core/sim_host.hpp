@@ -116,9 +116,16 @@ class SimHost {
       s.drops.emplace_back(bridge::to_string(static_cast<bridge::Verdict>(v)), b.rx[v]);
     }
     s.drops.emplace_back("inbox_full", b.rx_inbox_full);
+    s.drops.emplace_back("not_allowed", b.rx_not_allowed);
     s.tx_errors = b.tx_errors;
+    for (std::size_t e = 0; e < bridge::kSendErrorCount; ++e) {
+      s.tx_errors_by_reason.emplace_back(bridge::to_string(static_cast<bridge::SendError>(e)),
+                                         b.tx_errors_by_reason[e]);
+    }
     s.tx_no_peer = b.tx_no_peer;
     s.peer_changes = b.peer_changes;
+    s.peer_expiries = b.peer_expiries;
+    s.rx_not_peer = b.rx_not_peer;
     s.control_requests = control_requests_;
     s.control_errors = control_errors_;
     s.trace_digest = digest_.digest();

@@ -96,6 +96,77 @@ TEST(DecodeDatagram, RejectsIdsOutsideTheCatalogue) {
   }
 }
 
+// Rule 2 on its own: with fewer than 2 bytes there is no MsgId, whatever the byte.
+TEST(DecodeDatagram, EveryDatagramShorterThanTheHeaderIsTooShort) {
+  EXPECT_EQ(decode_datagram({}).verdict, Verdict::too_short);
+  for (unsigned value = 0; value <= 0xFFU; ++value) {
+    const std::array<std::byte, 1> one{static_cast<std::byte>(value)};
+    EXPECT_EQ(decode_datagram(one).verdict, Verdict::too_short) << "byte " << value;
+    EXPECT_FALSE(is_control_request(one)) << "byte " << value;
+  }
+}
+
+bool in_catalogue(std::uint16_t id) {
+  bool found = false;
+  ipc::Catalogue::for_each([&](auto type) { found = found || id == static_cast<std::uint16_t>(decltype(type)::type::id); });
+  return found;
+}
+
+// Rule 3 on its own: an id outside the catalogue is refused whatever its
+// length, including the exact size of some catalogue message.
+TEST(DecodeDatagram, EveryIdOutsideTheCatalogueIsUnknownAtEveryMessageSize) {
+  std::vector<std::size_t> lengths{kHeaderSize, kMaxDatagramSize};
+  ipc::Catalogue::for_each([&](auto type) { lengths.push_back(kHeaderSize + sizeof(typename decltype(type)::type)); });
+  std::size_t unknown = 0;
+  for (std::uint32_t id = 0; id <= 0xFFFFU; ++id) {
+    const auto id16 = static_cast<std::uint16_t>(id);
+    if (in_catalogue(id16)) continue;
+    ++unknown;
+    for (const std::size_t length : lengths) {
+      ASSERT_EQ(decode_datagram(datagram_with_id(id16, length)).verdict, Verdict::unknown_id)
+          << "id " << id << " length " << length;
+    }
+  }
+  EXPECT_EQ(unknown, 0x10000U - ipc::Catalogue::size);
+}
+
+// Rule 5: the reserved ids never decode as messages; only the request id is
+// routed to the control decoder.
+TEST(DecodeDatagram, ReservedIdsNeverDecodeAsMessages) {
+  for (std::uint32_t id = ipc::kFirstReservedId; id <= 0xFFFFU; ++id) {
+    const auto id16 = static_cast<std::uint16_t>(id);
+    for (std::size_t length = kHeaderSize; length <= kMaxDatagramSize; ++length) {
+      ASSERT_EQ(decode_datagram(datagram_with_id(id16, length)).verdict, Verdict::unknown_id)
+          << "id " << id << " length " << length;
+    }
+  }
+}
+
+TEST(IsControlRequest, PicksOutOnlyTheControlRequestId) {
+  const auto request = static_cast<std::uint16_t>(ipc::MsgId::ControlRequest);
+  for (std::uint32_t id = 0; id <= 0xFFFFU; ++id) {
+    const auto id16 = static_cast<std::uint16_t>(id);
+    EXPECT_EQ(is_control_request(datagram_with_id(id16, kHeaderSize)), id16 == request) << "id " << id;
+  }
+  // Any length: a request's body is protobuf, its size is the control decoder's business.
+  for (const std::size_t length : {std::size_t{2}, std::size_t{3}, std::size_t{512}, kLargestUdpPayload}) {
+    EXPECT_TRUE(is_control_request(datagram_with_id(request, length))) << length;
+  }
+  EXPECT_FALSE(is_control_request(datagram_with_id(static_cast<std::uint16_t>(ipc::MsgId::ControlReply), 10)));
+  EXPECT_FALSE(is_control_request(datagram_with_id(request, 1)));  // 0xF0 alone: too short, not a request
+}
+
+// Rule 1 comes first: a datagram longer than any message is truncated
+// whatever its id, so no later rule ever looks past the largest message.
+TEST(DecodeDatagram, LongerThanEveryMessageIsTruncatedWhateverTheId) {
+  for (const std::uint16_t id : std::initializer_list<std::uint16_t>{0, 2000, 2003, 0xFFF1, 0xFFFF}) {
+    for (const std::size_t length : {kMaxDatagramSize + 1, std::size_t{1000}, kLargestUdpPayload}) {
+      EXPECT_EQ(decode_datagram(datagram_with_id(id, length)).verdict, Verdict::truncated)
+          << "id " << id << " length " << length;
+    }
+  }
+}
+
 TEST(DecodeDatagram, ReadsTheIdLittleEndian) {
   // 0x07D0 (2000) is RevisionRequest; the same two bytes the other way
   // round (0xD007) are no message at all.

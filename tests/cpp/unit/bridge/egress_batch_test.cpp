@@ -81,11 +81,16 @@ std::vector<Bytes> receive_all(const test::LoopbackClient& client, std::size_t c
 struct Counts {
   std::array<int, 2> sent{};
   int failed = 0;
+  int last_error = 0;
 };
 
 EgressBatch::Outcome flush(EgressBatch& batch, int fd, Counts& counts) {
   return batch.flush(
-      fd, [&](std::uint16_t counter) { ++counts.sent.at(counter); }, [&](std::uint16_t) { ++counts.failed; });
+      fd, [&](std::uint16_t counter) { ++counts.sent.at(counter); },
+      [&](std::uint16_t, int error) {
+        ++counts.failed;
+        counts.last_error = error;
+      });
 }
 
 TEST(EgressBatch, NothingIsSentUntilFlushThenEveryMessageArrivesAsItsOwnDatagramInOrder) {
@@ -171,6 +176,7 @@ TEST(EgressBatch, ASendThatFailsCountsEveryDatagramAndLeavesTheBatchEmpty) {
   EXPECT_EQ(outcome.sent, 0U);
   EXPECT_EQ(outcome.failed, expected.size());
   EXPECT_EQ(counts.failed, static_cast<int>(expected.size()));
+  EXPECT_EQ(counts.last_error, EBADF);
   EXPECT_TRUE(batch.empty());
   EXPECT_TRUE(batch.gso_enabled()) << "a bad descriptor is not a reason to give up GSO";
 }

@@ -1,7 +1,9 @@
 // sil-sim's command line: every flag in both spellings, and every error
 // with the exact message the user sees.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -181,6 +183,119 @@ TEST(Cli, RejectsAReplayThatWouldOverwriteItsInput) {
 
 TEST(Cli, StopsAtTheFirstError) {
   EXPECT_EQ(error_of({"--port", "x", "--rate", "0"}), "--port: 'x' is not a port number (0-65535)");
+}
+
+// -- the peer and lifecycle flags ------------------------------------------
+
+using namespace std::chrono_literals;
+
+std::uint32_t ip(const char* dotted) {
+  in_addr address{};
+  EXPECT_EQ(::inet_pton(AF_INET, dotted, &address), 1);
+  return address.s_addr;
+}
+
+TEST(CliPeer, DefaultsAreEveryoneLastSenderAndNoIdleTimeout) {
+  const Options options = parsed_options({});
+  EXPECT_TRUE(options.allow.empty());
+  EXPECT_EQ(options.peer.policy, bridge::PeerPolicy::last_sender);
+  EXPECT_EQ(options.peer.takeover_after, 2s);
+  EXPECT_EQ(options.peer.idle_timeout, 0ns);
+  EXPECT_EQ(options.exit_with_parent, 0);
+}
+
+TEST(CliPeer, AllowIsRepeatableAndTakesRangesAndSingleAddresses) {
+  const Options options = parsed_options({"--allow", "10.0.0.0/8", "--allow=192.168.1.7", "--allow", "0.0.0.0/0"});
+  ASSERT_EQ(options.allow.size(), 3U);
+  EXPECT_EQ(bridge::to_string(options.allow[0]), "10.0.0.0/8");
+  EXPECT_EQ(bridge::to_string(options.allow[1]), "192.168.1.7/32");
+  EXPECT_EQ(bridge::to_string(options.allow[2]), "0.0.0.0/0");
+  EXPECT_TRUE(options.allow.allows(ip("10.200.3.4")));
+}
+
+TEST(CliPeer, RejectsBadRangesWithTheReason) {
+  EXPECT_EQ(error_of({"--allow", "10.0.0.5/8"}), "--allow: '10.0.0.5/8' has host bits set (did you mean 10.0.0.0/8?)");
+  EXPECT_EQ(error_of({"--allow", "10.0.0.0/33"}), "--allow: '10.0.0.0/33' has no valid prefix length (0-32 after the '/')");
+  EXPECT_EQ(error_of({"--allow", "10.0.0.0/"}), "--allow: '10.0.0.0/' has no valid prefix length (0-32 after the '/')");
+  EXPECT_EQ(error_of({"--allow", "10.0.0.0/8x"}), "--allow: '10.0.0.0/8x' has no valid prefix length (0-32 after the '/')");
+  EXPECT_EQ(error_of({"--allow", "::1/128"}), "--allow: '::1/128' is not an IPv4 range (a.b.c.d/n)");
+  EXPECT_EQ(error_of({"--allow", "host.example/24"}), "--allow: 'host.example/24' is not an IPv4 range (a.b.c.d/n)");
+  EXPECT_EQ(error_of({"--allow"}), "--allow needs a value");
+}
+
+TEST(CliPeer, RejectsMoreRangesThanTheListHolds) {
+  std::vector<std::string> values;
+  std::vector<std::string_view> args;
+  for (std::size_t i = 0; i <= bridge::AllowList::kCapacity; ++i) values.push_back("10.0." + std::to_string(i) + ".0/24");
+  for (const auto& value : values) {
+    args.push_back("--allow");
+    args.push_back(value);
+  }
+  const auto result = parse_args(args);
+  ASSERT_TRUE(std::holds_alternative<CliError>(result));
+  EXPECT_EQ(std::get<CliError>(result).message, "--allow: more than 32 ranges");
+}
+
+TEST(CliPeer, TakesBothPoliciesAndTheDurations) {
+  const Options options = parsed_options(
+      {"--peer-policy", "sticky", "--peer-takeover-after", "500ms", "--peer-idle-timeout=1.5s"});
+  EXPECT_EQ(options.peer.policy, bridge::PeerPolicy::sticky);
+  EXPECT_EQ(options.peer.takeover_after, 500ms);
+  EXPECT_EQ(options.peer.idle_timeout, 1500ms);
+  EXPECT_EQ(parsed_options({"--peer-policy=last-sender"}).peer.policy, bridge::PeerPolicy::last_sender);
+  EXPECT_EQ(parsed_options({"--peer-idle-timeout", "24h"}).peer.idle_timeout, 24h);
+  EXPECT_EQ(parsed_options({"--peer-idle-timeout", "1ms"}).peer.idle_timeout, 1ms);
+}
+
+TEST(CliPeer, RejectsBadPoliciesAndDurations) {
+  EXPECT_EQ(error_of({"--peer-policy", "first"}), "--peer-policy: 'first' is not a peer policy (last-sender or sticky)");
+  const std::string tail = "' is not a duration from 1ms to 24h (a number and a unit: ns, us, ms, s or h, e.g. 500ms)";
+  for (const std::string_view bad : {"2", "s", "-1s", "0s", "25h", "1e9s", "nans", "infs", "1 s", "2m", "500us"}) {
+    EXPECT_EQ(error_of({"--peer-idle-timeout", bad}), "--peer-idle-timeout: '" + std::string(bad) + tail);
+  }
+  EXPECT_EQ(error_of({"--peer-policy", "sticky", "--peer-takeover-after", "0ms"}),
+            "--peer-takeover-after: '0ms" + tail);
+}
+
+TEST(CliPeer, TakeoverAfterNeedsTheStickyPolicy) {
+  EXPECT_EQ(error_of({"--peer-takeover-after", "1s"}), "--peer-takeover-after applies to --peer-policy sticky only");
+  EXPECT_EQ(error_of({"--peer-policy", "last-sender", "--peer-takeover-after", "1s"}),
+            "--peer-takeover-after applies to --peer-policy sticky only");
+  EXPECT_EQ(parsed_options({"--peer-takeover-after", "1s", "--peer-policy", "sticky"}).peer.takeover_after, 1s)
+      << "the order of the flags does not matter";
+}
+
+TEST(CliPeer, ExitWithParentTakesAProcessId) {
+  EXPECT_EQ(parsed_options({"--exit-with-parent", "4242"}).exit_with_parent, 4242);
+  EXPECT_EQ(error_of({"--exit-with-parent", "0"}), "--exit-with-parent: '0' is not a process id");
+  EXPECT_EQ(error_of({"--exit-with-parent", "-5"}), "--exit-with-parent: '-5' is not a process id");
+  EXPECT_EQ(error_of({"--exit-with-parent", "self"}), "--exit-with-parent: 'self' is not a process id");
+}
+
+TEST(CliPeer, DescribesThePeerRulesForTheStartupLog) {
+  EXPECT_EQ(describe_peer_rules(parsed_options({})), "peer policy last-sender, idle timeout off, allow anyone");
+  EXPECT_EQ(describe_peer_rules(parsed_options({"--peer-policy", "sticky", "--peer-idle-timeout", "1.5s", "--allow",
+                                                "10.0.0.0/8", "--allow", "127.0.0.1"})),
+            "peer policy sticky (takeover after 2s), idle timeout 1500ms, allow 10.0.0.0/8, 127.0.0.1/32");
+  EXPECT_EQ(format_duration(std::chrono::microseconds{250}), "250us");
+  EXPECT_EQ(format_duration(std::chrono::nanoseconds{1'000'000'001}), "1000000001ns");
+}
+
+TEST(CliPeer, WarnsWhenListeningBeyondLoopbackWithoutAnAllowList) {
+  EXPECT_EQ(exposure_warning(parsed_options({})), "");
+  EXPECT_EQ(exposure_warning(parsed_options({"--bind", "127.0.0.5"})), "");
+  EXPECT_EQ(exposure_warning(parsed_options({"--bind", "0.0.0.0", "--allow", "192.168.1.0/24"})), "");
+  EXPECT_EQ(exposure_warning(parsed_options({"--bind", "0.0.0.0"})),
+            "warning: listening on 0.0.0.0 with no --allow: anyone who can reach this host may inject messages "
+            "and take the telemetry");
+}
+
+TEST(CliPeer, UsageNamesTheNewFlags) {
+  const std::string text = usage();
+  for (const char* flag : {"--allow CIDR", "--peer-policy POLICY", "--peer-takeover-after DURATION",
+                           "--peer-idle-timeout DURATION", "--exit-with-parent PID", "last-sender", "sticky"}) {
+    EXPECT_NE(text.find(flag), std::string::npos) << flag;
+  }
 }
 
 }  // namespace

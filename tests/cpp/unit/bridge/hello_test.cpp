@@ -1,0 +1,42 @@
+// The receiving thread's Hello check on hand-made bytes; the integration
+// tests check it against the protobuf library's own encoding.
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <vector>
+
+#include "sil/bridge/hello.hpp"
+
+namespace sil::bridge {
+namespace {
+
+bool hello(std::initializer_list<std::uint8_t> bytes) {
+  std::vector<std::byte> body;
+  for (const auto b : bytes) body.push_back(static_cast<std::byte>(b));
+  return is_hello_request(body);
+}
+
+TEST(IsHelloRequest, AcceptsTheCanonicalEncodings) {
+  EXPECT_TRUE(hello({0x12, 0x00}));                                // Hello{} without a sequence
+  EXPECT_TRUE(hello({0x08, 0x07, 0x12, 0x00}));                    // sequence 7
+  EXPECT_TRUE(hello({0x08, 0xAC, 0x02, 0x12, 0x02, 0x08, 0x05}));  // sequence 300, catalogue_hash 5
+  EXPECT_TRUE(hello({0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x12, 0x06, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F}));
+}
+
+TEST(IsHelloRequest, RejectsOtherCommandsAndMalformedBytes) {
+  EXPECT_FALSE(hello({}));
+  EXPECT_FALSE(hello({0x08, 0x01}));                    // a sequence and no command
+  EXPECT_FALSE(hello({0x08, 0x01, 0x1A, 0x02, 0x08, 0x01}));  // advance{ticks: 1}
+  EXPECT_FALSE(hello({0x3A, 0x00}));                    // get_stats
+  EXPECT_FALSE(hello({0x12}));                          // no length
+  EXPECT_FALSE(hello({0x12, 0x02, 0x08}));              // shorter than its length
+  EXPECT_FALSE(hello({0x12, 0x00, 0x1A, 0x00}));        // hello, then advance: the parser would take advance
+  EXPECT_FALSE(hello({0x08, 0x80}));                    // an unfinished varint
+  EXPECT_FALSE(hello({0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x12, 0x00}));
+  EXPECT_FALSE(hello({0x12, 0x80, 0x01}));              // a two-byte length: never a Hello
+}
+
+}  // namespace
+}  // namespace sil::bridge

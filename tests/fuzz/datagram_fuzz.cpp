@@ -1,0 +1,77 @@
+// Fuzz target: the inbound datagram decoder (bridge/datagram.hpp), the only
+// way bytes from the network become a message. The verdict is checked
+// against the rules written out independently from the run-time catalogue,
+// so a decoder that accepts the wrong thing fails here, not only one that
+// crashes.
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <variant>
+#include <vector>
+
+#include "fuzz_target.hpp"
+#include "sil/bridge/datagram.hpp"
+#include "sil/ipc/catalogue_info.hpp"
+#include "sil/ipc/messages.hpp"
+
+namespace {
+
+using sil::fuzz::check;
+using namespace sil;
+
+// The verdict the README's rules give, from the catalogue as data; `index`
+// is the catalogue position of an accepted message.
+bridge::Verdict expected_verdict(std::span<const std::byte> datagram, bool truncated, std::size_t& index) {
+  static const std::vector<ipc::MessageInfo> catalogue = ipc::catalogue_info();
+  if (truncated || datagram.size() > bridge::kMaxDatagramSize) return bridge::Verdict::truncated;
+  if (datagram.size() < bridge::kHeaderSize) return bridge::Verdict::too_short;
+  const auto id = static_cast<std::uint16_t>(std::to_integer<unsigned>(datagram[0]) |
+                                             (std::to_integer<unsigned>(datagram[1]) << 8U));
+  for (index = 0; index < catalogue.size(); ++index) {
+    if (static_cast<std::uint16_t>(catalogue[index].id) != id) continue;
+    return datagram.size() == bridge::kHeaderSize + catalogue[index].size ? bridge::Verdict::accepted
+                                                                           : bridge::Verdict::wrong_size;
+  }
+  return bridge::Verdict::unknown_id;
+}
+
+std::span<const std::byte> payload_bytes(const ipc::AnyMessage& message) {
+  return std::visit([](const auto& payload) { return std::as_bytes(std::span{&payload, 1}); }, message);
+}
+
+void check_one(std::span<const std::byte> datagram, bool truncated) {
+  std::size_t index = 0;
+  const bridge::Verdict expected = expected_verdict(datagram, truncated, index);
+  const bridge::DecodeResult result = bridge::decode_datagram(datagram, truncated);
+  check(result.verdict == expected, "decode_datagram's verdict follows the written rules");
+
+  // The rx loop's form: same verdict, and a drop leaves the slot alone.
+  const ipc::Heartbeat sentinel{.sequence = 0xC0FFEEU, .tick = 7, .sim_time_ns = 9};
+  ipc::AnyMessage slot{sentinel};
+  check(bridge::decode_datagram_into(datagram, truncated, slot) == expected, "decode_datagram_into agrees");
+  if (expected != bridge::Verdict::accepted) {
+    check(std::holds_alternative<ipc::Heartbeat>(slot) && std::get<ipc::Heartbeat>(slot).sequence == 0xC0FFEEU,
+          "a dropped datagram leaves the caller's slot untouched");
+    return;
+  }
+  check(result.message.index() == index && slot.index() == index, "an accepted message has the datagram's id");
+  const auto body = datagram.subspan(bridge::kHeaderSize);
+  for (const ipc::AnyMessage* decoded : std::array<const ipc::AnyMessage*, 2>{&result.message, &slot}) {
+    const auto payload = payload_bytes(*decoded);
+    check(payload.size() == body.size() && std::equal(payload.begin(), payload.end(), body.begin()),
+          "an accepted payload is the datagram's body, byte for byte");
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::span<const std::byte> datagram{reinterpret_cast<const std::byte*>(data), size};
+  check_one(datagram, false);
+  check_one(datagram, true);  // the same bytes with the kernel's MSG_TRUNC flag
+  const bool control = size >= bridge::kHeaderSize && data[0] == 0xF0 && data[1] == 0xFF;
+  check(bridge::is_control_request(datagram) == control, "only 0xFFF0 is routed to the control decoder");
+  return 0;
+}
