@@ -86,22 +86,29 @@ std::uint64_t BridgeStats::rx_dropped() const noexcept {
   return dropped;
 }
 
-UdpBridge::UdpBridge(boost::asio::io_context& io, const BridgeConfig& config)
-    : socket_(io), allow_(config.allow), peer_(config.peer) {
+UdpBridge::UdpBridge(const BridgeConfig& config) : allow_(config.allow), peer_(config.peer) {
   const auto endpoint = resolve_bind(config);
-  try {
-    socket_.open(endpoint.protocol());
-    socket_.bind(endpoint);
-  } catch (const boost::system::system_error& e) {
-    throw std::system_error(e.code().value(), std::generic_category(),
+  fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "socket");
+  if (::bind(fd_, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0) {
+    const int error = errno;
+    ::close(fd_);
+    throw std::system_error(error, std::generic_category(),
                             "cannot bind " + config.bind_address + ":" + std::to_string(config.port));
   }
-  fd_ = socket_.native_handle();
-  port_ = socket_.local_endpoint().port();
+  port_ = local_endpoint().port();
   if (config.egress == Egress::batched) batch_ = std::make_unique<EgressBatch>();
 }
 
-boost::asio::ip::udp::endpoint UdpBridge::local_endpoint() const { return socket_.local_endpoint(); }
+UdpBridge::~UdpBridge() { ::close(fd_); }
+
+boost::asio::ip::udp::endpoint UdpBridge::local_endpoint() const {
+  boost::asio::ip::udp::endpoint endpoint;
+  socklen_t size = static_cast<socklen_t>(endpoint.capacity());
+  ::getsockname(fd_, endpoint.data(), &size);
+  endpoint.resize(size);
+  return endpoint;
+}
 
 void UdpBridge::run_rx(std::stop_token stop) {
   StopEvent stop_event(stop);

@@ -190,7 +190,7 @@ int run(const sil::app::Options& options) {
     });
   }
 
-  sil::bridge::UdpBridge bridge(io, {.bind_address = options.bind,
+  sil::bridge::UdpBridge bridge({.bind_address = options.bind,
                                      .port = options.port,
                                      .egress = options.egress,
                                      .allow = options.allow,

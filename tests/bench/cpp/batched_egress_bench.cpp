@@ -24,7 +24,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -206,8 +205,7 @@ int main(int argc, char** argv) {
   const int reps = quick ? 5 : 7;
 
   Receiver receiver;
-  boost::asio::io_context io;
-  UdpBridge bridge(io, {.bind_address = "127.0.0.1", .port = 0, .egress = sil::bridge::Egress::batched});
+  UdpBridge bridge({.bind_address = "127.0.0.1", .port = 0, .egress = sil::bridge::Egress::batched});
   sil::ipc::MessageBus<UdpBridge> bus(bridge);
 
   // The receiver's socket becomes the bridge's peer the way a harness's

@@ -21,7 +21,6 @@
 #include <time.h>
 #include <zmq.h>
 
-#include <boost/asio/io_context.hpp>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -119,8 +118,7 @@ void done(std::uint64_t sent, double seconds) {
 }
 
 int run_sil(const Options& options) {
-  boost::asio::io_context io;
-  sil::bridge::UdpBridge bridge(io, {});
+  sil::bridge::UdpBridge bridge({});
   sil::ipc::MessageBus bus(bridge);
   std::printf("{\"event\": \"ready\", \"port\": %u}\n", static_cast<unsigned>(bridge.port()));
   std::fflush(stdout);

@@ -11,7 +11,6 @@
 #include <stop_token>
 #include <thread>
 
-#include <boost/asio/io_context.hpp>
 
 #include "counting_new.hpp"
 #include "loopback_client.hpp"
@@ -94,8 +93,7 @@ TEST(MessageBusAllocations, PublishingThroughManySubscribersAllocatesNothing) {
 // Round trips through a bridge with the given egress; the counting starts
 // after the first one.
 void expect_round_trips_allocate_nothing(bridge::Egress egress) {
-  boost::asio::io_context io;
-  bridge::UdpBridge udp(io, {.egress = egress});
+  bridge::UdpBridge udp({.egress = egress});
   Answerer answerer;
   MessageBus bus(answerer, udp);
   test::LoopbackClient client;

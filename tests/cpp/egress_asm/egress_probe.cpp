@@ -13,7 +13,6 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <cstring>
 #include <vector>
@@ -43,8 +42,7 @@ extern "C" [[gnu::noinline, gnu::used]] std::size_t sil_probe_copying_send(int f
 }
 
 int main() {
-  boost::asio::io_context io;
-  sil::bridge::UdpBridge bridge(io, {});
+  sil::bridge::UdpBridge bridge({});
   EgressBus bus(bridge);
   const sil::ipc::RevisionResponse payload{};
   sil_probe_egress(bus, payload);

@@ -12,7 +12,6 @@
 #include <variant>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
 
 #include "loopback_client.hpp"
 #include "sil/bridge/datagram.hpp"
@@ -59,7 +58,7 @@ Cidr range(const char* text) { return std::get<Cidr>(parse_cidr(text)); }
 // A bridge with the given rules and its rx thread.
 class Bridge {
  public:
-  explicit Bridge(const BridgeConfig& config) : bridge(io, config) {}
+  explicit Bridge(const BridgeConfig& config) : bridge(config) {}
 
   // Sends a RevisionRequest from client and waits until the bridge has
   // judged it (accepted or dropped) and delivered it if it was accepted.
@@ -95,7 +94,6 @@ class Bridge {
     return n;
   }
 
-  boost::asio::io_context io;
   UdpBridge bridge;
   Requests requests;
   std::size_t controls = 0;  // control frames delivered

@@ -47,7 +47,7 @@ struct RecordedStepRun {
   }
 
   boost::asio::io_context io;
-  Bridge bridge{io, {}};
+  Bridge bridge{{}};
   core::DefaultSimulation sim{100};
   RecordQueue queue{1 << 20};
   RecordingStart start = RecordingStart::now();

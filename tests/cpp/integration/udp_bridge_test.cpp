@@ -13,7 +13,6 @@
 #include <variant>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
 
 #include "loopback_client.hpp"
 #include "sil/bridge/datagram.hpp"
@@ -86,8 +85,7 @@ class UdpBridgeTest : public ::testing::Test {
     return std::get<ipc::RevisionResponse>(result.message).request_id;
   }
 
-  boost::asio::io_context io_;
-  UdpBridge bridge_{io_, {}};
+  UdpBridge bridge_{{}};
   Recorder recorder_;
   Answerer answerer_;
   ipc::MessageBus<Recorder, Answerer, UdpBridge> bus_{recorder_, answerer_, bridge_};
@@ -241,8 +239,7 @@ TEST_F(UdpBridgeTest, TheRxThreadEndsWhenStopIsRequested) {
 }
 
 TEST(UdpBridge, RunRxReturnsAtOnceWhenStopWasRequestedBeforehand) {
-  boost::asio::io_context io;
-  UdpBridge bridge(io, {});
+  UdpBridge bridge({});
   std::stop_source stop;
   stop.request_stop();
   bridge.run_rx(stop.get_token());
@@ -250,9 +247,8 @@ TEST(UdpBridge, RunRxReturnsAtOnceWhenStopWasRequestedBeforehand) {
 }
 
 void expect_invalid_bind_address(const std::string& address) {
-  boost::asio::io_context io;
   try {
-    UdpBridge bridge(io, {.bind_address = address, .port = 0});
+    UdpBridge bridge({.bind_address = address, .port = 0});
     ADD_FAILURE() << "'" << address << "' was accepted";
   } catch (const std::system_error& e) {
     EXPECT_EQ(e.code(), std::errc::invalid_argument) << address;
@@ -268,10 +264,9 @@ TEST(UdpBridge, RefusesABindAddressThatIsNotIpv4) {
 }
 
 TEST(UdpBridge, RefusesAPortThatIsAlreadyBound) {
-  boost::asio::io_context io;
-  const UdpBridge first(io, {});
+  const UdpBridge first({});
   try {
-    UdpBridge second(io, {.bind_address = "127.0.0.1", .port = first.port()});
+    UdpBridge second({.bind_address = "127.0.0.1", .port = first.port()});
     ADD_FAILURE() << "bound port " << first.port() << " twice";
   } catch (const std::system_error& e) {
     EXPECT_EQ(e.code(), std::errc::address_in_use) << e.what();

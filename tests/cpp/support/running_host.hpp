@@ -19,7 +19,7 @@ struct Running {
   Running(std::uint32_t rate_hz, core::HostConfig config, Extra&... extra)
       : Running(bridge::BridgeConfig{}, rate_hz, config, extra...) {}
   Running(const bridge::BridgeConfig& bridge_config, std::uint32_t rate_hz, core::HostConfig config, Extra&... extra)
-      : bridge(io, bridge_config), sim(rate_hz), host(io, sim, bridge, config, extra...) {
+      : bridge(bridge_config), sim(rate_hz), host(io, sim, bridge, config, extra...) {
     if (!host.receives_on_sim_thread()) rx = std::jthread([this](std::stop_token stop) { bridge.run_rx(stop); });
     host.start();
     sim_thread = std::jthread([this] { io.run(); });

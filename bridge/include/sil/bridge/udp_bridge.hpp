@@ -16,7 +16,6 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -108,7 +107,12 @@ class UdpBridge {
 
   // Binds the socket; throws std::system_error (with the address in the
   // message) when the address is not IPv4 or cannot be bound.
-  UdpBridge(boost::asio::io_context& io, const BridgeConfig& config);
+  // The socket is a plain one, never registered with an event loop: a
+  // socket in an epoll set costs every send a wakeup of its wait queue
+  // (measured in tests/bench/cpp/egress_bench.cpp). Owners that wait on it
+  // (SimHost) poll a dup()ed descriptor only while they need to.
+  explicit UdpBridge(const BridgeConfig& config);
+  ~UdpBridge();
   UdpBridge(const UdpBridge&) = delete;
   UdpBridge& operator=(const UdpBridge&) = delete;
 
@@ -278,7 +282,6 @@ class UdpBridge {
     };
   }
 
-  boost::asio::ip::udp::socket socket_;
   int fd_ = -1;
   std::uint16_t port_ = 0;
   const AllowList allow_;
