@@ -186,6 +186,7 @@ class Injector {
 struct Counts {
   std::uint64_t received_set_points, received_requests, published_set_points, published_requests, inbox_full;
   std::uint64_t kernel_drops;
+  std::uint64_t overruns;  // realtime ticks that started more than 10 periods late: the sim thread was held up
 };
 
 Counts snapshot(live::SimControl& harness, std::uint16_t port) {
@@ -194,13 +195,13 @@ Counts snapshot(live::SimControl& harness, std::uint16_t port) {
   const auto request = static_cast<std::uint16_t>(ipc::RevisionRequest::id);
   return {live::count_for(s.received(), set_point), live::count_for(s.received(), request),
           live::count_for(s.published(), set_point), live::count_for(s.published(), request),
-          live::drops_for(s, "inbox_full"), kernel_drops(port)};
+          live::drops_for(s, "inbox_full"), kernel_drops(port), s.overruns()};
 }
 
 bool operator==(const Counts& a, const Counts& b) {
   return a.received_set_points == b.received_set_points && a.received_requests == b.received_requests &&
          a.published_set_points == b.published_set_points && a.published_requests == b.published_requests &&
-         a.inbox_full == b.inbox_full && a.kernel_drops == b.kernel_drops;
+         a.inbox_full == b.inbox_full && a.kernel_drops == b.kernel_drops && a.overruns == b.overruns;
 }
 
 // The counters once the sim has handled everything sent so far: GetStats
@@ -220,7 +221,7 @@ Counts counts(live::SimControl& harness, std::uint16_t port) {
 Counts operator-(const Counts& a, const Counts& b) {
   return {a.received_set_points - b.received_set_points, a.received_requests - b.received_requests,
           a.published_set_points - b.published_set_points, a.published_requests - b.published_requests,
-          a.inbox_full - b.inbox_full, a.kernel_drops - b.kernel_drops};
+          a.inbox_full - b.inbox_full, a.kernel_drops - b.kernel_drops, a.overruns - b.overruns};
 }
 
 bool failed = false;
@@ -241,9 +242,10 @@ void judge_delivery(const Sent& sent, const Counts& d, bool lossless, std::uint6
   const std::uint64_t received = d.received_set_points + d.received_requests;
   const std::uint64_t published = d.published_set_points + d.published_requests;
   std::printf("  sent %s (SetPoint %s, RevisionRequest %s); received %s; published %s; inbox_full %s; "
-              "kernel drops %s\n",
+              "kernel drops %s; tick overruns %s\n",
               n(sent.total()).c_str(), n(sent.set_points).c_str(), n(sent.revision_requests).c_str(),
-              n(received).c_str(), n(published).c_str(), n(d.inbox_full).c_str(), n(d.kernel_drops).c_str());
+              n(received).c_str(), n(published).c_str(), n(d.inbox_full).c_str(), n(d.kernel_drops).c_str(),
+              n(d.overruns).c_str());
   verdict(d.published_set_points <= d.received_set_points && d.published_requests <= d.received_requests &&
               d.received_set_points <= sent.set_points && d.received_requests <= sent.revision_requests,
           "nothing published or received that was not sent");
