@@ -1,12 +1,15 @@
 // Writes the checked-in seed corpus of the fuzz targets (tests/fuzz/corpus):
-//   make_fuzz_corpus DIR   writes DIR/datagram/* and DIR/control/*
+//   make_fuzz_corpus DIR   writes DIR/<target>/* for every fuzz target
 // Deterministic: the same catalogue and schema give the same files, so a
 // regenerated corpus shows in `git diff` only when the wire format changed.
 // The datagram seeds follow the inbound rules (README "Inbound datagram
 // rules"): every message at its exact size and one byte either side, the
 // lengths 0, 1, 2 and 65507, unknown and reserved ids. The control seeds are
 // every command, every argument the parser refuses, each valid request cut
-// short, and garbage.
+// short, and garbage. The hello seeds are Hellos the rx thread must
+// recognise and near misses it must not; the recording seeds a small valid
+// recording and each way one goes wrong (cut, flipped, mislabelled, empty).
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +18,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <limits>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -22,7 +26,10 @@
 
 #include "sil/bridge/datagram.hpp"
 #include "sil/ipc/catalogue.hpp"
+#include "sil/record/frame.hpp"
+#include "sil/record/frame_reader.hpp"
 #include "sil_control.pb.h"
+#include "sil_record.pb.h"
 
 namespace {
 
@@ -193,6 +200,87 @@ void write_control_corpus(const fs::path& dir) {
   write(dir, "garbage-oversized", Bytes(600, 0x41));
 }
 
+void write_hello_corpus(const fs::path& dir) {
+  pb::Request hello;
+  hello.mutable_hello()->set_catalogue_hash(sil::ipc::kCatalogueHash);
+  write(dir, "hello-no-sequence", serialized(hello));
+  hello.set_sequence(7);
+  write(dir, "hello", serialized(hello));
+  hello.set_sequence(0xFFFFFFFFU);
+  write(dir, "hello-largest-sequence", serialized(hello));
+  pb::Request empty_hello;
+  empty_hello.set_sequence(1);
+  empty_hello.mutable_hello();
+  write(dir, "hello-empty", serialized(empty_hello));
+  Bytes trailing = serialized(hello);
+  trailing.push_back(0x00);
+  write(dir, "hello-trailing-byte", trailing);
+  Bytes cut = serialized(hello);
+  cut.pop_back();
+  write(dir, "hello-cut", cut);
+  pb::Request advance;
+  advance.set_sequence(7);
+  advance.mutable_advance()->set_ticks(1);
+  write(dir, "advance", serialized(advance));
+  write(dir, "empty", {});
+  write(dir, "sequence-only", {0x08, 0x07});
+  write(dir, "sequence-unterminated-varint", Bytes(12, 0xFF));
+}
+
+// One frame: length, CRC-32C, the serialized record.
+Bytes frame(const sil::record::Record& record) {
+  const std::string body = record.SerializeAsString();
+  const auto bytes = std::as_bytes(std::span{body.data(), body.size()});
+  std::array<std::byte, sil::record::kFrameHeaderBytes> head{};
+  sil::record::encode_frame_header(head, bytes);
+  Bytes out;
+  for (const auto b : head) out.push_back(std::to_integer<std::uint8_t>(b));
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+void write_recording_corpus(const fs::path& dir) {
+  sil::record::Record header;
+  header.mutable_header()->set_format_version(1);
+  header.mutable_header()->set_rate_hz(100);
+  header.mutable_header()->set_clock("step");
+  header.mutable_header()->mutable_catalogue()->set_hash(sil::ipc::kCatalogueHash);
+  sil::record::Record message;
+  message.mutable_message()->set_sim_time_ns(10'000'000);
+  message.mutable_message()->set_msg_id(2002);
+  message.mutable_message()->set_payload(std::string(20, '\x01'));
+  sil::record::Record footer;
+  footer.mutable_footer()->set_messages(1);
+
+  const Bytes magic(sil::record::kMagic.begin(), sil::record::kMagic.end());
+  auto file = [&](std::initializer_list<const sil::record::Record*> records) {
+    Bytes out = magic;
+    for (const auto* record : records) {
+      const Bytes f = frame(*record);
+      out.insert(out.end(), f.begin(), f.end());
+    }
+    return out;
+  };
+  const Bytes whole = file({&header, &message, &footer});
+  write(dir, "complete", whole);
+  write(dir, "no-footer", file({&header, &message}));
+  write(dir, "torn-tail", Bytes(whole.begin(), whole.end() - 3));
+  write(dir, "torn-frame-header", Bytes(whole.begin(), whole.begin() + static_cast<long>(magic.size()) + 5));
+  write(dir, "magic-only", magic);
+  write(dir, "empty", {});
+  Bytes flipped = whole;
+  flipped[flipped.size() / 2] ^= 0x10U;
+  write(dir, "bit-flipped", flipped);
+  Bytes bad_magic = whole;
+  bad_magic[0] = 'X';
+  write(dir, "bad-magic", bad_magic);
+  Bytes too_long = whole;
+  too_long[magic.size() + 3] = 0x7F;  // the first frame claims about 2 GiB
+  write(dir, "length-too-long", too_long);
+  write(dir, "message-before-header", file({&message, &header}));
+  write(dir, "record-after-footer", file({&header, &footer, &message}));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -202,12 +290,14 @@ int main(int argc, char** argv) {
   }
   try {
     const fs::path root = argv[1];
-    for (const char* target : {"datagram", "control"}) {
+    for (const char* target : {"datagram", "control", "hello", "recording"}) {
       fs::remove_all(root / target);
       fs::create_directories(root / target);
     }
     write_datagram_corpus(root / "datagram");
     write_control_corpus(root / "control");
+    write_hello_corpus(root / "hello");
+    write_recording_corpus(root / "recording");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_fuzz_corpus: %s\n", e.what());
     return 1;
