@@ -97,10 +97,18 @@ UdpBridge::UdpBridge(const BridgeConfig& config) : allow_(config.allow), peer_(c
                             "cannot bind " + config.bind_address + ":" + std::to_string(config.port));
   }
   port_ = local_endpoint().port();
+  // Best effort: a smaller buffer than asked for is not an error.
+  ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &config.receive_buffer_bytes, sizeof config.receive_buffer_bytes);
   if (config.egress == Egress::batched) batch_ = std::make_unique<EgressBatch>();
 }
 
 UdpBridge::~UdpBridge() { ::close(fd_); }
+
+int UdpBridge::receive_buffer_bytes() const noexcept {
+  int bytes = 0;
+  socklen_t size = sizeof bytes;
+  return ::getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, &size) == 0 ? bytes : 0;
+}
 
 boost::asio::ip::udp::endpoint UdpBridge::local_endpoint() const {
   boost::asio::ip::udp::endpoint endpoint;

@@ -6,6 +6,8 @@
 #include "sil/services/build_info.hpp"
 #include "sil_control.pb.h"
 
+#include <google/protobuf/stubs/logging.h>
+
 namespace sil::core {
 
 namespace pb = ::sil::control;
@@ -91,6 +93,10 @@ void fill_counts(google::protobuf::RepeatedPtrField<pb::IdCount>* out, const std
 
 std::variant<ControlCommand, ControlError> parse_control(std::span<const std::byte> bytes) {
   pb::Request request;
+  // Protobuf logs a line to stderr for some malformed input (invalid UTF-8
+  // in a string field), once per datagram: a sender could flood the log.
+  // The error reply already names the problem.
+  const google::protobuf::LogSilencer quiet;
   if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return ControlError{0, ControlErrorCode::malformed,
                         "not a sil.control.Request (" + std::to_string(bytes.size()) + " bytes that do not parse)"};

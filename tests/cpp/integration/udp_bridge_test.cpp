@@ -3,7 +3,9 @@
 // a plain socket as the harness.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <fstream>
 #include <cstdint>
 #include <initializer_list>
 #include <stop_token>
@@ -254,6 +256,24 @@ void expect_invalid_bind_address(const std::string& address) {
     EXPECT_EQ(e.code(), std::errc::invalid_argument) << address;
     EXPECT_NE(std::string(e.what()).find("'" + address + "'"), std::string::npos) << e.what();
   }
+}
+
+// The kernel reports twice what it grants (the doubling is its bookkeeping
+// overhead), capped by net.core.rmem_max.
+int rmem_max() {
+  std::ifstream file("/proc/sys/net/core/rmem_max");
+  int value = 0;
+  file >> value;
+  return value;
+}
+
+TEST(UdpBridge, AsksForTheReceiveBufferItIsConfiguredWith) {
+  const int cap = rmem_max();
+  const UdpBridge small({.receive_buffer_bytes = 64 * 1024});
+  EXPECT_EQ(small.receive_buffer_bytes(), 2 * 64 * 1024);
+  const UdpBridge large({});
+  const int want = BridgeConfig{}.receive_buffer_bytes;
+  EXPECT_EQ(large.receive_buffer_bytes(), 2 * std::min(want, cap > 0 ? cap : want));
 }
 
 TEST(UdpBridge, RefusesABindAddressThatIsNotIpv4) {

@@ -80,6 +80,10 @@ struct BridgeConfig {
   Egress egress = Egress::per_message;
   AllowList allow{};       // empty: any sender
   PeerRules peer{};
+  // SO_RCVBUF asked for: bursts (a harness injecting fast, a hostile
+  // sender) wait in the kernel instead of being dropped there, uncounted by
+  // us. The kernel caps it at net.core.rmem_max (often 208 KiB to 4 MiB).
+  int receive_buffer_bytes = 4 << 20;
 };
 
 // A snapshot of the counters; each one is only ever increased.
@@ -117,6 +121,8 @@ class UdpBridge {
   UdpBridge& operator=(const UdpBridge&) = delete;
 
   std::uint16_t port() const noexcept { return port_; }
+  // The socket's receive buffer as the kernel granted it (SO_RCVBUF).
+  int receive_buffer_bytes() const noexcept;
   boost::asio::ip::udp::endpoint local_endpoint() const;
 
   // Rx thread: blocks until stop is requested (returns within one poll wakeup).
