@@ -225,6 +225,8 @@ void write_hello_corpus(const fs::path& dir) {
   write(dir, "empty", {});
   write(dir, "sequence-only", {0x08, 0x07});
   write(dir, "sequence-unterminated-varint", Bytes(12, 0xFF));
+  // Regression: the fuzzer's first find, a Hello whose inner bytes do not parse.
+  write(dir, "hello-malformed-inner", {0x12, 0x06, 0x08, 0x99, 0x52, 0x12, 0x31, 0xF0});
 }
 
 // One frame: length, CRC-32C, the serialized record.

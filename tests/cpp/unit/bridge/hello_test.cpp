@@ -36,6 +36,11 @@ TEST(IsHelloRequest, RejectsOtherCommandsAndMalformedBytes) {
   EXPECT_FALSE(hello({0x08, 0x80}));                    // an unfinished varint
   EXPECT_FALSE(hello({0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x12, 0x00}));
   EXPECT_FALSE(hello({0x12, 0x80, 0x01}));              // a two-byte length: never a Hello
+  // Found by the fuzzer: a Hello whose own bytes do not parse (a hash, then
+  // a field that claims 49 bytes and has 1), so the Request does not either.
+  EXPECT_FALSE(hello({0x12, 0x06, 0x08, 0x99, 0x52, 0x12, 0x31, 0xF0}));
+  EXPECT_FALSE(hello({0x12, 0x01, 0x08}));              // a hash tag without its value
+  EXPECT_FALSE(hello({0x12, 0x02, 0x10, 0x01}));        // a field Hello does not have
 }
 
 }  // namespace
