@@ -243,6 +243,13 @@ void UdpBridge::count_send_error(int error) noexcept {
   bump(tx_errors_[static_cast<std::size_t>(classify_send_error(error))]);
 }
 
+void UdpBridge::queue(std::uint64_t to, std::span<const std::uint8_t> head, const void* body, std::size_t size,
+                      std::uint16_t counter) noexcept {
+  if (batch_->add(to, head, body, size, counter)) return;
+  flush_batch();
+  if (!batch_->add(to, head, body, size, counter)) count_send_error(EMSGSIZE);  // larger than the whole batch
+}
+
 void UdpBridge::flush_batch() noexcept {
   batch_->flush(
       fd_,
