@@ -5,6 +5,12 @@ against the baseline: a raw Python UDP client (send, blocking recv) bouncing
 the same 6-byte request off udp_echo, a minimal C++ echo (one thread,
 recvmsg + sendmsg).
 
+A fourth client does what the process target does: SimClient.request
+against a sil-sim on the step clock (--egress batched), where the
+simulation thread reads the socket itself: one wakeup per round trip, as
+with the echo (perf stat: 1.0 context switch per round trip in sil-sim on
+the step clock and in udp_echo, 2.1 on the realtime clock).
+
 To say where any difference goes, a third client runs in the same blocks:
 the raw Python loop (send, recv until the RevisionResponse with its
 request_id) against a second sil-sim, so client cost and sim cost separate:
@@ -102,30 +108,35 @@ def measure(ctx, suffix: str) -> list:
 
     sim_bin, echo_bin = program(ctx.build, "sil-sim"), program(ctx.build, "udp_echo")
     blocks, n = (5, 200) if ctx.quick else (10, 1000)
-    lat = {"client": [], "raw_sim": [], "echo": []}
+    lat = {"client": [], "raw_sim": [], "echo": [], "client_step": []}
     block_p50 = {name: [] for name in lat}
     original_affinity = os.sched_getaffinity(0)
     with Process(sim_bin, ["--port", "0"]) as sim, Process(sim_bin, ["--port", "0"]) as raw_sim, \
+            Process(sim_bin, ["--port", "0", "--clock", "step", "--egress", "batched"]) as step_sim, \
             Process(echo_bin, []) as echo, SimClient(sim.port, timeout=2.0) as client, \
+            SimClient(step_sim.port, timeout=2.0) as step_client, \
             udp_socket(raw_sim.port) as raw_sock, udp_socket(echo.port) as echo_sock:
         if suffix:
             cpu = {min(original_affinity)}
-            pin_processes([sim.pid, raw_sim.pid, echo.pid], cpu)
+            pin_processes([sim.pid, raw_sim.pid, step_sim.pid, echo.pid], cpu)
             os.sched_setaffinity(0, cpu)
         try:
             client.revision()  # the peer from now on: telemetry flows to it, as in a real session
-            next_id = {"client": 1 << 20, "raw_sim": 1 << 21, "echo": 0}
+            step_client.revision()
+            next_id = {"client": 1 << 20, "raw_sim": 1 << 21, "echo": 0, "client_step": 1 << 22}
             run_block = {
                 "client": lambda count, out: client_block(client, RevisionRequest, RevisionResponse,
                                                           next_id["client"], count, out),
                 "raw_sim": lambda count, out: raw_sim_block(raw_sock, next_id["raw_sim"], count, out),
                 "echo": lambda count, out: echo_block(echo_sock, count, out),
+                "client_step": lambda count, out: client_block(step_client, RevisionRequest, RevisionResponse,
+                                                               next_id["client_step"], count, out),
             }
             for name, fn in run_block.items():  # warm-up, not counted
                 fn(min(n, 200), [])
                 next_id[name] += min(n, 200)
             for b in range(blocks):
-                order = list(lat)[b % 3:] + list(lat)[:b % 3]
+                order = list(lat)[b % len(lat):] + list(lat)[:b % len(lat)]
                 for name in order:
                     samples: list = []
                     run_block[name](n, samples)
@@ -134,7 +145,8 @@ def measure(ctx, suffix: str) -> list:
                     lat[name] += samples
                     block_p50[name].append(percentile(samples, 0.5) / 1e3)
                 ctx.log(f"  block {b + 1}/{blocks}: p50 client {block_p50['client'][-1]:.1f} us, "
-                        f"raw->sim {block_p50['raw_sim'][-1]:.1f} us, raw->echo {block_p50['echo'][-1]:.1f} us")
+                        f"raw->sim {block_p50['raw_sim'][-1]:.1f} us, raw->echo {block_p50['echo'][-1]:.1f} us, "
+                        f"client->step sim {block_p50['client_step'][-1]:.1f} us")
             unconsumed = len(client.drain())
             received = sum(client.counts().values())
         finally:
@@ -165,6 +177,8 @@ def measure(ctx, suffix: str) -> list:
         entry("rtt_raw_sim_p99" + s, us("raw_sim", 0.99), "us"),
         entry("rtt_client_over_raw_sim_p50" + s, us("client", 0.5), "us", raw_p50, p50_ratio("client", "raw_sim"),
               bar="the client's share"),
+        entry("rtt_client_request_step_clock_p50" + s, us("client_step", 0.5), "us", echo_p50,
+              p50_ratio("client_step", "echo"), bar="reported"),
     ]
     ctx.details.setdefault(GROUP, {})["placement" + s] = {
         "blocks": blocks, "round_trips_per_block": n, "block_p50_us": block_p50,
