@@ -239,6 +239,12 @@ void UdpBridge::send_control(std::uint64_t to, std::span<const std::byte> reply)
   if (!send_datagram(to, kReplyHeader, reply.data(), reply.size())) count_send_error(errno);
 }
 
+void UdpBridge::bundle_for(std::uint64_t peer, std::size_t bytes) noexcept {
+  if (!batch_) return;
+  flush();
+  batch_->bundle_for(peer, bytes);
+}
+
 void UdpBridge::count_send_error(int error) noexcept {
   bump(tx_errors_[static_cast<std::size_t>(classify_send_error(error))]);
 }

@@ -10,6 +10,7 @@ no list of them here, so a message added in C++ appears here after a rebuild.
 
 from sil._core import *  # noqa: F401,F403  (the message classes are only known at build time)
 from sil._core import (
+    BUNDLE_ID,
     HEADER_SIZE,
     MAX_DATAGRAM_SIZE,
     WIRE_VERSION,
@@ -19,6 +20,7 @@ from sil._core import (
     decode,
     encode,
     message_types,
+    unbundle,
 )
 from sil.catalogue import Catalogue, CatalogueError, CatalogueMismatchError, Decoder
 from sil.client import SilTimeout, SimClient
@@ -38,6 +40,7 @@ from sil.targets import (
 
 __all__ = [
     *(cls.__name__ for cls in message_types()),
+    "BUNDLE_ID",
     "Catalogue",
     "CatalogueError",
     "CatalogueMismatchError",
@@ -65,6 +68,7 @@ __all__ = [
     "decode",
     "encode",
     "message_types",
+    "unbundle",
     # Not the duration helpers ms, ns, s, us: a star import should not bring
     # one-letter names. They are sil.ms(), sil.s(), ... (and on every target).
 ]

@@ -43,6 +43,7 @@ and expect() never returns a message twice. history() has everything.
 from __future__ import annotations
 
 import collections
+import ipaddress
 import itertools
 import math
 import os
@@ -75,8 +76,13 @@ _HELLO_TIMEOUT = 2.0
 _RECV_BATCH = 1024
 _RX_BUFFER_REQUEST = 8 << 20
 # Assumed kernel cost of one small datagram in a receive buffer (measured
-# ~830 bytes on Linux), with a margin.
+# ~830 bytes on Linux), with a margin; a datagram costs that plus twice its
+# length (a bundle can be 64 KiB).
 _RX_BYTES_PER_DATAGRAM = 2048
+# Bundles asked for in Hello (README "Bundles"): as large as UDP allows on
+# loopback, one Ethernet frame's payload elsewhere (no IP fragments).
+_LOOPBACK_BUNDLE_BYTES = 65507
+_NETWORK_BUNDLE_BYTES = 1472
 _MAX_CHUNK_TICKS = 1 << 20
 # A request that changes nothing is sent again when its reply is this late
 # (then twice as late, ...).
@@ -603,22 +609,38 @@ class NetworkTarget(Target):
     A sim without a control plane (an older sil-sim, a rig that only speaks
     the data protocol) is attached with require_control=False: the target
     then becomes the peer with a RevisionRequest and waits in wall time at
-    speed 1."""
+    speed 1.
+
+    bundle_bytes: asked for in Hello (README "Bundles"): the sim then packs
+    what it sends this socket several datagrams to one, so a tick costs one
+    trip through the kernel, not one per message. None: 65507 bytes for a
+    loopback host, 1472 (one Ethernet frame) for any other; 0: no bundles.
+    A sim that cannot make them (--egress per-message, an older build)
+    grants none and sends one message per datagram; self.ready.bundle_bytes
+    says what it granted, self.bundles counts the bundles received."""
 
     kind = "udp"
 
     def __init__(self, host: str, port: int, *, wall_timeout: float = DEFAULT_WALL_TIMEOUT,
                  default_within=DEFAULT_WITHIN, require_control: bool = False,
                  hello_timeout: Optional[float] = None, bind: tuple[str, int] = ("127.0.0.1", 0),
-                 receive_buffer: int = _RX_BUFFER_REQUEST) -> None:
+                 receive_buffer: int = _RX_BUFFER_REQUEST, bundle_bytes: Optional[int] = None) -> None:
         super().__init__(Decoder(), wall_timeout=wall_timeout, default_within=default_within)
         self.address = (host, port)
+        if bundle_bytes is None:
+            bundle_bytes = _LOOPBACK_BUNDLE_BYTES if _is_loopback(host) else _NETWORK_BUNDLE_BYTES
+        if not 0 <= bundle_bytes <= 0xFFFFFFFF:
+            raise ValueError(f"bundle_bytes must be 0 (no bundles) or a datagram size in bytes, got {bundle_bytes}")
+        self._bundle_request = bundle_bytes
+        self.bundles = 0  # bundles received
         # A smaller buffer than asked for only means advances are cut into smaller chunks.
         self._sock, self._selector = connected_socket(self.address, bind, receive_buffer)
         rcvbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-        # Datagrams that surely fit in the socket buffer at once, less one for the reply.
-        self._rx_budget = max(1, rcvbuf // _RX_BYTES_PER_DATAGRAM - 1)
-        self._per_tick = 4.0  # datagrams per tick, learnt as advances run
+        # Bytes of socket buffer the data may take, less the reply's share.
+        self._rx_budget = max(_RX_BYTES_PER_DATAGRAM, rcvbuf - _rx_cost(_LOOPBACK_BUNDLE_BYTES))
+        self._per_tick = 4.0 * _RX_BYTES_PER_DATAGRAM  # buffer bytes per tick, learnt as advances run
+        self._segment_cost = 0  # buffer bytes of what _segment arrived in
+        self._last_segment_cost = 0
         self._rx_buffer = bytearray(65536)
         self._sequences = itertools.count(1)
         self._segment: list[_Entry] = []  # data received since the last reply
@@ -644,7 +666,8 @@ class NetworkTarget(Target):
     def _attach(self, require_control: bool, hello_timeout: Optional[float]) -> None:
         timeout = self.wall_timeout if require_control else min(hello_timeout or _HELLO_TIMEOUT, self.wall_timeout)
         guard = _WallGuard(timeout, "attaching (Hello)")
-        reply = self._control("hello", pb.Hello(catalogue_hash=_core.catalogue_hash), guard,
+        reply = self._control("hello", pb.Hello(catalogue_hash=_core.catalogue_hash,
+                                                bundle_bytes=self._bundle_request), guard,
                               silence_ok=not require_control)
         if reply is None:
             self._attach_without_control()
@@ -740,7 +763,7 @@ class NetworkTarget(Target):
         """Waits up to timeout for the socket, then reads what is there: data
         into the log, replies stamp the data before them. Returns the reply
         with a sequence in `want` as soon as it is read (what follows it stays in
-        the socket)."""
+        the socket; what follows it in the same bundle is taken first)."""
         if not self._selector.select(max(timeout, 0.0)):
             return None
         view = memoryview(self._rx_buffer)
@@ -751,27 +774,49 @@ class NetworkTarget(Target):
                 return None
             except ConnectionRefusedError as error:
                 raise self._gone() from error
-            if length < 2:
-                self.undecodable.append((bytes(view[:length]), "too_short"))
-                continue
-            msg_id = self._rx_buffer[0] | self._rx_buffer[1] << 8
-            if msg_id == control.CONTROL_REPLY_ID:
-                reply = control.decode_reply(bytes(view[:length]))
-                if reply is None:
-                    self.undecodable.append((bytes(view[:length]), "malformed control reply"))
+            self._segment_cost += _rx_cost(length)
+            if length >= 2 and self._rx_buffer[0] | self._rx_buffer[1] << 8 == _core.BUNDLE_ID:
+                self.bundles += 1
+                try:
+                    items = _core.unbundle(view[:length])
+                except _core.DecodeError as error:
+                    self.undecodable.append((bytes(view[:length]), f"bundle {error.verdict}"))
                     continue
-                self._on_reply(reply)
-                if reply.sequence in want:
-                    return reply
+                wanted = None
+                for item in items:
+                    reply = self._take_datagram(item, len(item))
+                    if reply is not None and reply.sequence in want:
+                        wanted = reply
+                if wanted is not None:
+                    return wanted
                 continue
-            size = self.types.size_of(msg_id)
-            if size is None or size != length - 2:
-                reason = "unknown_id" if size is None else "wrong_size"
-                self.undecodable.append((bytes(view[:length]), reason))
-                continue
-            entry = _Entry(len(self._log), msg_id, bytes(view[2:length]), self._last_reply_ns, None)
-            self._log.append(entry)
-            self._segment.append(entry)
+            reply = self._take_datagram(view, length)
+            if reply is not None and reply.sequence in want:
+                return reply
+        return None
+
+    def _take_datagram(self, data, length: int) -> Optional[pb.Reply]:
+        """One datagram (data[:length]) as the sim would send it alone: data
+        goes into the log; a control reply is returned."""
+        if length < 2:
+            self.undecodable.append((bytes(data[:length]), "too_short"))
+            return None
+        msg_id = data[0] | data[1] << 8
+        if msg_id == control.CONTROL_REPLY_ID:
+            reply = control.decode_reply(bytes(data[:length]))
+            if reply is None:
+                self.undecodable.append((bytes(data[:length]), "malformed control reply"))
+                return None
+            self._on_reply(reply)
+            return reply
+        size = self.types.size_of(msg_id)
+        if size is None or size != length - 2:
+            reason = "unknown_id" if size is None else "wrong_size"
+            self.undecodable.append((bytes(data[:length]), reason))
+            return None
+        entry = _Entry(len(self._log), msg_id, bytes(data[2:length]), self._last_reply_ns, None)
+        self._log.append(entry)
+        self._segment.append(entry)
         return None
 
     def _on_reply(self, reply: pb.Reply) -> None:
@@ -781,6 +826,8 @@ class NetworkTarget(Target):
             entry.latest_ns = reply.sim_time_ns
         self._last_segment = self._segment
         self._segment = []
+        self._last_segment_cost = self._segment_cost
+        self._segment_cost = 0
         self._last_reply_ns = reply.sim_time_ns
         self._now = reply.sim_time_ns
         self._tick = reply.tick
@@ -882,8 +929,8 @@ class NetworkTarget(Target):
                 raise ControlError("Advance", "PROTOCOL",
                                    f"asked for {chunk} ticks, the reply says {result.ticks_run} ran: {reply}")
             self._stamp_advance(tick_before, reply, condition)
-            received = len(self._last_segment)
-            self._per_tick = max(received / max(result.ticks_run, 1), self._per_tick * 0.75, 1.0)
+            cost = self._last_segment_cost
+            self._per_tick = max(cost / max(result.ticks_run, 1), self._per_tick * 0.75, _RX_BYTES_PER_DATAGRAM)
             remaining -= result.ticks_run
             self._dirty = False
             if result.matched:
@@ -1032,7 +1079,8 @@ class ProcessTarget(NetworkTarget):
     "realtime" and "fast" run freely and the verbs wait in wall time.
     egress="batched" (the default) has the sim send each tick's messages in
     one syscall, together with the reply that ends an advance: the harness
-    sees the same datagrams in the same order as with "per-message", sooner."""
+    sees the same datagrams in the same order as with "per-message", sooner.
+    With batched egress the target also asks for bundles (see NetworkTarget)."""
 
     kind = "process"
 
@@ -1040,7 +1088,8 @@ class ProcessTarget(NetworkTarget):
                  speed: Optional[float] = None, egress: str = "batched",
                  log_dir: Optional[Union[str, os.PathLike]] = None,
                  extra_args: Sequence[str] = (), wall_timeout: float = DEFAULT_WALL_TIMEOUT,
-                 default_within=DEFAULT_WITHIN, receive_buffer: int = _RX_BUFFER_REQUEST) -> None:
+                 default_within=DEFAULT_WITHIN, receive_buffer: int = _RX_BUFFER_REQUEST,
+                 bundle_bytes: Optional[int] = None) -> None:
         args = ["--port", "0", "--rate", str(rate_hz), "--clock", clock, "--egress", egress]
         if speed is not None:
             args += ["--speed", repr(float(speed))]
@@ -1048,7 +1097,8 @@ class ProcessTarget(NetworkTarget):
                                   ready_timeout=max(10.0, float(wall_timeout)))
         try:
             super().__init__("127.0.0.1", self.process.port, wall_timeout=wall_timeout,
-                             default_within=default_within, require_control=True, receive_buffer=receive_buffer)
+                             default_within=default_within, require_control=True, receive_buffer=receive_buffer,
+                             bundle_bytes=bundle_bytes)
         except BaseException:
             self.process.stop()
             raise
@@ -1068,6 +1118,18 @@ class ProcessTarget(NetworkTarget):
         """Closes the socket and stops the sim; returns its exit status."""
         super().close()
         return self.process.stop()
+
+
+def _rx_cost(length: int) -> int:
+    """Socket buffer bytes a datagram of this length may take (a guess on the safe side)."""
+    return _RX_BYTES_PER_DATAGRAM + 2 * length
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+    except (OSError, ValueError):
+        return False
 
 
 def _when(entry: _Entry) -> str:

@@ -9,6 +9,7 @@
 
 #include "bindings.hpp"
 #include "py_util.hpp"
+#include "sil/bridge/bundle.hpp"
 #include "sil/bridge/datagram.hpp"
 #include "sil/ipc/catalogue.hpp"
 
@@ -83,6 +84,40 @@ py::object decode(py::handle data) {
   return std::visit([](const auto& payload) { return py::cast(payload); }, result.message);
 }
 
+const char* explain(bridge::BundleVerdict verdict) {
+  switch (verdict) {
+    case bridge::BundleVerdict::not_a_bundle: return "its MsgId is not 0xFFF2";
+    case bridge::BundleVerdict::empty: return "it holds no items";
+    case bridge::BundleVerdict::cut_item: return "an item's length runs past the end";
+    case bridge::BundleVerdict::short_item: return "an item is shorter than its 2-byte MsgId";
+    case bridge::BundleVerdict::nested: return "an item is itself a bundle";
+    case bridge::BundleVerdict::ok: break;
+  }
+  return "";
+}
+
+py::list unbundle(py::handle data) {
+  const ByteView view(data, "unbundle()");
+  py::list items;
+  const auto verdict = bridge::for_each_bundled(view.bytes(), [&](std::span<const std::byte> item) {
+    items.append(py::bytes(reinterpret_cast<const char*>(item.data()), item.size()));
+  });
+  if (verdict != bridge::BundleVerdict::ok) {
+    const std::string name(bridge::to_string(verdict));
+    py::object error = py::reinterpret_borrow<py::object>(decode_error_type)(
+        "bundle " + name + ": " + explain(verdict) + " (datagram of " + std::to_string(view.bytes().size()) +
+        " bytes)");
+    error.attr("verdict") = name;
+    error.attr("length") = view.bytes().size();
+    error.attr("msg_id") = view.bytes().size() >= bridge::kHeaderSize
+                               ? py::object(py::int_(bridge::datagram_id(view.bytes())))
+                               : py::object(py::none());
+    PyErr_SetObject(decode_error_type, error.ptr());
+    throw py::error_already_set();
+  }
+  return items;
+}
+
 }  // namespace
 
 void add_wire(py::module_& module) {
@@ -99,6 +134,12 @@ void add_wire(py::module_& module) {
   module.def("decode", &decode, py::arg("data"),
              "The message in a datagram, validated exactly as sil-sim validates it; raises DecodeError.");
 
+  module.def("unbundle", &unbundle, py::arg("data"),
+             "The datagrams inside a bundle (MsgId 0xFFF2), in order, each as it would have been sent alone; "
+             "checked whole first, so a malformed bundle raises DecodeError (.verdict empty, cut_item, "
+             "short_item, nested or not_a_bundle) and yields nothing.");
+  module.attr("BUNDLE_ID") = py::int_(static_cast<unsigned>(ipc::MsgId::Bundle));
+  module.attr("MAX_BUNDLE_BYTES") = py::int_(bridge::kMaxBundleBytes);
   module.attr("catalogue_hash") = py::int_(ipc::kCatalogueHash);
   module.attr("WIRE_VERSION") = py::int_(static_cast<unsigned>(ipc::kWireVersion));
   module.attr("HEADER_SIZE") = py::int_(bridge::kHeaderSize);

@@ -103,7 +103,8 @@ std::variant<ControlCommand, ControlError> parse_control(std::span<const std::by
   }
   const std::uint32_t seq = request.sequence();
   switch (request.command_case()) {
-    case pb::Request::kHello: return ControlCommand{seq, HelloCommand{request.hello().catalogue_hash()}};
+    case pb::Request::kHello:
+      return ControlCommand{seq, HelloCommand{request.hello().catalogue_hash(), request.hello().bundle_bytes()}};
     case pb::Request::kAdvance: {
       auto advance = parse_advance(seq, request.advance());
       if (auto* error = std::get_if<ControlError>(&advance)) return std::move(*error);
@@ -127,7 +128,8 @@ std::variant<ControlCommand, ControlError> parse_control(std::span<const std::by
                       "get_stats, get_catalogue)"};
 }
 
-std::string encode_ready(std::uint32_t sequence, const HostStatus& status, std::uint32_t client_catalogue_hash) {
+std::string encode_ready(std::uint32_t sequence, const HostStatus& status, std::uint32_t client_catalogue_hash,
+                         std::uint32_t bundle_bytes) {
   pb::Reply reply;
   fill_time(reply, sequence, status);
   const auto& build = services::build_info();
@@ -140,6 +142,7 @@ std::string encode_ready(std::uint32_t sequence, const HostStatus& status, std::
   ready->set_rate_hz(status.rate_hz);
   ready->set_speed(status.speed);
   ready->set_paused(status.paused);
+  ready->set_bundle_bytes(bundle_bytes);
   return serialize(reply);
 }
 

@@ -29,6 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     sil::control::Request canonical;
     canonical.set_sequence(request.sequence());
     canonical.mutable_hello()->set_catalogue_hash(request.hello().catalogue_hash());
+    canonical.mutable_hello()->set_bundle_bytes(request.hello().bundle_bytes());
     const std::string bytes = canonical.SerializeAsString();
     if (bytes.size() == size && std::equal(bytes.begin(), bytes.end(), reinterpret_cast<const char*>(data))) {
       check(hello, "every canonically encoded Hello is recognised");

@@ -8,7 +8,8 @@
 // every command, every argument the parser refuses, each valid request cut
 // short, and garbage. The hello seeds are Hellos the rx thread must
 // recognise and near misses it must not; the recording seeds a small valid
-// recording and each way one goes wrong (cut, flipped, mislabelled, empty).
+// recording and each way one goes wrong (cut, flipped, mislabelled, empty);
+// the bundle seeds a bundle as the sim sends one and each rule it can break.
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -24,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "sil/bridge/bundle.hpp"
 #include "sil/bridge/datagram.hpp"
 #include "sil/ipc/catalogue.hpp"
 #include "sil/record/frame.hpp"
@@ -208,6 +210,9 @@ void write_hello_corpus(const fs::path& dir) {
   write(dir, "hello", serialized(hello));
   hello.set_sequence(0xFFFFFFFFU);
   write(dir, "hello-largest-sequence", serialized(hello));
+  pb::Request bundles = hello;
+  bundles.mutable_hello()->set_bundle_bytes(65507);
+  write(dir, "hello-bundles", serialized(bundles));
   pb::Request empty_hello;
   empty_hello.set_sequence(1);
   empty_hello.mutable_hello();
@@ -227,6 +232,34 @@ void write_hello_corpus(const fs::path& dir) {
   write(dir, "sequence-unterminated-varint", Bytes(12, 0xFF));
   // Regression: the fuzzer's first find, a Hello whose inner bytes do not parse.
   write(dir, "hello-malformed-inner", {0x12, 0x06, 0x08, 0x99, 0x52, 0x12, 0x31, 0xF0});
+}
+
+// A bundle of these datagrams (README "Bundles").
+Bytes bundle(std::initializer_list<Bytes> items) {
+  Bytes out{0xF2, 0xFF};
+  for (const Bytes& item : items) {
+    out.push_back(static_cast<std::uint8_t>(item.size() & 0xFFU));
+    out.push_back(static_cast<std::uint8_t>(item.size() >> 8U));
+    out.insert(out.end(), item.begin(), item.end());
+  }
+  return out;
+}
+
+void write_bundle_corpus(const fs::path& dir) {
+  const Bytes heartbeat = datagram(0x07D2, sil::bridge::kHeaderSize + 20);
+  const Bytes reply{0xF1, 0xFF, 0x08, 0x07, 0x10, 0x80, 0xAD, 0xE2, 0x04, 0x18, 0x01, 0x2A, 0x02, 0x08, 0x01};
+  const Bytes tick = bundle({heartbeat, datagram(0x0835, sil::bridge::kHeaderSize + 16), reply});
+  write(dir, "tick-with-reply", tick);
+  write(dir, "one-item", bundle({heartbeat}));
+  write(dir, "empty", {0xF2, 0xFF});
+  Bytes cut = tick;
+  cut.pop_back();
+  write(dir, "cut-last-item", cut);
+  write(dir, "cut-length", {0xF2, 0xFF, 0x03});
+  write(dir, "short-item", bundle({Bytes{0xD2}}));
+  write(dir, "zero-item", bundle({Bytes{}}));
+  write(dir, "nested", bundle({bundle({heartbeat})}));
+  write(dir, "not-a-bundle", heartbeat);
 }
 
 // One frame: length, CRC-32C, the serialized record.
@@ -292,7 +325,7 @@ int main(int argc, char** argv) {
   }
   try {
     const fs::path root = argv[1];
-    for (const char* target : {"datagram", "control", "hello", "recording"}) {
+    for (const char* target : {"datagram", "control", "hello", "recording", "bundle"}) {
       fs::remove_all(root / target);
       fs::create_directories(root / target);
     }
@@ -300,6 +333,7 @@ int main(int argc, char** argv) {
     write_control_corpus(root / "control");
     write_hello_corpus(root / "hello");
     write_recording_corpus(root / "recording");
+    write_bundle_corpus(root / "bundle");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_fuzz_corpus: %s\n", e.what());
     return 1;

@@ -80,13 +80,26 @@ def test_process_step_clock_twice_gives_the_identical_run(launch):
     assert_same_run(first, second)
 
 
-def test_batched_and_per_message_egress_deliver_the_identical_run(launch):
-    # Batching changes how many syscalls carry the datagrams, never which
-    # ones the harness sees, in what order, or at what simulated time.
-    per_message = drive(launch(egress="per-message"), WITH_REQUESTS)
-    batched = drive(launch(egress="batched"), WITH_REQUESTS)
-    check_scenario_exercised(batched)
-    assert_same_run(per_message, batched)
+def test_egress_modes_and_bundles_deliver_the_identical_run(launch):
+    # Batching and bundles change how many syscalls and datagrams carry the
+    # messages, never which ones the harness sees, in what order, or at what
+    # simulated time.
+    per_message = launch(egress="per-message")
+    unbundled = launch(egress="batched", bundle_bytes=0)
+    bundled = launch(egress="batched")  # the default: bundles as large as loopback allows
+    small = launch(egress="batched", bundle_bytes=71)  # the least granted: a tick with a Heartbeat needs two
+    runs = [drive(target, WITH_REQUESTS) for target in (per_message, unbundled, bundled, small)]
+    check_scenario_exercised(runs[0])
+    for run in runs[1:]:
+        assert_same_run(runs[0], run)
+    assert per_message.ready.bundle_bytes == 0 and per_message.bundles == 0, "per-message egress copies nothing"
+    assert unbundled.ready.bundle_bytes == 0 and unbundled.bundles == 0
+    assert bundled.ready.bundle_bytes == 65507
+    assert small.ready.bundle_bytes == 71
+    # Every tick publishes a HeaterCommand, so every advance ends in a bundle
+    # holding the tick's messages and the reply; with 71 bytes, some in two.
+    assert bundled.bundles >= TICKS
+    assert small.bundles > bundled.bundles
 
 
 def test_inproc_twice_gives_the_identical_run():

@@ -145,10 +145,22 @@ TEST(SimHostStep, AdvanceUntilReportsNoMatchWhenTheLimitPasses) {
 
 // A step-clock session with injected inputs; `received` collects every
 // datagram the harness gets. Returns the trace digest and count.
+// bundle_bytes: asked for in a Hello first (0: no Hello); `bundles` gets
+// how many bundles arrived.
 std::pair<std::uint64_t, std::uint64_t> scripted_session(std::vector<Bytes>& received,
-                                                         bridge::Egress egress = bridge::Egress::per_message) {
+                                                         bridge::Egress egress = bridge::Egress::per_message,
+                                                         std::uint32_t bundle_bytes = 0,
+                                                         std::size_t* bundles = nullptr) {
   Running<> run({.egress = egress}, 100, {.clock = ClockMode::step});
   Harness harness(run.bridge.port());
+  if (bundle_bytes != 0) {
+    control::Request hello;
+    hello.mutable_hello()->set_catalogue_hash(ipc::kCatalogueHash);
+    hello.mutable_hello()->set_bundle_bytes(bundle_bytes);
+    const auto ready = harness.call(hello);
+    EXPECT_EQ(ready.ready().bundle_bytes(), bundle_bytes);
+    EXPECT_EQ(harness.bundles(), 0U) << "Ready itself is never bundled";
+  }
   harness.call(advance_ticks(5), &received);
   harness.inject(ipc::RevisionRequest{.request_id = 1});
   harness.call(advance_ticks(30), &received);
@@ -159,6 +171,7 @@ std::pair<std::uint64_t, std::uint64_t> scripted_session(std::vector<Bytes>& rec
   stats.mutable_get_stats();
   const auto reply = harness.call(stats, &received);
   EXPECT_TRUE(reply.has_stats());
+  if (bundles != nullptr) *bundles = harness.bundles();
   return std::pair{reply.stats().trace_digest(), reply.stats().trace_count()};
 }
 
@@ -184,6 +197,40 @@ TEST(SimHostStep, BatchedEgressDeliversExactlyWhatPerMessageEgressDelivers) {
   EXPECT_EQ(got, expected);
   EXPECT_EQ(batched, per_message);
   EXPECT_GE(batched.size(), 12U);
+}
+
+// Bundles change how many datagrams carry the messages, never which
+// messages the harness sees or in what order, replies included.
+TEST(SimHostStep, BundlesDeliverExactlyWhatPerMessageEgressDelivers) {
+  std::vector<Bytes> per_message, bundled;
+  const auto expected = scripted_session(per_message, bridge::Egress::per_message);
+  std::size_t bundles = 0;
+  const auto got = scripted_session(bundled, bridge::Egress::batched, 1472, &bundles);
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(bundled, per_message);
+  // One bundle per tick that published something or ended with a reply.
+  EXPECT_GT(bundles, 0U);
+  EXPECT_LT(bundles, per_message.size() + 4);
+}
+
+TEST(SimHostControl, HelloGrantsBundlesOnlyWhereTheyCanBeMade) {
+  const auto granted = [](bridge::Egress egress, std::uint32_t asked) {
+    Running<> run({.egress = egress}, 100, {.clock = ClockMode::step});
+    Harness harness(run.bridge.port());
+    control::Request hello;
+    hello.mutable_hello()->set_catalogue_hash(ipc::kCatalogueHash);
+    hello.mutable_hello()->set_bundle_bytes(asked);
+    const auto reply = harness.call(hello);
+    EXPECT_TRUE(reply.has_ready());
+    harness.call(advance_ticks(20));
+    EXPECT_EQ(harness.bundles() != 0, reply.ready().bundle_bytes() != 0);
+    return reply.ready().bundle_bytes();
+  };
+  EXPECT_EQ(granted(bridge::Egress::batched, 100'000), bridge::kMaxBundleBytes);
+  EXPECT_EQ(granted(bridge::Egress::batched, 1472), 1472U);
+  EXPECT_EQ(granted(bridge::Egress::batched, 0), 0U);
+  EXPECT_EQ(granted(bridge::Egress::batched, bridge::kMinBundleBytes - 1), 0U) << "too small for a message";
+  EXPECT_EQ(granted(bridge::Egress::per_message, 1472), 0U) << "per-message egress copies nothing";
 }
 
 TEST(SimHostControl, BadRequestsGetErrorRepliesAndTheSimKeepsAnswering) {

@@ -6,6 +6,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -15,6 +18,7 @@
 
 #include "loopback_client.hpp"
 #include "running_host.hpp"
+#include "sil/bridge/bundle.hpp"
 #include "sil/bridge/datagram.hpp"
 #include "sil/bridge/udp_bridge.hpp"
 #include "sil/core/sim_host.hpp"
@@ -50,7 +54,7 @@ class Harness {
 
   control::Reply await_reply(std::vector<Bytes>* before = nullptr) {
     for (int i = 0; i < 100'000; ++i) {
-      auto datagram = client_.receive();
+      auto datagram = next();
       if (!datagram) break;
       if (datagram->size() >= 2 && (*datagram)[0] == std::byte{0xF1} && (*datagram)[1] == std::byte{0xFF}) {
         control::Reply reply;
@@ -63,10 +67,35 @@ class Harness {
     return {};
   }
 
+  // Datagrams and bundles that arrived so far (a bundle counts once in both).
+  std::size_t datagrams() const noexcept { return datagrams_; }
+  std::size_t bundles() const noexcept { return bundles_; }
+
  private:
+  // The next datagram, with bundles opened: their items one by one, in order.
+  std::optional<Bytes> next() {
+    if (pending_.empty()) {
+      auto datagram = client_.receive();
+      if (!datagram) return std::nullopt;
+      ++datagrams_;
+      if (!bridge::is_bundle(*datagram)) return datagram;
+      ++bundles_;
+      const auto verdict = bridge::for_each_bundled(
+          std::span{*datagram}, [&](std::span<const std::byte> item) { pending_.emplace_back(item.begin(), item.end()); });
+      EXPECT_EQ(verdict, bridge::BundleVerdict::ok) << bridge::to_string(verdict);
+      if (pending_.empty()) return Bytes{};
+    }
+    Bytes item = std::move(pending_.front());
+    pending_.pop_front();
+    return item;
+  }
+
   std::uint16_t port_;
   std::uint32_t sequence_ = 0;
   LoopbackClient client_;
+  std::deque<Bytes> pending_;
+  std::size_t datagrams_ = 0;
+  std::size_t bundles_ = 0;
 };
 
 inline control::Request advance_ticks(std::uint64_t ticks) {

@@ -12,6 +12,11 @@
 // order. Where GSO is refused (an old kernel, a device without it), the
 // batch falls back to one entry per datagram, still in one sendmmsg.
 //
+// For a peer that asked for bundles (bundle_for()), the datagrams to it are
+// packed into bundles instead (bundle.hpp): one datagram holding as many as
+// fit under the peer's limit, so the harness takes one trip through the
+// kernel per tick instead of one per message.
+//
 // Nothing here allocates after construction and nothing blocks: a full
 // socket buffer loses the datagrams of that entry, and the caller counts them.
 #include <netinet/in.h>
@@ -25,6 +30,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "sil/bridge/bundle.hpp"
 #include "sil/bridge/datagram.hpp"
 #include "sil/bridge/peer.hpp"
 
@@ -51,16 +57,47 @@ class EgressBatch {
   bool gso_enabled() const noexcept { return gso_; }
   void disable_gso() noexcept { gso_ = false; }
 
-  // Copies {head, body} for `to`. False when the batch has no room left:
-  // flush, then add again.
+  // Datagrams to `to` are bundled from now on, each bundle at most
+  // `max_bytes` (already effective_bundle_bytes()); 0 turns it off. One
+  // peer at a time: the harness that asked. Takes effect for what is added next.
+  void bundle_for(std::uint64_t to, std::size_t max_bytes) noexcept {
+    bundle_to_ = max_bytes == 0 ? 0 : to;
+    bundle_bytes_ = max_bytes;
+    open_bundle_ = false;
+  }
+  std::uint64_t bundle_peer() const noexcept { return bundle_to_; }
+  std::size_t bundle_bytes() const noexcept { return bundle_bytes_; }
+
+  // Copies {head, body} for `to`: a datagram of its own, or an item of the
+  // open bundle. False when the batch has no room left: flush, then add again.
   bool add(std::uint64_t to, std::span<const std::uint8_t> head, const void* body, std::size_t size,
            std::uint16_t counter) noexcept {
     const std::size_t length = head.size() + size;
-    if (count_ == kMaxDatagrams || used_ + length > kArenaBytes) return false;
-    std::memcpy(arena_.data() + used_, head.data(), head.size());
-    std::memcpy(arena_.data() + used_ + head.size(), body, size);
-    datagrams_[count_++] = {to, static_cast<std::uint32_t>(used_), static_cast<std::uint16_t>(length), counter};
-    used_ += length;
+    if (queued_ == kMaxDatagrams) return false;
+    const bool bundled = to != 0 && to == bundle_to_ && kHeaderSize + kBundleItemHeaderSize + length <= bundle_bytes_;
+    if (bundled && open_bundle_ && datagrams_[count_ - 1].to == to &&
+        datagrams_[count_ - 1].length + kBundleItemHeaderSize + length <= bundle_bytes_) {
+      if (used_ + kBundleItemHeaderSize + length > kArenaBytes) return false;
+      append_item(head, body, size);
+      datagrams_[count_ - 1].length = static_cast<std::uint16_t>(datagrams_[count_ - 1].length + kBundleItemHeaderSize + length);
+      ++datagrams_[count_ - 1].messages;
+      counters_[queued_++] = counter;
+      return true;
+    }
+    const std::size_t datagram = bundled ? kHeaderSize + kBundleItemHeaderSize + length : length;
+    if (count_ == kMaxDatagrams || used_ + datagram > kArenaBytes) return false;
+    datagrams_[count_++] = {to, static_cast<std::uint32_t>(used_), static_cast<std::uint16_t>(datagram),
+                            static_cast<std::uint16_t>(queued_), 1};
+    counters_[queued_++] = counter;
+    open_bundle_ = bundled;
+    if (bundled) {
+      static constexpr auto kBundleHeader = header_bytes(ipc::MsgId::Bundle);
+      std::memcpy(arena_.data() + used_, kBundleHeader.data(), kHeaderSize);
+      used_ += kHeaderSize;
+      append_item(head, body, size);
+    } else {
+      copy(head, body, size);
+    }
     return true;
   }
 
@@ -94,7 +131,9 @@ class EgressBatch {
       first = done < entries ? starts_[done] : next_;
     }
     count_ = 0;
+    queued_ = 0;
     used_ = 0;
+    open_bundle_ = false;
     return outcome;
   }
 
@@ -103,8 +142,24 @@ class EgressBatch {
     std::uint64_t to;
     std::uint32_t offset;
     std::uint16_t length;
-    std::uint16_t counter;  // index of the caller's counter, or kNoCounter
+    std::uint16_t first_message;  // its messages' counters: counters_[first_message...]
+    std::uint16_t messages;       // 1, or a bundle's item count
   };
+
+  void copy(std::span<const std::uint8_t> head, const void* body, std::size_t size) noexcept {
+    std::memcpy(arena_.data() + used_, head.data(), head.size());
+    std::memcpy(arena_.data() + used_ + head.size(), body, size);
+    used_ += head.size() + size;
+  }
+  // An item of the bundle being built at the end of the arena: its length, then the datagram.
+  void append_item(std::span<const std::uint8_t> head, const void* body, std::size_t size) noexcept {
+    const auto length = static_cast<std::uint16_t>(head.size() + size);
+    const std::array<std::uint8_t, kBundleItemHeaderSize> prefix{static_cast<std::uint8_t>(length & 0xFFU),
+                                                                static_cast<std::uint8_t>(length >> 8U)};
+    std::memcpy(arena_.data() + used_, prefix.data(), prefix.size());
+    used_ += prefix.size();
+    copy(head, body, size);
+  }
   // Room for one UDP_SEGMENT control message.
   using Control = std::array<std::byte, CMSG_SPACE(sizeof(std::uint16_t))>;
 
@@ -150,18 +205,30 @@ class EgressBatch {
     return entries;
   }
 
+  // Calls back once per message in the entry (a bundle holds several);
+  // returns how many.
   template <class Report>
   std::size_t report(std::size_t entry, Report&& callback) noexcept {
-    for (std::size_t i = 0; i < segments_[entry]; ++i) callback(datagrams_[starts_[entry] + i].counter);
-    return segments_[entry];
+    std::size_t messages = 0;
+    for (std::size_t i = 0; i < segments_[entry]; ++i) {
+      const Datagram& datagram = datagrams_[starts_[entry] + i];
+      for (std::size_t m = 0; m < datagram.messages; ++m) callback(counters_[datagram.first_message + m]);
+      messages += datagram.messages;
+    }
+    return messages;
   }
 
   bool gso_ = true;
-  std::size_t count_ = 0;
+  std::uint64_t bundle_to_ = 0;    // the peer that takes bundles; 0: none
+  std::size_t bundle_bytes_ = 0;   // its limit per bundle
+  bool open_bundle_ = false;       // the last datagram is a bundle that may still grow
+  std::size_t count_ = 0;          // datagrams
+  std::size_t queued_ = 0;         // messages (a bundle's items each count)
   std::size_t used_ = 0;
   std::size_t next_ = 0;
   alignas(8) std::array<std::byte, kArenaBytes> arena_{};
   std::array<Datagram, kMaxDatagrams> datagrams_{};
+  std::array<std::uint16_t, kMaxDatagrams> counters_{};  // one per message, in order
   // One entry per sendmmsg message: a single datagram or a GSO run.
   std::array<mmsghdr, kMaxDatagrams> messages_{};
   std::array<sockaddr_in, kMaxDatagrams> addresses_{};

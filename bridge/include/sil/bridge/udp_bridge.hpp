@@ -29,6 +29,7 @@
 #include <variant>
 
 #include "sil/bridge/allow_list.hpp"
+#include "sil/bridge/bundle.hpp"
 #include "sil/bridge/datagram.hpp"
 #include "sil/bridge/egress_batch.hpp"
 #include "sil/bridge/inbox.hpp"
@@ -184,6 +185,19 @@ class UdpBridge {
     if (batch_ && !batch_->empty()) flush_batch();
   }
   Egress egress() const noexcept { return batch_ ? Egress::batched : Egress::per_message; }
+
+  // The bundle limit a harness asking for `requested` bytes gets (README
+  // "Bundles"): 0 (none) under per-message egress, whose point is that it
+  // copies nothing, and a bundle is a copy.
+  std::size_t bundle_bytes_for(std::uint64_t requested) const noexcept {
+    return batch_ ? effective_bundle_bytes(requested) : 0;
+  }
+  // Sim thread: from now on, what goes to `peer` travels in bundles of at
+  // most `bytes` (from bundle_bytes_for); 0 turns bundles off. One address
+  // at a time: the last harness that asked. What was queued before keeps
+  // the form it was queued in.
+  void bundle_for(std::uint64_t peer, std::size_t bytes) noexcept;
+  std::uint64_t bundle_peer() const noexcept { return batch_ ? batch_->bundle_peer() : 0; }
 
   // Sim thread, called by the bus for every published message: one sendmsg
   // of {2-byte id, the publisher's payload} to the active peer.

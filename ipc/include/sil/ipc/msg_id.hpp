@@ -20,6 +20,9 @@ enum class MsgId : std::uint16_t {
   // variable length (control/sil_control.proto), not a catalogue struct.
   ControlRequest = 0xFFF0,
   ControlReply = 0xFFF1,
+  // Several datagrams in one, sent only to a harness that asked for them in
+  // its Hello (bridge/include/sil/bridge/bundle.hpp, README "Bundles").
+  Bundle = 0xFFF2,
 };
 
 // Ids at or above this are control-plane ids, never catalogue messages.

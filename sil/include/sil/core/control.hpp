@@ -43,6 +43,7 @@ struct ControlError {
 
 struct HelloCommand {
   std::uint32_t catalogue_hash = 0;
+  std::uint32_t bundle_bytes = 0;  // asked for; 0: no bundles
 };
 struct AdvanceCommand {
   std::uint64_t ticks = 0;  // set when advancing by ticks
@@ -112,7 +113,8 @@ struct AdvanceOutcome {
 };
 
 // Serialized Reply messages (without the 2-byte header).
-std::string encode_ready(std::uint32_t sequence, const HostStatus& status, std::uint32_t client_catalogue_hash);
+std::string encode_ready(std::uint32_t sequence, const HostStatus& status, std::uint32_t client_catalogue_hash,
+                         std::uint32_t bundle_bytes);
 std::string encode_advanced(std::uint32_t sequence, const HostStatus& status, const AdvanceOutcome& outcome);
 std::string encode_ack(std::uint32_t sequence, const HostStatus& status);
 std::string encode_stats(std::uint32_t sequence, const HostStatus& status, const StatsSnapshot& stats);

@@ -293,7 +293,11 @@ class SimHost {
       std::fprintf(stderr, "sil-sim: warning: a harness with catalogue hash %u connected; this build has %u\n",
                    static_cast<unsigned>(hello.catalogue_hash), static_cast<unsigned>(ipc::kCatalogueHash));
     }
-    reply(from, encode_ready(seq, status(), hello.catalogue_hash));
+    // Ready itself goes out in the old form; bundles start after it, so a
+    // harness knows from Ready what is coming.
+    const auto bundle_bytes = static_cast<std::uint32_t>(bridge_.bundle_bytes_for(hello.bundle_bytes));
+    reply(from, encode_ready(seq, status(), hello.catalogue_hash, bundle_bytes));
+    bridge_.bundle_for(from, bundle_bytes);
   }
 
   void execute(std::uint64_t from, std::uint32_t seq, const AdvanceCommand& advance) {

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "loopback_client.hpp"
+#include "unbundle.hpp"
+#include "sil/bridge/bundle.hpp"
 #include "sil/bridge/datagram.hpp"
 #include "sil/bridge/peer.hpp"
 #include "sil/ipc/messages.hpp"
@@ -179,6 +181,140 @@ TEST(EgressBatch, ASendThatFailsCountsEveryDatagramAndLeavesTheBatchEmpty) {
   EXPECT_EQ(counts.last_error, EBADF);
   EXPECT_TRUE(batch.empty());
   EXPECT_TRUE(batch.gso_enabled()) << "a bad descriptor is not a reason to give up GSO";
+}
+
+// Everything the receiver has: the first datagram within the generous
+// deadline, then whatever else is queued (loopback queues before sendmmsg returns).
+std::vector<Bytes> receive_everything(const test::LoopbackClient& client) {
+  std::vector<Bytes> got;
+  for (auto bytes = client.receive(); bytes; bytes = client.receive_now()) got.push_back(std::move(*bytes));
+  return got;
+}
+
+TEST(EgressBatchBundles, ABundlingPeerGetsTheSameMessagesInOrderInOneDatagram) {
+  test::LoopbackClient receiver;
+  Sender sender;
+  EgressBatch batch;
+  batch.bundle_for(receiver.packed_address(), kMaxBundleBytes);
+  const auto expected = fill_mixed(batch, receiver.packed_address());
+
+  Counts counts;
+  const auto outcome = flush(batch, sender.fd, counts);
+
+  const auto got = receive_everything(receiver);
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_TRUE(is_bundle(got[0]));
+  EXPECT_EQ(test::unbundle(got), expected);
+  EXPECT_EQ(outcome.sent, expected.size()) << "sent counts messages, not datagrams";
+  EXPECT_EQ(counts.sent[0], 9);
+  EXPECT_EQ(counts.sent[1], 3);
+}
+
+TEST(EgressBatchBundles, NoBundleIsLargerThanThePeersLimit) {
+  test::LoopbackClient receiver;
+  Sender sender;
+  for (const bool gso : {true, false}) {
+    EgressBatch batch;
+    if (!gso) batch.disable_gso();
+    constexpr std::size_t kLimit = 100;  // four heartbeats' items and a header
+    batch.bundle_for(receiver.packed_address(), kLimit);
+    std::vector<Bytes> expected;
+    for (std::uint32_t i = 0; i < 50; ++i) {
+      add(batch, receiver.packed_address(), heartbeat(i), 0);
+      expected.push_back(datagram(heartbeat(i)));
+    }
+    Counts counts;
+    EXPECT_EQ(flush(batch, sender.fd, counts).sent, 50U);
+    const auto got = receive_everything(receiver);
+    for (const auto& bundle : got) {
+      EXPECT_TRUE(is_bundle(bundle));
+      EXPECT_LE(bundle.size(), kLimit);
+    }
+    EXPECT_EQ(got.size(), 13U) << "four heartbeats a bundle";
+    EXPECT_EQ(test::unbundle(got), expected) << (gso ? "GSO runs of equal bundles" : "no GSO");
+  }
+}
+
+TEST(EgressBatchBundles, OnlyThePeerThatAskedGetsBundles) {
+  test::LoopbackClient asked;
+  test::LoopbackClient other;
+  Sender sender;
+  EgressBatch batch;
+  batch.bundle_for(asked.packed_address(), kMaxBundleBytes);
+  add(batch, asked.packed_address(), heartbeat(0), 0);
+  add(batch, asked.packed_address(), heartbeat(1), 0);
+  add(batch, other.packed_address(), heartbeat(2), 0);
+  add(batch, other.packed_address(), heartbeat(3), 0);
+  add(batch, asked.packed_address(), heartbeat(4), 0);
+  Counts counts;
+  EXPECT_EQ(flush(batch, sender.fd, counts).sent, 5U);
+
+  const auto to_asked = receive_everything(asked);
+  ASSERT_EQ(to_asked.size(), 2U) << "a datagram to someone else closes the open bundle";
+  EXPECT_TRUE(is_bundle(to_asked[0]) && is_bundle(to_asked[1]));
+  EXPECT_EQ(test::unbundle(to_asked), (std::vector<Bytes>{datagram(heartbeat(0)), datagram(heartbeat(1)),
+                                                          datagram(heartbeat(4))}));
+  EXPECT_EQ(receive_everything(other), (std::vector<Bytes>{datagram(heartbeat(2)), datagram(heartbeat(3))}));
+}
+
+TEST(EgressBatchBundles, ADatagramTooLargeForABundleGoesAloneInItsPlace) {
+  test::LoopbackClient receiver;
+  Sender sender;
+  EgressBatch batch;
+  batch.bundle_for(receiver.packed_address(), kMinBundleBytes);
+  const std::array<std::uint8_t, kHeaderSize> reply_head = header_bytes(ipc::MsgId::ControlReply);
+  const std::vector<std::uint8_t> reply(kMinBundleBytes, 0x5A);  // a long control reply
+  add(batch, receiver.packed_address(), heartbeat(0), 0);
+  ASSERT_TRUE(batch.add(receiver.packed_address(), reply_head, reply.data(), reply.size(), 1));
+  add(batch, receiver.packed_address(), heartbeat(1), 0);
+  Counts counts;
+  EXPECT_EQ(flush(batch, sender.fd, counts).sent, 3U);
+
+  const auto got = receive_everything(receiver);
+  ASSERT_EQ(got.size(), 3U);
+  EXPECT_TRUE(is_bundle(got[0]));
+  EXPECT_FALSE(is_bundle(got[1]));
+  EXPECT_EQ(got[1].size(), kHeaderSize + reply.size());
+  EXPECT_TRUE(is_bundle(got[2]));
+  EXPECT_EQ(test::unbundle({got[0]}), std::vector<Bytes>{datagram(heartbeat(0))});
+  EXPECT_EQ(test::unbundle({got[2]}), std::vector<Bytes>{datagram(heartbeat(1))});
+}
+
+TEST(EgressBatchBundles, ALimitOfZeroTurnsBundlesOff) {
+  test::LoopbackClient receiver;
+  Sender sender;
+  EgressBatch batch;
+  batch.bundle_for(receiver.packed_address(), kMaxBundleBytes);
+  batch.bundle_for(receiver.packed_address(), 0);
+  EXPECT_EQ(batch.bundle_peer(), 0U);
+  const auto expected = fill_mixed(batch, receiver.packed_address());
+  Counts counts;
+  flush(batch, sender.fd, counts);
+  EXPECT_EQ(receive_everything(receiver), expected);
+}
+
+TEST(EgressBatchBundles, AFailedBundleCountsEveryMessageInIt) {
+  test::LoopbackClient receiver;
+  EgressBatch batch;
+  batch.bundle_for(receiver.packed_address(), kMaxBundleBytes);
+  const auto expected = fill_mixed(batch, receiver.packed_address());
+  Counts counts;
+  const auto outcome = flush(batch, /*fd=*/-1, counts);
+  EXPECT_EQ(outcome.failed, expected.size());
+  EXPECT_EQ(counts.failed, static_cast<int>(expected.size()));
+}
+
+TEST(EgressBatchBundles, TheMessageLimitHoldsForBundledMessagesToo) {
+  test::LoopbackClient receiver;
+  Sender sender;
+  EgressBatch batch;
+  batch.bundle_for(receiver.packed_address(), kMaxBundleBytes);
+  for (std::uint32_t i = 0; i < EgressBatch::kMaxDatagrams; ++i) add(batch, receiver.packed_address(), heartbeat(i), 0);
+  const auto extra = heartbeat(999);
+  EXPECT_FALSE(batch.add(receiver.packed_address(), kHeader<ipc::Heartbeat>, &extra, sizeof extra, 0));
+  Counts counts;
+  EXPECT_EQ(flush(batch, sender.fd, counts).sent, EgressBatch::kMaxDatagrams);
+  EXPECT_EQ(test::unbundle(receive_everything(receiver)).size(), EgressBatch::kMaxDatagrams);
 }
 
 }  // namespace

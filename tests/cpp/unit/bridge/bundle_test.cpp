@@ -1,0 +1,81 @@
+// The bundle reader (bundle.hpp): every rule on its own, and that a bundle
+// that breaks one delivers nothing at all.
+#include "sil/bridge/bundle.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <vector>
+
+namespace sil::bridge {
+namespace {
+
+using Bytes = std::vector<std::byte>;
+
+Bytes bytes(std::initializer_list<unsigned> values) {
+  Bytes out;
+  for (const unsigned v : values) out.push_back(static_cast<std::byte>(v));
+  return out;
+}
+
+struct Read {
+  BundleVerdict verdict;
+  std::vector<Bytes> items;
+};
+
+Read read(const Bytes& datagram) {
+  Read out{};
+  out.verdict = for_each_bundled(std::span{datagram}, [&](std::span<const std::byte> item) {
+    out.items.emplace_back(item.begin(), item.end());
+  });
+  return out;
+}
+
+TEST(Bundle, ItemsComeOutWholeAndInOrder) {
+  const auto got = read(bytes({0xF2, 0xFF, 0x03, 0x00, 0xD2, 0x07, 0xAA, 0x02, 0x00, 0xF1, 0xFF}));
+  EXPECT_EQ(got.verdict, BundleVerdict::ok);
+  EXPECT_EQ(got.items, (std::vector<Bytes>{bytes({0xD2, 0x07, 0xAA}), bytes({0xF1, 0xFF})}));
+}
+
+TEST(Bundle, AnythingButTheBundleIdIsNotABundle) {
+  EXPECT_EQ(read(bytes({})).verdict, BundleVerdict::not_a_bundle);
+  EXPECT_EQ(read(bytes({0xF2})).verdict, BundleVerdict::not_a_bundle);
+  EXPECT_EQ(read(bytes({0xF1, 0xFF, 0x02, 0x00, 0xD2, 0x07})).verdict, BundleVerdict::not_a_bundle);
+  EXPECT_EQ(read(bytes({0xD2, 0x07})).verdict, BundleVerdict::not_a_bundle);
+}
+
+TEST(Bundle, AHeaderWithoutItemsIsEmpty) { EXPECT_EQ(read(bytes({0xF2, 0xFF})).verdict, BundleVerdict::empty); }
+
+TEST(Bundle, ALengthThatRunsPastTheEndIsACutItem) {
+  EXPECT_EQ(read(bytes({0xF2, 0xFF, 0x03})).verdict, BundleVerdict::cut_item);  // half a length
+  EXPECT_EQ(read(bytes({0xF2, 0xFF, 0x03, 0x00, 0xD2, 0x07})).verdict, BundleVerdict::cut_item);  // one byte short
+  EXPECT_EQ(read(bytes({0xF2, 0xFF, 0xFF, 0xFF, 0xD2, 0x07})).verdict, BundleVerdict::cut_item);
+}
+
+TEST(Bundle, AnItemWithoutAMsgIdIsShort) {
+  EXPECT_EQ(read(bytes({0xF2, 0xFF, 0x00, 0x00})).verdict, BundleVerdict::short_item);
+  EXPECT_EQ(read(bytes({0xF2, 0xFF, 0x01, 0x00, 0xD2})).verdict, BundleVerdict::short_item);
+}
+
+TEST(Bundle, ABundleInsideABundleIsRefused) {
+  EXPECT_EQ(read(bytes({0xF2, 0xFF, 0x06, 0x00, 0xF2, 0xFF, 0x02, 0x00, 0xD2, 0x07})).verdict, BundleVerdict::nested);
+}
+
+TEST(Bundle, AMalformedBundleDeliversNothingNotEvenItsGoodFirstItem) {
+  const auto got = read(bytes({0xF2, 0xFF, 0x02, 0x00, 0xD2, 0x07, 0x05, 0x00, 0x01}));
+  EXPECT_EQ(got.verdict, BundleVerdict::cut_item);
+  EXPECT_TRUE(got.items.empty());
+}
+
+TEST(Bundle, TheLimitAHarnessAsksForIsCappedOrTurnedOff) {
+  EXPECT_EQ(effective_bundle_bytes(0), 0U);
+  EXPECT_EQ(effective_bundle_bytes(kMinBundleBytes - 1), 0U) << "too small to hold the largest message";
+  EXPECT_EQ(effective_bundle_bytes(kMinBundleBytes), kMinBundleBytes);
+  EXPECT_EQ(effective_bundle_bytes(1472), 1472U);
+  EXPECT_EQ(effective_bundle_bytes(1'000'000), kMaxBundleBytes);
+}
+
+}  // namespace
+}  // namespace sil::bridge
