@@ -1,10 +1,14 @@
 """Lockstep round trip against raw UDP ping-pong.
 
-One UDP socket drives `sil-sim --clock step --egress batched` (as the
-process target launches it) with Advance(ticks=1) requests, each answered by
-a Reply after the tick's bus datagrams (sent with them, in one sendmmsg); against
+One UDP socket drives `sil-sim --clock step --egress batched` with
+Advance(ticks=1) requests, as the process target does: its Hello asks for
+bundles, so the tick's bus messages and the Reply arrive as one datagram
+(README "Bundles"), which this harness opens with sil.unbundle. Against
 raw_udp_ping_pong, the same interpreter bouncing a 6-byte datagram off
-udp_echo. Blocks of the two alternate; rates and ratios are medians over the
+udp_echo. lockstep_round_trip_unbundled is the same harness without bundles
+(a Hello without bundle_bytes, as tools written before bundles send): one
+datagram per message, the Reply last, from a second sil-sim. Blocks of the
+three alternate; rates and ratios are medians over the
 blocks (the ratio of each adjacent pair, then the median), so a machine busy
 with other work hits both alike. Three times: threads where the scheduler
 puts them (the plain names), all pinned to one CPU (*_one_cpu: what the code
@@ -25,17 +29,24 @@ from common import (CONTROL_REPLY_HI, CONTROL_REPLY_LO, CONTROL_REQUEST, BenchEr
 
 GROUP = "lockstep"
 BAR_RATIO = 0.8
+BUNDLE_LO, BUNDLE_HI = 0xF2, 0xFF  # MsgId 0xFFF2
+# What the process target asks for on loopback (python/sil/targets.py).
+BUNDLE_BYTES = 65507
 
 
 
 class Lockstep:
     """Drives a step-clock sil-sim: Hello once, then Advance(ticks=1) per
-    round trip, waiting for the Reply and discarding the bus datagrams that
-    come before it (only their 2-byte header is looked at)."""
+    round trip, waiting for the Reply and discarding the bus messages that
+    come before it (only their 2-byte header is looked at). bundle_bytes:
+    asked for in the Hello (0: none); a bundle is opened with unbundle."""
 
-    def __init__(self, sock: socket.socket, pb2) -> None:
+    def __init__(self, sock: socket.socket, pb2, unbundle, bundle_bytes: int = 0) -> None:
         self.sock = sock
         self.pb2 = pb2
+        self.unbundle = unbundle
+        self.bundle_bytes = bundle_bytes
+        self.datagrams = 0
         self.sequence = 0
         self.bus_datagrams = 0
         self.buffer = bytearray(65536)
@@ -45,12 +56,15 @@ class Lockstep:
     def hello(self, catalogue_hash: int) -> object:
         request = self.pb2.Request(sequence=0)
         request.hello.catalogue_hash = catalogue_hash
+        request.hello.bundle_bytes = self.bundle_bytes
         self.sock.send(CONTROL_REQUEST + request.SerializeToString())
         reply = self._wait_reply()
         if reply.WhichOneof("result") != "ready":
             raise BenchError(f"Hello answered with {reply}")
         if reply.ready.clock != "step":
             raise BenchError(f"sil-sim runs the {reply.ready.clock} clock, not step")
+        if reply.ready.bundle_bytes != self.bundle_bytes:
+            raise BenchError(f"asked for {self.bundle_bytes}-byte bundles, granted {reply.ready.bundle_bytes}")
         return reply
 
     def _wait_reply(self):
@@ -65,10 +79,11 @@ class Lockstep:
         """n round trips; appends each one's latency (ns) to latencies;
         returns the block's wall time in seconds."""
         sock_send, recv_into, buffer = self.sock.send, self.sock.recv_into, self.buffer
+        view, unbundle = memoryview(self.buffer), self.unbundle
         request, parse = self.request, self.pb2.Reply.FromString
         clock = time.perf_counter_ns
         append = latencies.append
-        discarded = 0
+        discarded = datagrams = 0
         sequence = self.sequence
         start = clock()
         for _ in range(n):
@@ -76,18 +91,30 @@ class Lockstep:
             request.sequence = sequence
             t0 = clock()
             sock_send(CONTROL_REQUEST + request.SerializeToString())
-            while True:
+            reply = None
+            while reply is None:
                 size = recv_into(buffer)
+                datagrams += 1
                 if buffer[0] == CONTROL_REPLY_LO and buffer[1] == CONTROL_REPLY_HI:
-                    break
-                discarded += 1
-            reply = parse(bytes(buffer[2:size]))
+                    reply = parse(bytes(buffer[2:size]))
+                elif buffer[0] == BUNDLE_LO and buffer[1] == BUNDLE_HI:
+                    # The sim sends the reply last, so it can only end a bundle.
+                    items = unbundle(view[:size])
+                    last = items[-1]
+                    if last[0] == CONTROL_REPLY_LO and last[1] == CONTROL_REPLY_HI:
+                        reply = parse(last[2:])
+                        discarded += len(items) - 1
+                    else:
+                        discarded += len(items)
+                else:
+                    discarded += 1
             append(clock() - t0)
             if reply.sequence != sequence or reply.advanced.ticks_run != 1:
                 raise BenchError(f"round trip {sequence}: unexpected reply {reply}")
         elapsed = (clock() - start) / 1e9
         self.sequence = sequence
         self.bus_datagrams += discarded
+        self.datagrams += datagrams
         return elapsed
 
 
@@ -122,7 +149,7 @@ PLACEMENTS = {
 }
 
 
-def bench_lockstep(bins: dict, pb2, catalogue_hash: int, total: int, block_size: int, log,
+def bench_lockstep(bins: dict, pb2, sil, total: int, block_size: int, log,
                    placement: str = "") -> tuple[list, dict]:
     """placement "" leaves threads to the scheduler. "_one_cpu": no wakeup
     crosses CPUs, so a round trip costs the sum of the CPU time of every
@@ -135,14 +162,15 @@ def bench_lockstep(bins: dict, pb2, catalogue_hash: int, total: int, block_size:
     blocks = max(5, total // block_size)
     original_affinity = os.sched_getaffinity(0)
     cpus = sorted(original_affinity)
-    with Process(bins["sil-sim"], ["--clock", "step", "--egress", "batched", "--port", "0"]) as sim, \
+    sim_args = ["--clock", "step", "--egress", "batched", "--port", "0"]
+    with Process(bins["sil-sim"], sim_args) as sim, Process(bins["sil-sim"], sim_args) as plain_sim, \
             Process(bins["udp_echo"], []) as echo:
         if placement:
             server_cpu = cpus[0] if placement == "_one_cpu" else cpus[1]
-            pin_processes([sim.pid, echo.pid], {server_cpu})
+            pin_processes([sim.pid, plain_sim.pid, echo.pid], {server_cpu})
             os.sched_setaffinity(0, {cpus[0]})
         try:
-            results, details = _lockstep_blocks(sim, echo, pb2, catalogue_hash, blocks, block_size, log, placement)
+            results, details = _lockstep_blocks(sim, plain_sim, echo, pb2, sil, blocks, block_size, log, placement)
         finally:
             if placement:
                 os.sched_setaffinity(0, original_affinity)
@@ -150,65 +178,75 @@ def bench_lockstep(bins: dict, pb2, catalogue_hash: int, total: int, block_size:
     return results, details
 
 
-def _lockstep_blocks(sim, echo, pb2, catalogue_hash: int, blocks: int, block_size: int, log,
+def _lockstep_blocks(sim, plain_sim, echo, pb2, sil, blocks: int, block_size: int, log,
                      suffix: str) -> tuple[list, dict]:
-    with udp_socket(sim.port) as sim_sock, udp_socket(echo.port) as echo_sock:
-        lockstep, ping = Lockstep(sim_sock, pb2), PingPong(echo_sock)
-        lockstep.hello(catalogue_hash)
-        lockstep.bus_datagrams = 0
+    with udp_socket(sim.port) as sim_sock, udp_socket(plain_sim.port) as plain_sock, \
+            udp_socket(echo.port) as echo_sock:
+        lockstep = Lockstep(sim_sock, pb2, sil.unbundle, BUNDLE_BYTES)
+        plain = Lockstep(plain_sock, pb2, sil.unbundle)
+        ping = PingPong(echo_sock)
+        variants = {"raw": ping, "step": lockstep, "plain": plain}
+        for harness in (lockstep, plain):
+            harness.hello(sil.catalogue_hash)
         # Warm-up (caches, branch predictors, socket buffers), not counted.
-        ping.block(min(block_size, 500), [])
-        lockstep.block(min(block_size, 500), [])
-        warm_rt, warm_dg = lockstep.sequence, lockstep.bus_datagrams
-        raw_rates, step_rates, pair_ratios = [], [], []
-        raw_lat, step_lat = [], []
+        for harness in variants.values():
+            harness.block(min(block_size, 500), [])
+        warm = {name: (h.sequence, h.bus_datagrams, h.datagrams) for name, h in (("step", lockstep), ("plain", plain))}
+        rates = {name: [] for name in variants}
+        latencies = {name: [] for name in variants}
+        pair_ratios = {"step": [], "plain": []}
+        orders = (("raw", "step", "plain"), ("plain", "step", "raw"), ("step", "raw", "plain"))
         for b in range(blocks):
-            # Alternate which goes first, so neither always follows the other.
-            order = ("raw", "step") if b % 2 == 0 else ("step", "raw")
-            rates = {}
-            for which in order:
-                if which == "raw":
-                    rates[which] = block_size / ping.block(block_size, raw_lat)
-                else:
-                    rates[which] = block_size / lockstep.block(block_size, step_lat)
-            raw_rates.append(rates["raw"])
-            step_rates.append(rates["step"])
-            pair_ratios.append(rates["step"] / rates["raw"])
-            log(f"  block {b + 1}/{blocks}: raw {rates['raw']:9.0f}/s  lockstep {rates['step']:9.0f}/s  "
-                f"ratio {rates['step'] / rates['raw']:.3f}")
-        measured_rt = lockstep.sequence - warm_rt
-        datagrams_per_rt = (lockstep.bus_datagrams - warm_dg) / measured_rt
-    sim.stop()
-    echo.stop()
-    sim_report = sim.stopped_report() or {}
-    raw_lat.sort()
-    step_lat.sort()
-    raw_rate, step_rate = statistics.median(raw_rates), statistics.median(step_rates)
-    ratio = statistics.median(pair_ratios)
+            # Rotate the order, so none always follows another.
+            block_rates = {}
+            for name in orders[b % len(orders)]:
+                block_rates[name] = block_size / variants[name].block(block_size, latencies[name])
+                rates[name].append(block_rates[name])
+            for name in pair_ratios:
+                pair_ratios[name].append(block_rates[name] / block_rates["raw"])
+            log(f"  block {b + 1}/{blocks}: raw {block_rates['raw']:9.0f}/s  lockstep {block_rates['step']:9.0f}/s "
+                f"(ratio {pair_ratios['step'][-1]:.3f})  unbundled {block_rates['plain']:9.0f}/s "
+                f"(ratio {pair_ratios['plain'][-1]:.3f})")
+        per_rt = {}
+        for name, harness in (("step", lockstep), ("plain", plain)):
+            seq0, bus0, dg0 = warm[name]
+            measured = harness.sequence - seq0
+            per_rt[name] = ((harness.bus_datagrams - bus0) / measured, (harness.datagrams - dg0) / measured)
+    for process in (sim, plain_sim, echo):
+        process.stop()
+    for values in latencies.values():
+        values.sort()
+    median = {name: statistics.median(values) for name, values in rates.items()}
+    ratio = {name: statistics.median(values) for name, values in pair_ratios.items()}
     us = 1e-3
-    raw_p50, raw_p99 = percentile(raw_lat, 0.50) * us, percentile(raw_lat, 0.99) * us
-    step_p50, step_p99 = percentile(step_lat, 0.50) * us, percentile(step_lat, 0.99) * us
+    p50 = {name: percentile(values, 0.50) * us for name, values in latencies.items()}
+    p99 = {name: percentile(values, 0.99) * us for name, values in latencies.items()}
     s = suffix
-    raw_base = {"name": "raw_udp_ping_pong" + s, "value": raw_rate, "unit": "round_trips/s"}
+    raw_base = {"name": "raw_udp_ping_pong" + s, "value": median["raw"], "unit": "round_trips/s"}
     results = [
-        entry("lockstep_round_trip" + s, step_rate, "round_trips/s", raw_base, ratio, bar=f"ratio >= {BAR_RATIO}"),
-        entry("raw_udp_ping_pong" + s, raw_rate, "round_trips/s"),
-        entry("lockstep_latency_p50" + s, step_p50, "us",
-              {"name": "raw_udp_latency_p50" + s, "value": raw_p50, "unit": "us"}, step_p50 / raw_p50),
-        entry("lockstep_latency_p99" + s, step_p99, "us",
-              {"name": "raw_udp_latency_p99" + s, "value": raw_p99, "unit": "us"}, step_p99 / raw_p99),
-        entry("raw_udp_latency_p50" + s, raw_p50, "us"),
-        entry("raw_udp_latency_p99" + s, raw_p99, "us"),
+        entry("lockstep_round_trip" + s, median["step"], "round_trips/s", raw_base, ratio["step"],
+              bar=f"ratio >= {BAR_RATIO}"),
+        entry("lockstep_round_trip_unbundled" + s, median["plain"], "round_trips/s", raw_base, ratio["plain"]),
+        entry("raw_udp_ping_pong" + s, median["raw"], "round_trips/s"),
+        entry("lockstep_latency_p50" + s, p50["step"], "us",
+              {"name": "raw_udp_latency_p50" + s, "value": p50["raw"], "unit": "us"}, p50["step"] / p50["raw"]),
+        entry("lockstep_latency_p99" + s, p99["step"], "us",
+              {"name": "raw_udp_latency_p99" + s, "value": p99["raw"], "unit": "us"}, p99["step"] / p99["raw"]),
+        entry("raw_udp_latency_p50" + s, p50["raw"], "us"),
+        entry("raw_udp_latency_p99" + s, p99["raw"], "us"),
     ]
     if not s:
-        results.append(entry("lockstep_bus_datagrams_per_round_trip", datagrams_per_rt, "datagrams"))
+        results += [
+            entry("lockstep_bus_messages_per_round_trip", per_rt["step"][0], "messages"),
+            entry("lockstep_datagrams_per_round_trip", per_rt["step"][1], "datagrams",
+                  {"name": "lockstep_datagrams_per_round_trip_unbundled", "value": per_rt["plain"][1],
+                   "unit": "datagrams"}, per_rt["step"][1] / per_rt["plain"][1]),
+        ]
     details = {
-        "blocks": blocks, "block_size": block_size, "pair_ratios": pair_ratios,
-        "raw_rates": raw_rates, "lockstep_rates": step_rates, "sim_stopped": sim_report,
+        "blocks": blocks, "block_size": block_size, "pair_ratios": pair_ratios, "rates": rates,
+        "sim_stopped": sim.stopped_report() or {}, "unbundled_sim_stopped": plain_sim.stopped_report() or {},
     }
     return results, details
-
-
 
 
 def run(ctx) -> list:
@@ -223,7 +261,7 @@ def run(ctx) -> list:
             ctx.log(f"  (skipped: {what}: fewer than 2 CPUs available)")
             continue
         ctx.log(f"  threads: {what}")
-        r, d = bench_lockstep(bins, pb2, sil.catalogue_hash, total, block_size, ctx.log, placement)
+        r, d = bench_lockstep(bins, pb2, sil, total, block_size, ctx.log, placement)
         results += r
         ctx.details["lockstep" + placement] = d
     return results

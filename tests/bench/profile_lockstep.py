@@ -4,7 +4,9 @@ hand when run.py's lockstep ratio needs explaining:
 
     PYTHONPATH=build-bench/python /usr/bin/python3 tests/bench/profile_lockstep.py --build build-bench
 
-Interleaves blocks of four round trips, from the cheapest to the real one:
+Interleaves blocks of four round trips, from the cheapest to the real one
+(with --bundles, the sim sends each tick's messages and the Reply as one
+bundle, as the process target asks it to):
   raw           6 bytes to udp_echo and back (run.py's baseline)
   hello         a prebuilt Hello control request to a step-clock sil-sim and
                 its Reply: the rx thread -> inbox/eventfd -> sim thread
@@ -89,6 +91,9 @@ def main() -> int:
     parser.add_argument("--build", type=Path, default=bench.REPO / "build-bench")
     parser.add_argument("--blocks", type=int, default=5)
     parser.add_argument("--block-size", type=int, default=5000)
+    parser.add_argument("--bundles", action="store_true",
+                        help="ask for bundles in Hello, as the process target does (README \"Bundles\"): the "
+                             "tick's messages and the Reply then arrive as one datagram")
     parser.add_argument("--pin", choices=("none", "one-cpu", "split"), default="none",
                         help="one-cpu: every thread (Python and the servers') on CPU 0; split: Python on CPU 0, "
                              "the servers on CPU 1; none: leave placement to the scheduler")
@@ -135,25 +140,31 @@ def main() -> int:
                 for pid in (sim.pid, echo.pid):
                     for task in Path(f"/proc/{pid}/task").iterdir():
                         os.sched_setaffinity(int(task.name), {server_cpu})
-            lockstep, ping = Lockstep(sim_sock, pb2), PingPong(echo_sock)
+            bundle_bytes = 65507 if args.bundles else 0
+            lockstep, ping = Lockstep(sim_sock, pb2, sil.unbundle, bundle_bytes), PingPong(echo_sock)
             lockstep.hello(sil.catalogue_hash)
             hello = pb2.Request(sequence=1)
             hello.hello.catalogue_hash = sil.catalogue_hash
+            hello.hello.bundle_bytes = bundle_bytes
             hello_bytes = bench.CONTROL_REQUEST + hello.SerializeToString()
             advance = pb2.Request(sequence=1)
             advance.advance.ticks = 1
             advance_bytes = bench.CONTROL_REQUEST + advance.SerializeToString()
             buffer = bytearray(65536)
+            view = memoryview(buffer)
 
             def control_block(data: bytes, count: int) -> tuple[float, int]:
-                send, recv_into = sim_sock.send, sim_sock.recv_into
+                send, recv_into, unbundle = sim_sock.send, sim_sock.recv_into, sil.unbundle
                 skipped = 0
                 start = time.perf_counter_ns()
                 for _ in range(count):
                     send(data)
                     while True:
-                        recv_into(buffer)
+                        length = recv_into(buffer)
                         if buffer[0] == 0xF1 and buffer[1] == 0xFF:
+                            break
+                        if buffer[0] == 0xF2 and buffer[1] == 0xFF:  # a bundle: the Reply is its last item
+                            skipped += len(unbundle(view[:length])) - 1
                             break
                         skipped += 1
                 return (time.perf_counter_ns() - start) / 1e9, skipped
