@@ -160,7 +160,8 @@ void UdpBridge::receive_batch() {
     const Received received = receive_one(slot != nullptr ? *slot : scratch);
     if (received == Received::nothing) break;
     if (received != Received::accepted) continue;
-    if (slot != nullptr) {
+    const bool control = slot != nullptr && std::holds_alternative<ControlFrame>(*slot);
+    if (slot != nullptr && (control || inbox_.free_slots() > kControlReserve)) {
       inbox_.commit();
     } else {
       bump(rx_inbox_full_);

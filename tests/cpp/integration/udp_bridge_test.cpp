@@ -214,7 +214,8 @@ TEST_F(UdpBridgeTest, ASecondClientBecomesThePeerAndReceivesTheTelemetryFromThen
 
 TEST_F(UdpBridgeTest, MessagesAcceptedWhileTheInboxIsFullAreCountedAndDropped) {
   const LoopbackClient client;
-  constexpr std::uint32_t kSent = UdpBridge::kInboxCapacity + 10;
+  constexpr std::uint32_t kKept = UdpBridge::kInboxCapacity - UdpBridge::kControlReserve;
+  constexpr std::uint32_t kSent = kKept + 10;
   // One at a time, each counted before the next is sent, so the kernel's
   // socket buffer never overflows and every datagram reaches the bridge.
   for (std::uint32_t i = 0; i < kSent; ++i) {
@@ -224,11 +225,38 @@ TEST_F(UdpBridgeTest, MessagesAcceptedWhileTheInboxIsFullAreCountedAndDropped) {
   ASSERT_TRUE(wait_until([&] { return bridge_.stats().rx_inbox_full == 10; }));
 
   EXPECT_TRUE(deliver_until(bridge_, bus_, [&] { return recorder_.request_ids.size() >= kSent - 10; }));
-  EXPECT_EQ(recorder_.request_ids.size(), UdpBridge::kInboxCapacity);
+  EXPECT_EQ(recorder_.request_ids.size(), kKept) << "the last kControlReserve slots are for control requests";
   for (std::uint32_t i = 0; i < recorder_.request_ids.size(); ++i) {
-    ASSERT_EQ(recorder_.request_ids[i], i) << "the first capacity-many are kept, in order";
+    ASSERT_EQ(recorder_.request_ids[i], i) << "the first ones are kept, in order";
   }
   EXPECT_EQ(bridge_.stats().rx_dropped(), 10U);
+}
+
+TEST_F(UdpBridgeTest, AControlRequestStillGetsInWhenMessagesHaveFilledTheInbox) {
+  const LoopbackClient client;
+  constexpr std::uint32_t kKept = UdpBridge::kInboxCapacity - UdpBridge::kControlReserve;
+  for (std::uint32_t i = 0; i < kKept + 5; ++i) {
+    client.send_to(bridge_.port(), datagram(ipc::RevisionRequest{.request_id = i}));
+    ASSERT_TRUE(wait_until([&] { return rx(bridge_.stats(), Verdict::accepted) == i + 1; })) << i;
+  }
+  ASSERT_TRUE(wait_until([&] { return bridge_.stats().rx_inbox_full == 5; }));
+  // A control request (its body is not parsed here), then more messages: the
+  // request takes a reserved slot, the messages are still refused.
+  client.send_to(bridge_.port(), raw({0xF0, 0xFF, 0x08, 0x2A, 0x3A, 0x00}));
+  client.send_to(bridge_.port(), datagram(ipc::RevisionRequest{.request_id = 99'999}));
+  ASSERT_TRUE(wait_until([&] { return bridge_.stats().rx_inbox_full == 6; }));
+
+  std::vector<std::size_t> control_at;  // position among delivered items
+  std::size_t delivered = 0;
+  for (int i = 0; i < 1000 && delivered < kKept + 1; ++i) {
+    delivered += bridge_.deliver_inbound(bus_, [&](const ControlFrame& frame) {
+      control_at.push_back(recorder_.request_ids.size());
+      EXPECT_EQ(frame.size, 4U);
+    });
+  }
+  EXPECT_EQ(recorder_.request_ids.size(), kKept);
+  ASSERT_EQ(control_at.size(), 1U) << "the control request was dropped with the flood";
+  EXPECT_EQ(control_at[0], kKept) << "it keeps its place after the messages before it";
 }
 
 TEST_F(UdpBridgeTest, TheRxThreadEndsWhenStopIsRequested) {

@@ -45,6 +45,12 @@ class SpscInbox {
     return &(*slots_)[pending_head_ & (Capacity - 1)];
   }
 
+  // Producer: free slots right now, a claimed but uncommitted one included.
+  std::size_t free_slots() noexcept {
+    cached_tail_ = tail_.load(std::memory_order_acquire);
+    return Capacity - static_cast<std::size_t>(pending_head_ - cached_tail_);
+  }
+
   // Producer: keeps the claimed slot. Not visible to the consumer until publish().
   void commit() noexcept { ++pending_head_; }
 

@@ -109,6 +109,10 @@ struct BridgeStats {
 class UdpBridge {
  public:
   static constexpr std::size_t kInboxCapacity = 1024;
+  // Inbox slots only a control request may take: a flood of messages that
+  // fills the inbox cannot also keep a harness from pausing the sim or
+  // asking for its stats. Messages get the other kInboxCapacity - this.
+  static constexpr std::size_t kControlReserve = 16;
 
   // Binds the socket; throws std::system_error (with the address in the
   // message) when the address is not IPv4 or cannot be bound.
