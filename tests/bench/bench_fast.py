@@ -1,9 +1,11 @@
 """Fast clock speed.
 
 `sil-sim --clock fast` left alone for a fixed wall time (no_peer), and the
-same with a Python consumer draining every datagram (with_consumer);
-simulated seconds per wall second from the ticks in its stopped line.
-Repetitions alternate.
+same with a Python consumer draining every datagram (with_consumer), and
+with one that asks for bundles (README "Bundles") from a sim with
+`--egress batched` (with_bundling_consumer: a tick's messages arrive as one
+datagram); simulated seconds per wall second from the ticks in its stopped
+line. Repetitions alternate.
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ import statistics
 import struct
 import time
 
-from common import REVISION_REQUEST, BenchError, Process, entry, program, udp_rcvbuf_errors, udp_socket
+from common import (CONTROL_REQUEST, REVISION_REQUEST, BenchError, Process, entry, import_control_pb2, import_sil,
+                    program, udp_rcvbuf_errors, udp_socket)
 
 GROUP = "fast"
 BAR_SPEED = 10_000.0
 RATE_HZ = 100
 
-def fast_run(bins: dict, rate: int, seconds: float, consumer: bool) -> dict:
-    with Process(bins["sil-sim"], ["--clock", "fast", "--rate", str(rate), "--port", "0"]) as sim:
+def fast_run(bins: dict, rate: int, seconds: float, consumer: bool, bundling=None) -> dict:
+    """bundling: None, or (the Hello datagram asking for bundles, sil.unbundle)."""
+    egress = ["--egress", "batched"] if bundling else []
+    with Process(bins["sil-sim"], ["--clock", "fast", "--rate", str(rate), "--port", "0", *egress]) as sim:
         drops_before = udp_rcvbuf_errors()
         received = 0
         start = time.monotonic()
@@ -29,16 +34,22 @@ def fast_run(bins: dict, rate: int, seconds: float, consumer: bool) -> dict:
             with udp_socket(sim.port) as sock:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 0, 100_000))
                 buffer = bytearray(65536)
+                view = memoryview(buffer)
                 recv_into = sock.recv_into
-                sock.send(REVISION_REQUEST)  # any valid datagram makes this socket the peer
+                # Any valid datagram makes this socket the peer; a Hello also asks for bundles.
+                sock.send(bundling[0] if bundling else REVISION_REQUEST)
+                unbundle = bundling[1] if bundling else None
                 now = time.monotonic
                 while now() < deadline:
                     for _ in range(256):
                         try:
-                            recv_into(buffer)
+                            size = recv_into(buffer)
                         except BlockingIOError:  # 100 ms without a datagram
                             break
-                        received += 1
+                        if unbundle is not None and buffer[0] == 0xF2 and buffer[1] == 0xFF:
+                            received += len(unbundle(view[:size]))
+                        else:
+                            received += 1
                 stop_at = time.monotonic()
                 sim.stop()
         else:
@@ -65,17 +76,19 @@ def fast_run(bins: dict, rate: int, seconds: float, consumer: bool) -> dict:
     }
 
 
-def bench_fast(bins: dict, seconds: float, reps: int, log) -> tuple[list, dict]:
+def bench_fast(bins: dict, seconds: float, reps: int, log, bundling) -> tuple[list, dict]:
     rate = RATE_HZ
-    runs: dict[str, list] = {"no_peer": [], "with_consumer": []}
+    variants = ("no_peer", "with_consumer", "with_bundling_consumer")
+    runs: dict[str, list] = {variant: [] for variant in variants}
     for r in range(reps):
-        order = ("no_peer", "with_consumer") if r % 2 == 0 else ("with_consumer", "no_peer")
+        order = variants[r % 3:] + variants[:r % 3]
         for variant in order:
-            run = fast_run(bins, rate, seconds, variant == "with_consumer")
+            run = fast_run(bins, rate, seconds, variant != "no_peer",
+                           bundling if variant == "with_bundling_consumer" else None)
             runs[variant].append(run)
             extra = (f"  delivered {run['received_per_s']:9.0f}/s  sent {run['tx_sent_per_s']:9.0f}/s  "
                      f"tx_errors {run['tx_errors']}  kernel drops {run['kernel_rcvbuf_drops']}"
-                     if variant == "with_consumer" else "")
+                     if variant != "no_peer" else "")
             log(f"  rep {r + 1}/{reps} {variant:13s}: {run['speed']:9.0f}x real time "
                 f"({run['ticks_per_s']:9.0f} ticks/s){extra}")
     med = {v: statistics.median(run["speed"] for run in rs) for v, rs in runs.items()}
@@ -96,6 +109,16 @@ def bench_fast(bins: dict, seconds: float, reps: int, log) -> tuple[list, dict]:
               if sent else None),
         entry("fast_mode_with_consumer_tx_errors", tx_errors, "datagrams"),
     ]
+    bundled = runs["with_bundling_consumer"]
+    results += [
+        entry("fast_mode_speed_with_bundling_consumer", med["with_bundling_consumer"], "sim_s/wall_s",
+              {"name": "fast_mode_speed_with_consumer", "value": med["with_consumer"], "unit": "sim_s/wall_s"},
+              statistics.median(b["speed"] / c["speed"] for b, c in zip(bundled, consumer))),
+        entry("fast_mode_with_bundling_consumer_delivered", statistics.median(b["received_per_s"] for b in bundled),
+              "messages/s", {"name": "fast_mode_with_bundling_consumer_sent",
+                             "value": statistics.median(b["tx_sent_per_s"] for b in bundled), "unit": "messages/s"},
+              statistics.median(b["received_per_s"] / b["tx_sent_per_s"] for b in bundled if b["tx_sent_per_s"])),
+    ]
     if drops:
         results.append(entry("fast_mode_with_consumer_kernel_rcvbuf_drops", statistics.median(drops), "datagrams"))
     return results, {"rate_hz": rate, "seconds": seconds, "runs": runs}
@@ -105,6 +128,12 @@ def bench_fast(bins: dict, seconds: float, reps: int, log) -> tuple[list, dict]:
 def run(ctx) -> list:
     seconds, reps = (1.0, 3) if ctx.quick else (3.0, 5)
     ctx.log(f"--rate {RATE_HZ}, {seconds:g} s per run, {reps} runs per variant")
-    results, details = bench_fast({"sil-sim": program(ctx.build, "sil-sim")}, seconds, reps, ctx.log)
+    sil = import_sil(ctx.build)
+    pb2, _source = import_control_pb2(ctx.tmp)
+    hello = pb2.Request(sequence=1)
+    hello.hello.catalogue_hash = sil.catalogue_hash
+    hello.hello.bundle_bytes = 65507
+    bundling = (CONTROL_REQUEST + hello.SerializeToString(), sil.unbundle)
+    results, details = bench_fast({"sil-sim": program(ctx.build, "sil-sim")}, seconds, reps, ctx.log, bundling)
     ctx.details["fast"] = details
     return results
