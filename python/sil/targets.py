@@ -629,8 +629,9 @@ class NetworkTarget(Target):
         self.address = (host, port)
         if bundle_bytes is None:
             bundle_bytes = _LOOPBACK_BUNDLE_BYTES if _is_loopback(host) else _NETWORK_BUNDLE_BYTES
-        if not 0 <= bundle_bytes <= 0xFFFFFFFF:
-            raise ValueError(f"bundle_bytes must be 0 (no bundles) or a datagram size in bytes, got {bundle_bytes}")
+        if isinstance(bundle_bytes, bool) or not isinstance(bundle_bytes, int) or not 0 <= bundle_bytes <= 0xFFFFFFFF:
+            raise ValueError(f"bundle_bytes must be None, 0 (no bundles) or a datagram size in bytes, "
+                             f"got {bundle_bytes!r}")
         self._bundle_request = bundle_bytes
         self.bundles = 0  # bundles received
         # A smaller buffer than asked for only means advances are cut into smaller chunks.

@@ -46,3 +46,33 @@ def test_a_malformed_bundle_raises_and_yields_nothing(data, verdict):
 def test_only_bytes_are_accepted():
     with pytest.raises(TypeError, match="bytes-like"):
         unbundle("\xf2\xff")
+
+
+@pytest.mark.parametrize("bad", [-1, 2**32, 1472.0, "1472", True])
+def test_a_target_refuses_a_bundle_limit_that_is_not_a_byte_count(bad):
+    with pytest.raises(ValueError, match="bundle_bytes"):
+        sil.NetworkTarget("127.0.0.1", 9, bundle_bytes=bad)
+
+
+def test_loopback_hosts_get_the_largest_bundles_and_others_one_ethernet_frame():
+    from sil import targets
+
+    assert targets._is_loopback("127.0.0.1") and targets._is_loopback("localhost")
+    assert not targets._is_loopback("192.0.2.1")  # TEST-NET-1: never loopback, never resolved
+    assert not targets._is_loopback("no-such-host.invalid")
+
+
+def test_a_sim_that_asked_for_none_sends_none(sil_sim_path, tmp_path):
+    with sil.ProcessTarget(sil_sim_path, log_dir=tmp_path, bundle_bytes=0) as target:
+        target.advance(ticks=20)
+        assert target.ready.bundle_bytes == 0
+        assert target.bundles == 0
+        assert target.history(sil.Heartbeat), "the tick's messages still arrive, one per datagram"
+
+
+def test_the_process_target_asks_for_bundles_and_gets_them(sil_sim_path, tmp_path):
+    with sil.ProcessTarget(sil_sim_path, log_dir=tmp_path) as target:
+        target.advance(ticks=20)
+        assert target.ready.bundle_bytes == sil.MAX_BUNDLE_BYTES
+        assert target.bundles == 20, "a bundle per tick, the last one ending with the reply"
+        assert len(target.history(sil.Heartbeat)) == 2
