@@ -38,8 +38,9 @@ namespace sil::bridge {
 
 class EgressBatch {
  public:
-  // One tick of the example system publishes a handful of datagrams; a tick
-  // that publishes more than this is flushed early, never dropped.
+  // One tick of the example system publishes a handful of messages; a tick
+  // that publishes more than this many (bundled or not) is flushed early,
+  // never dropped.
   static constexpr std::size_t kMaxDatagrams = 256;
   static constexpr std::size_t kArenaBytes = 64 * 1024;
   // The kernel's per-send segment limit (UDP_MAX_SEGMENTS) is 64 on older
@@ -53,7 +54,6 @@ class EgressBatch {
   };
 
   bool empty() const noexcept { return count_ == 0; }
-  std::size_t size() const noexcept { return count_; }
   bool gso_enabled() const noexcept { return gso_; }
   void disable_gso() noexcept { gso_ = false; }
 
@@ -73,18 +73,22 @@ class EgressBatch {
   bool add(std::uint64_t to, std::span<const std::uint8_t> head, const void* body, std::size_t size,
            std::uint16_t counter) noexcept {
     const std::size_t length = head.size() + size;
+    const std::size_t item = kBundleItemHeaderSize + length;  // its size inside a bundle
     if (queued_ == kMaxDatagrams) return false;
-    const bool bundled = to != 0 && to == bundle_to_ && kHeaderSize + kBundleItemHeaderSize + length <= bundle_bytes_;
-    if (bundled && open_bundle_ && datagrams_[count_ - 1].to == to &&
-        datagrams_[count_ - 1].length + kBundleItemHeaderSize + length <= bundle_bytes_) {
-      if (used_ + kBundleItemHeaderSize + length > kArenaBytes) return false;
-      append_item(head, body, size);
-      datagrams_[count_ - 1].length = static_cast<std::uint16_t>(datagrams_[count_ - 1].length + kBundleItemHeaderSize + length);
-      ++datagrams_[count_ - 1].messages;
-      counters_[queued_++] = counter;
-      return true;
+    const bool bundled = to != 0 && to == bundle_to_ && kHeaderSize + item <= bundle_bytes_;
+    if (bundled && open_bundle_) {
+      // The open bundle is the last datagram, and it goes to bundle_to_.
+      Datagram& open = datagrams_[count_ - 1];
+      if (open.length + item <= bundle_bytes_) {
+        if (used_ + item > kArenaBytes) return false;
+        append_item(head, body, size);
+        open.length = static_cast<std::uint16_t>(open.length + item);
+        ++open.messages;
+        counters_[queued_++] = counter;
+        return true;
+      }
     }
-    const std::size_t datagram = bundled ? kHeaderSize + kBundleItemHeaderSize + length : length;
+    const std::size_t datagram = bundled ? kHeaderSize + item : length;
     if (count_ == kMaxDatagrams || used_ + datagram > kArenaBytes) return false;
     datagrams_[count_++] = {to, static_cast<std::uint32_t>(used_), static_cast<std::uint16_t>(datagram),
                             static_cast<std::uint16_t>(queued_), 1};
