@@ -161,7 +161,7 @@ void UdpBridge::receive_batch() {
     if (received == Received::nothing) break;
     if (received != Received::accepted) continue;
     const bool control = slot != nullptr && std::holds_alternative<ControlFrame>(*slot);
-    if (slot != nullptr && (control || inbox_.free_slots() > kControlReserve)) {
+    if (slot != nullptr && (control || inbox_.free_beyond(kControlReserve))) {
       inbox_.commit();
     } else {
       bump(rx_inbox_full_);

@@ -45,10 +45,14 @@ class SpscInbox {
     return &(*slots_)[pending_head_ & (Capacity - 1)];
   }
 
-  // Producer: free slots right now, a claimed but uncommitted one included.
-  std::size_t free_slots() noexcept {
+  // Producer: true when more than `reserve` slots are free, a claimed but
+  // uncommitted one included. Like claim(), it reads the consumer's index
+  // only when the last one it saw says there may not be: the cached index
+  // is never ahead of the real one, so "enough room" from it is true.
+  bool free_beyond(std::size_t reserve) noexcept {
+    if (Capacity - (pending_head_ - cached_tail_) > reserve) return true;
     cached_tail_ = tail_.load(std::memory_order_acquire);
-    return Capacity - static_cast<std::size_t>(pending_head_ - cached_tail_);
+    return Capacity - (pending_head_ - cached_tail_) > reserve;
   }
 
   // Producer: keeps the claimed slot. Not visible to the consumer until publish().

@@ -34,6 +34,18 @@ TEST(SpscInbox, DrainsInPushOrder) {
   EXPECT_EQ(drain_all(inbox), (std::vector<int>{10, 20, 30, 40, 50}));
 }
 
+TEST(SpscInbox, FreeBeyondCountsTheClaimedSlotAsFreeAndSeesWhatTheConsumerFreed) {
+  SpscInbox<int, 8> inbox;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(inbox.try_push(i));
+  ASSERT_NE(inbox.claim(), nullptr);
+  EXPECT_TRUE(inbox.free_beyond(2)) << "3 free, the claimed one included";
+  EXPECT_FALSE(inbox.free_beyond(3));
+  inbox.publish();
+  EXPECT_EQ(drain_all(inbox).size(), 5U);
+  EXPECT_TRUE(inbox.free_beyond(7)) << "the consumer freed them; the producer must look again";
+  EXPECT_FALSE(inbox.free_beyond(8));
+}
+
 TEST(SpscInbox, KeepsOrderAcrossTheWrapOfTheRing) {
   SpscInbox<int, 4> inbox;
   std::vector<int> received;
