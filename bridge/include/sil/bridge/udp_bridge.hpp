@@ -201,7 +201,6 @@ class UdpBridge {
   // at a time: the last harness that asked. What was queued before keeps
   // the form it was queued in.
   void bundle_for(std::uint64_t peer, std::size_t bytes) noexcept;
-  std::uint64_t bundle_peer() const noexcept { return batch_ ? batch_->bundle_peer() : 0; }
 
   // Sim thread, called by the bus for every published message: one sendmsg
   // of {2-byte id, the publisher's payload} to the active peer.
