@@ -81,7 +81,7 @@ _RX_BUFFER_REQUEST = 8 << 20
 _RX_BYTES_PER_DATAGRAM = 2048
 # Bundles asked for in Hello (README "Bundles"): as large as UDP allows on
 # loopback, one Ethernet frame's payload elsewhere (no IP fragments).
-_LOOPBACK_BUNDLE_BYTES = 65507
+_LOOPBACK_BUNDLE_BYTES = _core.MAX_BUNDLE_BYTES
 _NETWORK_BUNDLE_BYTES = 1472
 _MAX_CHUNK_TICKS = 1 << 20
 # A request that changes nothing is sent again when its reply is this late

@@ -49,20 +49,27 @@ std::string describe(bridge::Verdict verdict, std::size_t length, std::optional<
   return "datagram of " + bytes;
 }
 
-[[noreturn]] void raise_decode_error(bridge::Verdict verdict, std::span<const std::byte> data) {
-  std::optional<std::uint16_t> id;
-  if (data.size() >= bridge::kHeaderSize) {
-    id = static_cast<std::uint16_t>(std::to_integer<unsigned>(data[0]) | (std::to_integer<unsigned>(data[1]) << 8U));
-  }
-  const std::string verdict_name(bridge::to_string(verdict));
-  py::object error = py::reinterpret_borrow<py::object>(decode_error_type)(
-      verdict_name + ": " + describe(verdict, data.size(), id));
-  // Attributes let a harness count drops by verdict without parsing text.
-  error.attr("verdict") = verdict_name;
+std::optional<std::uint16_t> id_of(std::span<const std::byte> data) {
+  if (data.size() < bridge::kHeaderSize) return std::nullopt;
+  return bridge::datagram_id(data);
+}
+
+// DecodeError(message) with attributes, so a harness can count drops by
+// verdict without parsing text.
+[[noreturn]] void raise_decode_error(const std::string& verdict, const std::string& message,
+                                     std::span<const std::byte> data) {
+  py::object error = py::reinterpret_borrow<py::object>(decode_error_type)(message);
+  error.attr("verdict") = verdict;
   error.attr("length") = data.size();
+  const auto id = id_of(data);
   error.attr("msg_id") = id ? py::object(py::int_(*id)) : py::object(py::none());
   PyErr_SetObject(decode_error_type, error.ptr());
   throw py::error_already_set();
+}
+
+[[noreturn]] void raise_decode_error(bridge::Verdict verdict, std::span<const std::byte> data) {
+  const std::string name(bridge::to_string(verdict));
+  raise_decode_error(name, name + ": " + describe(verdict, data.size(), id_of(data)), data);
 }
 
 py::bytes encode(py::handle message) {
@@ -104,16 +111,10 @@ py::list unbundle(py::handle data) {
   });
   if (verdict != bridge::BundleVerdict::ok) {
     const std::string name(bridge::to_string(verdict));
-    py::object error = py::reinterpret_borrow<py::object>(decode_error_type)(
-        "bundle " + name + ": " + explain(verdict) + " (datagram of " + std::to_string(view.bytes().size()) +
-        " bytes)");
-    error.attr("verdict") = name;
-    error.attr("length") = view.bytes().size();
-    error.attr("msg_id") = view.bytes().size() >= bridge::kHeaderSize
-                               ? py::object(py::int_(bridge::datagram_id(view.bytes())))
-                               : py::object(py::none());
-    PyErr_SetObject(decode_error_type, error.ptr());
-    throw py::error_already_set();
+    raise_decode_error(name,
+                       "bundle " + name + ": " + explain(verdict) + " (datagram of " +
+                           std::to_string(view.bytes().size()) + " bytes)",
+                       view.bytes());
   }
   return items;
 }

@@ -15,8 +15,8 @@ import statistics
 import struct
 import time
 
-from common import (CONTROL_REQUEST, REVISION_REQUEST, BenchError, Process, entry, import_control_pb2, import_sil,
-                    program, udp_rcvbuf_errors, udp_socket)
+from common import (BUNDLE_HI, BUNDLE_LO, CONTROL_REQUEST, REVISION_REQUEST, BenchError, Process, entry,
+                    import_control_pb2, import_sil, program, udp_rcvbuf_errors, udp_socket)
 
 GROUP = "fast"
 BAR_SPEED = 10_000.0
@@ -46,7 +46,7 @@ def fast_run(bins: dict, rate: int, seconds: float, consumer: bool, bundling=Non
                             size = recv_into(buffer)
                         except BlockingIOError:  # 100 ms without a datagram
                             break
-                        if unbundle is not None and buffer[0] == 0xF2 and buffer[1] == 0xFF:
+                        if unbundle is not None and buffer[0] == BUNDLE_LO and buffer[1] == BUNDLE_HI:
                             received += len(unbundle(view[:size]))
                         else:
                             received += 1
@@ -132,7 +132,7 @@ def run(ctx) -> list:
     pb2, _source = import_control_pb2(ctx.tmp)
     hello = pb2.Request(sequence=1)
     hello.hello.catalogue_hash = sil.catalogue_hash
-    hello.hello.bundle_bytes = 65507
+    hello.hello.bundle_bytes = sil.MAX_BUNDLE_BYTES
     bundling = (CONTROL_REQUEST + hello.SerializeToString(), sil.unbundle)
     results, details = bench_fast({"sil-sim": program(ctx.build, "sil-sim")}, seconds, reps, ctx.log, bundling)
     ctx.details["fast"] = details

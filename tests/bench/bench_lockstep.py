@@ -24,14 +24,11 @@ import socket
 import statistics
 import time
 
-from common import (CONTROL_REPLY_HI, CONTROL_REPLY_LO, CONTROL_REQUEST, BenchError, Process, entry, import_control_pb2,
-                    import_sil, percentile, pin_processes, program, udp_socket)
+from common import (BUNDLE_HI, BUNDLE_LO, CONTROL_REPLY_HI, CONTROL_REPLY_LO, CONTROL_REQUEST, BenchError, Process,
+                    entry, import_control_pb2, import_sil, percentile, pin_processes, program, udp_socket)
 
 GROUP = "lockstep"
 BAR_RATIO = 0.8
-BUNDLE_LO, BUNDLE_HI = 0xF2, 0xFF  # MsgId 0xFFF2
-# What the process target asks for on loopback (python/sil/targets.py).
-BUNDLE_BYTES = 65507
 
 
 
@@ -182,7 +179,8 @@ def _lockstep_blocks(sim, plain_sim, echo, pb2, sil, blocks: int, block_size: in
                      suffix: str) -> tuple[list, dict]:
     with udp_socket(sim.port) as sim_sock, udp_socket(plain_sim.port) as plain_sock, \
             udp_socket(echo.port) as echo_sock:
-        lockstep = Lockstep(sim_sock, pb2, sil.unbundle, BUNDLE_BYTES)
+        # What the process target asks for on loopback (python/sil/targets.py).
+        lockstep = Lockstep(sim_sock, pb2, sil.unbundle, sil.MAX_BUNDLE_BYTES)
         plain = Lockstep(plain_sock, pb2, sil.unbundle)
         ping = PingPong(echo_sock)
         variants = {"raw": ping, "step": lockstep, "plain": plain}

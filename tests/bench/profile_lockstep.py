@@ -140,7 +140,7 @@ def main() -> int:
                 for pid in (sim.pid, echo.pid):
                     for task in Path(f"/proc/{pid}/task").iterdir():
                         os.sched_setaffinity(int(task.name), {server_cpu})
-            bundle_bytes = 65507 if args.bundles else 0
+            bundle_bytes = sil.MAX_BUNDLE_BYTES if args.bundles else 0
             lockstep, ping = Lockstep(sim_sock, pb2, sil.unbundle, bundle_bytes), PingPong(echo_sock)
             lockstep.hello(sil.catalogue_hash)
             hello = pb2.Request(sequence=1)
@@ -161,9 +161,9 @@ def main() -> int:
                     send(data)
                     while True:
                         length = recv_into(buffer)
-                        if buffer[0] == 0xF1 and buffer[1] == 0xFF:
+                        if buffer[0] == bench.CONTROL_REPLY_LO and buffer[1] == bench.CONTROL_REPLY_HI:
                             break
-                        if buffer[0] == 0xF2 and buffer[1] == 0xFF:  # a bundle: the Reply is its last item
+                        if buffer[0] == bench.BUNDLE_LO and buffer[1] == bench.BUNDLE_HI:  # the Reply ends it
                             skipped += len(unbundle(view[:length])) - 1
                             break
                         skipped += 1

@@ -19,6 +19,7 @@
 #include "loopback_client.hpp"
 #include "running_host.hpp"
 #include "sil/bridge/bundle.hpp"
+#include "unbundle.hpp"
 #include "sil/bridge/datagram.hpp"
 #include "sil/bridge/udp_bridge.hpp"
 #include "sil/core/sim_host.hpp"
@@ -80,9 +81,7 @@ class Harness {
       ++datagrams_;
       if (!bridge::is_bundle(*datagram)) return datagram;
       ++bundles_;
-      const auto verdict = bridge::for_each_bundled(
-          std::span{*datagram}, [&](std::span<const std::byte> item) { pending_.emplace_back(item.begin(), item.end()); });
-      EXPECT_EQ(verdict, bridge::BundleVerdict::ok) << bridge::to_string(verdict);
+      for (auto& item : unbundle({*datagram})) pending_.push_back(std::move(item));
       if (pending_.empty()) return Bytes{};
     }
     Bytes item = std::move(pending_.front());

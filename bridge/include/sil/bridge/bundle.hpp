@@ -61,14 +61,6 @@ constexpr std::string_view to_string(BundleVerdict verdict) noexcept {
   return "unknown";
 }
 
-namespace detail {
-
-inline std::size_t item_length(std::span<const std::byte> bytes, std::size_t at) noexcept {
-  return std::to_integer<std::size_t>(bytes[at]) | (std::to_integer<std::size_t>(bytes[at + 1]) << 8U);
-}
-
-}  // namespace detail
-
 // Checks the whole bundle first, then calls on_item(std::span<const
 // std::byte>) once per item, in order; so a malformed bundle delivers
 // nothing, never a prefix. The only length trusted is the datagram's own:
@@ -79,7 +71,7 @@ BundleVerdict for_each_bundled(std::span<const std::byte> datagram, OnItem&& on_
   if (datagram.size() == kHeaderSize) return BundleVerdict::empty;
   for (std::size_t at = kHeaderSize; at < datagram.size();) {
     if (datagram.size() - at < kBundleItemHeaderSize) return BundleVerdict::cut_item;
-    const std::size_t length = detail::item_length(datagram, at);
+    const std::size_t length = read_le_u16(datagram, at);
     at += kBundleItemHeaderSize;
     if (length > datagram.size() - at) return BundleVerdict::cut_item;
     if (length < kHeaderSize) return BundleVerdict::short_item;
@@ -87,7 +79,7 @@ BundleVerdict for_each_bundled(std::span<const std::byte> datagram, OnItem&& on_
     at += length;
   }
   for (std::size_t at = kHeaderSize; at < datagram.size();) {
-    const std::size_t length = detail::item_length(datagram, at);
+    const std::size_t length = read_le_u16(datagram, at);
     at += kBundleItemHeaderSize;
     on_item(datagram.subspan(at, length));
     at += length;

@@ -51,11 +51,18 @@ struct DecodeResult {
 // `truncated` is the kernel's MSG_TRUNC flag for this datagram.
 DecodeResult decode_datagram(std::span<const std::byte> datagram, bool truncated = false) noexcept;
 
-// The MsgId in a datagram's header; the datagram must have at least 2 bytes.
-inline std::uint16_t datagram_id(std::span<const std::byte> datagram) noexcept {
-  return static_cast<std::uint16_t>(std::to_integer<unsigned>(datagram[0]) |
-                                    (std::to_integer<unsigned>(datagram[1]) << 8U));
+// Every length and id on the wire is a u16 little-endian: read at `at`
+// (two bytes must be there), and written.
+inline std::uint16_t read_le_u16(std::span<const std::byte> bytes, std::size_t at) noexcept {
+  return static_cast<std::uint16_t>(std::to_integer<unsigned>(bytes[at]) |
+                                    (std::to_integer<unsigned>(bytes[at + 1]) << 8U));
 }
+constexpr std::array<std::uint8_t, 2> le_u16_bytes(std::uint16_t value) noexcept {
+  return {static_cast<std::uint8_t>(value & 0xFFU), static_cast<std::uint8_t>(value >> 8U)};
+}
+
+// The MsgId in a datagram's header; the datagram must have at least 2 bytes.
+inline std::uint16_t datagram_id(std::span<const std::byte> datagram) noexcept { return read_le_u16(datagram, 0); }
 
 // Rule 5: the control-plane request id is the only one that bypasses the
 // message decoder; its body is a protobuf Request for parse_control.
@@ -94,8 +101,7 @@ Verdict decode_datagram_into(std::span<const std::byte> datagram, bool truncated
 
 // The two header bytes for an id: u16 little-endian.
 constexpr std::array<std::uint8_t, kHeaderSize> header_bytes(ipc::MsgId id) noexcept {
-  const auto value = static_cast<std::uint16_t>(id);
-  return {static_cast<std::uint8_t>(value & 0xFFU), static_cast<std::uint8_t>(value >> 8U)};
+  return le_u16_bytes(static_cast<std::uint16_t>(id));
 }
 
 // The two header bytes for T, fixed at compile time.

@@ -65,8 +65,6 @@ class EgressBatch {
     bundle_bytes_ = max_bytes;
     open_bundle_ = false;
   }
-  std::uint64_t bundle_peer() const noexcept { return bundle_to_; }
-  std::size_t bundle_bytes() const noexcept { return bundle_bytes_; }
 
   // Copies {head, body} for `to`: a datagram of its own, or an item of the
   // open bundle. False when the batch has no room left: flush, then add again.
@@ -157,9 +155,7 @@ class EgressBatch {
   }
   // An item of the bundle being built at the end of the arena: its length, then the datagram.
   void append_item(std::span<const std::uint8_t> head, const void* body, std::size_t size) noexcept {
-    const auto length = static_cast<std::uint16_t>(head.size() + size);
-    const std::array<std::uint8_t, kBundleItemHeaderSize> prefix{static_cast<std::uint8_t>(length & 0xFFU),
-                                                                static_cast<std::uint8_t>(length >> 8U)};
+    const auto prefix = le_u16_bytes(static_cast<std::uint16_t>(head.size() + size));
     std::memcpy(arena_.data() + used_, prefix.data(), prefix.size());
     used_ += prefix.size();
     copy(head, body, size);
