@@ -27,6 +27,7 @@ from sil.client import SilTimeout, SimClient
 from sil.control import ControlError
 from sil.launcher import SimProcess, SimStartError
 from sil.simtime import SimTime, ms, ns, s, us
+from sil.step import StepLink
 from sil.targets import (
     CatalogueMismatchWarning,
     InprocTarget,
@@ -62,6 +63,7 @@ __all__ = [
     "SimStartError",
     "SimTime",
     "Stats",
+    "StepLink",
     "Target",
     "WIRE_VERSION",
     "catalogue_hash",

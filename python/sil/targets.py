@@ -75,15 +75,10 @@ _INPROC_SLICE = 1 << 16
 _HELLO_TIMEOUT = 2.0
 _RECV_BATCH = 1024
 _RX_BUFFER_REQUEST = 8 << 20
-# Assumed kernel cost of one small datagram in a receive buffer (measured
-# ~830 bytes on Linux), with a margin; a datagram costs that plus twice its
-# length (a bundle can be 64 KiB).
-_RX_BYTES_PER_DATAGRAM = 2048
 # Bundles asked for in Hello (README "Bundles"): as large as UDP allows on
 # loopback, one Ethernet frame's payload elsewhere (no IP fragments).
 _LOOPBACK_BUNDLE_BYTES = _core.MAX_BUNDLE_BYTES
 _NETWORK_BUNDLE_BYTES = 1472
-_MAX_CHUNK_TICKS = 1 << 20
 # A request that changes nothing is sent again when its reply is this late
 # (then twice as late, ...).
 _RESEND_AFTER = 0.2
@@ -627,19 +622,14 @@ class NetworkTarget(Target):
                  receive_buffer: int = _RX_BUFFER_REQUEST, bundle_bytes: Optional[int] = None) -> None:
         super().__init__(Decoder(), wall_timeout=wall_timeout, default_within=default_within)
         self.address = (host, port)
-        if bundle_bytes is None:
-            bundle_bytes = _LOOPBACK_BUNDLE_BYTES if _is_loopback(host) else _NETWORK_BUNDLE_BYTES
-        if isinstance(bundle_bytes, bool) or not isinstance(bundle_bytes, int) or not 0 <= bundle_bytes <= 0xFFFFFFFF:
-            raise ValueError(f"bundle_bytes must be None, 0 (no bundles) or a datagram size in bytes, "
-                             f"got {bundle_bytes!r}")
-        self._bundle_request = bundle_bytes
+        self._bundle_request = bundle_request(host, bundle_bytes)
         self.bundles = 0  # bundles received
         # A smaller buffer than asked for only means advances are cut into smaller chunks.
         self._sock, self._selector = connected_socket(self.address, bind, receive_buffer)
         rcvbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         # Bytes of socket buffer the data may take, less the reply's share.
-        self._rx_budget = max(_RX_BYTES_PER_DATAGRAM, rcvbuf - _rx_cost(_LOOPBACK_BUNDLE_BYTES))
-        self._per_tick = 4.0 * _RX_BYTES_PER_DATAGRAM  # buffer bytes per tick, learnt as advances run
+        # How many ticks one Advance may ask for: learnt as advances run (the policy sil.StepLink uses too).
+        self._budget = _core.RxBudget(rcvbuf)
         self._segment_cost = 0  # buffer bytes of what _segment arrived in
         self._last_segment_cost = 0
         self._rx_buffer = bytearray(65536)
@@ -904,9 +894,8 @@ class NetworkTarget(Target):
 
     def _chunk_ticks(self) -> int:
         # Ticks whose datagrams fit the socket buffer even if the sim sends
-        # them faster than this process reads: the average rate learnt so
-        # far, doubled for ticks busier than the average.
-        return max(1, min(_MAX_CHUNK_TICKS, int(self._rx_budget / (2 * max(self._per_tick, 0.01)))))
+        # them faster than this process reads.
+        return self._budget.chunk_ticks()
 
     def _run(self, ticks: int, condition: Optional[_Condition], guard: _WallGuard) -> bool:
         remaining = ticks
@@ -931,7 +920,7 @@ class NetworkTarget(Target):
                                    f"asked for {chunk} ticks, the reply says {result.ticks_run} ran: {reply}")
             self._stamp_advance(tick_before, reply, condition)
             cost = self._last_segment_cost
-            self._per_tick = max(cost / max(result.ticks_run, 1), self._per_tick * 0.75, _RX_BYTES_PER_DATAGRAM)
+            self._budget.learn(cost, result.ticks_run)
             remaining -= result.ticks_run
             self._dirty = False
             if result.matched:
@@ -1121,9 +1110,19 @@ class ProcessTarget(NetworkTarget):
         return self.process.stop()
 
 
-def _rx_cost(length: int) -> int:
-    """Socket buffer bytes a datagram of this length may take (a guess on the safe side)."""
-    return _RX_BYTES_PER_DATAGRAM + 2 * length
+_rx_cost = _core.RxBudget.cost  # socket buffer bytes a datagram of this length may take
+
+
+def bundle_request(host: str, bundle_bytes: Optional[int]) -> int:
+    """What a Hello to host asks for (README "Bundles"): bundle_bytes as
+    given, or for None 65507 on loopback and 1472 (one Ethernet frame)
+    elsewhere. Raises ValueError for anything that is not a byte count."""
+    if bundle_bytes is None:
+        return _LOOPBACK_BUNDLE_BYTES if _is_loopback(host) else _NETWORK_BUNDLE_BYTES
+    if isinstance(bundle_bytes, bool) or not isinstance(bundle_bytes, int) or not 0 <= bundle_bytes <= 0xFFFFFFFF:
+        raise ValueError(f"bundle_bytes must be None, 0 (no bundles) or a datagram size in bytes, "
+                         f"got {bundle_bytes!r}")
+    return bundle_bytes
 
 
 def _is_loopback(host: str) -> bool:

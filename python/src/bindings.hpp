@@ -17,5 +17,7 @@ void add_inproc(pybind11::module_& module);
 void add_ingest(pybind11::module_& module);
 // RecordFrames (the recording framing, sil::record::FrameReader) and crc32c().
 void add_recording(pybind11::module_& module);
+// StepLink (lockstep round trips in C++), the base of sil.StepLink.
+void add_step_link(pybind11::module_& module);
 
 }  // namespace sil::python

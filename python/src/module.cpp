@@ -12,4 +12,5 @@ PYBIND11_MODULE(_core, module) {
   sil::python::add_inproc(module);
   sil::python::add_ingest(module);
   sil::python::add_recording(module);
+  sil::python::add_step_link(module);
 }
