@@ -12,9 +12,7 @@ from sil import sil_control_pb2 as pb
 from sil._udp import connected_socket
 from sil.catalogue import CatalogueMismatchError
 from sil.control import ControlError, error_name
-from sil.targets import DEFAULT_WALL_TIMEOUT, bundle_request
-
-_RX_BUFFER_REQUEST = 8 << 20
+from sil.targets import _RX_BUFFER_REQUEST, DEFAULT_WALL_TIMEOUT, bundle_request
 
 
 class StepLink(_core.StepLinkCore):

@@ -22,6 +22,7 @@
 #include "bindings.hpp"
 #include "ingest_receiver.hpp"
 #include "message_class.hpp"
+#include "message_object.hpp"
 #include "py_util.hpp"
 #include "sil/bridge/datagram.hpp"
 #include "sil/ipc/catalogue.hpp"
@@ -146,7 +147,7 @@ class Receiver {
         }
         return;
       }
-      out.append(std::visit([](const auto& payload) { return py::cast(payload); }, scratch_));
+      out.append(message_object(scratch_));
     });
     return out;
   }

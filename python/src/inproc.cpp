@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "message_object.hpp"
 #include "py_util.hpp"
 #include "sil/bridge/datagram.hpp"
 #include "sil/core/advance.hpp"
@@ -149,13 +150,9 @@ class InprocSim {
   // -- input ---------------------------------------------------------------
 
   void inject(py::handle message) {
-    bool done = false;
-    ipc::Catalogue::for_each([&](auto type) {
-      using T = typename decltype(type)::type;
-      if (done || !py::isinstance<T>(message)) return;
-      const T payload = message.cast<const T&>();  // our own copy: Python cannot change it mid-publish
+    const bool done = with_message(message, [&](const auto& object) {
+      const auto payload = object;  // our own copy: Python cannot change it mid-publish
       publish_injected(payload);
-      done = true;
     });
     if (!done) {
       throw py::type_error("inject() needs a message object (one of sil.message_types()), got " + type_name(message));

@@ -5,18 +5,17 @@
 // Hello; this class does the round trips.
 #include <pybind11/pybind11.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <system_error>
-#include <variant>
 
 #include "bindings.hpp"
+#include "message_object.hpp"
 #include "py_util.hpp"
 #include "sil/bridge/datagram.hpp"
-#include "sil/ipc/catalogue.hpp"
 #include "sil_control.pb.h"
 #include "step_link.hpp"
 
@@ -35,14 +34,17 @@ constexpr std::chrono::milliseconds kHelloResend{200};
   throw py::error_already_set();
 }
 
-[[noreturn]] void raise_refused(const control::Reply& reply, const std::string& request) {
-  const py::object name = py::module_::import("sil.control").attr("error_name")(static_cast<int>(reply.error().code()));
-  PyErr_SetObject(py::module_::import("sil.control").attr("ControlError").ptr(),
-                  py::module_::import("sil.control")
-                      .attr("ControlError")(request, name, reply.error().message())
-                      .ptr());
+// sil.ControlError(request, code, detail); code an Error.Code (named as
+// the sim's error replies are) or a name of our own.
+[[noreturn]] void raise_control_error(const std::string& request, py::object code, const std::string& detail) {
+  const py::module_ control = py::module_::import("sil.control");
+  if (py::isinstance<py::int_>(code)) code = control.attr("error_name")(code);
+  const py::object error = control.attr("ControlError")(request, code, detail);
+  PyErr_SetObject(error.get_type().ptr(), error.ptr());
   throw py::error_already_set();
 }
+
+std::string advance_text(std::uint64_t ticks) { return "Advance(ticks=" + std::to_string(ticks) + ")"; }
 
 class PyStepLink {
  public:
@@ -58,7 +60,7 @@ class PyStepLink {
       if (sequence == 0) raise_send_error(link);
       if (first == 0) first = sequence;
       // A late Ready to an earlier Hello is as good as the latest one's.
-      if (wait(first, sequence, std::min(deadline, Clock::now() + kHelloResend), "Hello") ==
+      if (wait(first, sequence, std::min(deadline, Clock::now() + kHelloResend), [] { return std::string("Hello"); }) ==
           StepLink::Wait::reply) {
         std::string bytes;
         link.reply().SerializeToString(&bytes);
@@ -80,20 +82,18 @@ class PyStepLink {
       const std::uint64_t chunk = std::min(remaining, budget_.chunk_ticks());
       const std::uint32_t sequence = link.send_advance(chunk);
       if (sequence == 0) raise_send_error(link);
-      const std::string request = "Advance(ticks=" + std::to_string(chunk) + ")";
+      // The request's text is made only for an error: a round trip allocates nothing.
+      const auto request = [chunk] { return advance_text(chunk); };
       if (wait(sequence, sequence, Clock::now() + wall_timeout(), request) != StepLink::Wait::reply) {
-        raise_hung("no reply to " + request + " within " + seconds_text() + " s");
+        raise_hung("no reply to " + request() + " within " + seconds_text() + " s");
       }
       const control::Reply& reply = link.reply();
-      if (reply.has_error()) raise_refused(reply, request);
+      if (reply.has_error()) {
+        raise_control_error(request(), py::int_(static_cast<int>(reply.error().code())), reply.error().message());
+      }
       if (!reply.has_advanced() || reply.advanced().ticks_run() != chunk) {
-        PyErr_SetObject(py::module_::import("sil.control").attr("ControlError").ptr(),
-                        py::module_::import("sil.control")
-                            .attr("ControlError")(request, "PROTOCOL",
-                                                  "the reply says " + std::to_string(reply.advanced().ticks_run()) +
-                                                      " ticks ran")
-                            .ptr());
-        throw py::error_already_set();
+        raise_control_error(request(), py::str("PROTOCOL"),
+                            "the reply says " + std::to_string(reply.advanced().ticks_run()) + " ticks ran");
       }
       tick_ = reply.tick();
       now_ns_ = reply.sim_time_ns();
@@ -104,15 +104,13 @@ class PyStepLink {
 
   void inject(py::handle message) {
     StepLink& link = open();
-    std::optional<bool> sent;
-    ipc::Catalogue::for_each([&](auto type) {
-      using T = typename decltype(type)::type;
-      if (sent || !py::isinstance<T>(message)) return;
-      const auto datagram = bridge::encode_datagram(message.cast<const T&>());
+    bool sent = false;
+    const bool found = with_message(message, [&](const auto& payload) {
+      const auto datagram = bridge::encode_datagram(payload);
       sent = link.send_datagram(std::as_bytes(std::span{datagram}));
     });
-    if (!sent) throw py::type_error("inject() needs a message object (see message_types()), got " + type_name(message));
-    if (!*sent) raise_send_error(link);
+    if (!found) throw py::type_error("inject() needs a message object (see message_types()), got " + type_name(message));
+    if (!sent) raise_send_error(link);
   }
 
   // The messages received since the last take(), decoded; a datagram the
@@ -123,7 +121,7 @@ class PyStepLink {
     link.for_each_datagram([&](std::span<const std::byte> datagram) {
       const auto result = bridge::decode_datagram(datagram);
       if (result.accepted()) {
-        messages.append(std::visit([](const auto& payload) { return py::cast(payload); }, result.message));
+        messages.append(message_object(result.message));
       } else {
         link.undecodable().push_back({{datagram.begin(), datagram.end()}, std::string(to_string(result.verdict))});
       }
@@ -172,8 +170,9 @@ class PyStepLink {
   }
 
   // Waits without the GIL; a signal (Ctrl-C) is handled between waits.
-  StepLink::Wait wait(std::uint32_t first, std::uint32_t last, Clock::time_point deadline,
-                      const std::string& request) {
+  // request() names the request, for the error when the sim is gone.
+  template <class Describe>
+  StepLink::Wait wait(std::uint32_t first, std::uint32_t last, Clock::time_point deadline, Describe&& request) {
     for (;;) {
       StepLink::Wait outcome;
       {
@@ -185,7 +184,7 @@ class PyStepLink {
         continue;
       }
       if (outcome == StepLink::Wait::refused) {
-        raise_hung("no reply to " + request + ": nothing listens at the sim's port any more (has the sim exited?)");
+        raise_hung("no reply to " + request() + ": nothing listens at the sim's port any more (has the sim exited?)");
       }
       return outcome;
     }
@@ -195,6 +194,7 @@ class PyStepLink {
     if (link.last_send_error() == ECONNREFUSED) {
       raise_hung("nothing listens at the sim's port any more (has the sim exited?)");
     }
+    errno = link.last_send_error();  // what failed, not whatever ran since
     PyErr_SetFromErrno(PyExc_OSError);
     throw py::error_already_set();
   }

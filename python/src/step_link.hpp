@@ -77,7 +77,7 @@ class StepLink {
 
   // Reads until a reply to one of the requests first..last (sequence
   // numbers, in sending order) has arrived or `deadline` passes.
-  // Bus datagrams before it are kept (take_datagrams); replies to other
+  // Bus datagrams before it are kept (for_each_datagram); replies to other
   // requests are skipped; datagrams that are neither are kept as
   // undecodable with the reason. Never blocks past the deadline by more
   // than one receive slice.
@@ -93,7 +93,6 @@ class StepLink {
       fn(std::span<const std::byte>(kept_.data() + begin, ends_[i] - begin));
     }
   }
-  std::size_t kept_datagrams() const noexcept { return ends_.size(); }
   void clear_datagrams() noexcept;
   // Buffer bytes (RxBudget::cost) of what arrived up to and including the
   // last reply; reset by wait_reply.

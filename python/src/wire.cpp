@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "bindings.hpp"
+#include "message_object.hpp"
 #include "py_util.hpp"
 #include "sil/bridge/bundle.hpp"
 #include "sil/bridge/datagram.hpp"
@@ -74,13 +75,11 @@ std::optional<std::uint16_t> id_of(std::span<const std::byte> data) {
 
 py::bytes encode(py::handle message) {
   std::optional<py::bytes> out;
-  ipc::Catalogue::for_each([&](auto type) {
-    using T = typename decltype(type)::type;
-    if (out || !py::isinstance<T>(message)) return;
-    const auto datagram = bridge::encode_datagram(message.cast<const T&>());
+  const bool found = with_message(message, [&](const auto& payload) {
+    const auto datagram = bridge::encode_datagram(payload);
     out = py::bytes(reinterpret_cast<const char*>(datagram.data()), datagram.size());
   });
-  if (!out) throw py::type_error("encode() needs a message object (see message_types()), got " + type_name(message));
+  if (!found) throw py::type_error("encode() needs a message object (see message_types()), got " + type_name(message));
   return *out;
 }
 
@@ -88,7 +87,7 @@ py::object decode(py::handle data) {
   const ByteView view(data, "decode()");
   const auto result = bridge::decode_datagram(view.bytes());
   if (!result.accepted()) raise_decode_error(result.verdict, view.bytes());
-  return std::visit([](const auto& payload) { return py::cast(payload); }, result.message);
+  return message_object(result.message);
 }
 
 const char* explain(bridge::BundleVerdict verdict) {
