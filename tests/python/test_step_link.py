@@ -6,6 +6,7 @@ undecodable, never a crash or a hang."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import struct
 import threading
@@ -201,6 +202,27 @@ def test_no_reply_raises_sim_hung_after_the_timeout(fake):
         with pytest.raises(sil.SimHungError, match=r"no reply to Advance\(ticks=1\) within 0.5 s"):
             link.advance()
         assert time.monotonic() - started >= 0.5, "not before the timeout"
+
+
+def test_a_signal_interrupts_the_wait_and_its_handler_runs(fake):
+    # The wait runs in C++ without the GIL; a signal must still reach
+    # Python (as Ctrl-C would) instead of waiting out the 30 s timeout.
+    class Interrupted(Exception):
+        pass
+
+    def handler(signum, frame):
+        raise Interrupted
+
+    sim = fake(step_sim(lambda r: []))
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        with sil.StepLink("127.0.0.1", sim.port, timeout=30) as link:
+            signal.setitimer(signal.ITIMER_REAL, 0.2)
+            with pytest.raises(Interrupted):
+                link.advance()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_nothing_answering_hello_raises_sim_hung(fake):
