@@ -24,8 +24,8 @@
 #include "message_class.hpp"
 #include "message_object.hpp"
 #include "py_util.hpp"
-#include "sil/bridge/datagram.hpp"
-#include "sil/ipc/catalogue.hpp"
+#include "sil/ipc/datagram.hpp"
+#include "system.hpp"
 
 namespace sil::python {
 
@@ -70,7 +70,7 @@ py::dtype message_dtype() {
 
 py::dtype dtype_of(py::handle message_type) {
   std::optional<py::dtype> found;
-  ipc::Catalogue::for_each([&](auto type) {
+  Catalogue::for_each([&](auto type) {
     using T = typename decltype(type)::type;
     if (!found && message_type.is(py::type::of<T>())) found = message_dtype<T>();
   });
@@ -138,12 +138,12 @@ class Receiver {
     const bool keep_invalid = !invalid.is_none();
     if (keep_invalid && !py::isinstance<py::list>(invalid)) throw py::type_error("invalid must be a list or None");
     take_each(timeout, [&](const RawDatagram& datagram) {
-      const auto verdict = bridge::decode_datagram_into(datagram.view(), datagram.truncated, scratch_);
-      if (verdict != bridge::Verdict::accepted) {
+      const auto verdict = ipc::decode_datagram_into<Catalogue>(datagram.view(), datagram.truncated, scratch_);
+      if (verdict != ipc::Verdict::accepted) {
         count_invalid(verdict);
         if (keep_invalid) {
           invalid.cast<py::list>().append(
-              py::make_tuple(raw_bytes(datagram), std::string(bridge::to_string(verdict)), datagram.wire_length));
+              py::make_tuple(raw_bytes(datagram), std::string(to_string(verdict)), datagram.wire_length));
         }
         return;
       }
@@ -161,18 +161,18 @@ class Receiver {
   py::dict take_arrays(double timeout) {
     for (auto& rows : staging_) rows.clear();
     take_each(timeout, [&](const RawDatagram& datagram) {
-      const auto verdict = bridge::decode_datagram_into(datagram.view(), datagram.truncated, scratch_);
-      if (verdict != bridge::Verdict::accepted) {
+      const auto verdict = ipc::decode_datagram_into<Catalogue>(datagram.view(), datagram.truncated, scratch_);
+      if (verdict != ipc::Verdict::accepted) {
         count_invalid(verdict);
         return;
       }
       auto& rows = staging_[scratch_.index()];
-      const auto payload = datagram.view().subspan(bridge::kHeaderSize);
+      const auto payload = datagram.view().subspan(ipc::kHeaderSize);
       rows.insert(rows.end(), payload.begin(), payload.end());
     });
     py::dict out;
     std::size_t index = 0;
-    ipc::Catalogue::for_each([&](auto type) {
+    Catalogue::for_each([&](auto type) {
       using T = typename decltype(type)::type;
       const auto& rows = staging_[index];
       if (!rows.empty()) {
@@ -201,9 +201,9 @@ class Receiver {
     }
     out["delivered"] = delivered_;
     py::dict invalid;
-    for (std::size_t i = 0; i < bridge::kVerdictCount; ++i) {
-      const auto verdict = static_cast<bridge::Verdict>(i);
-      if (verdict != bridge::Verdict::accepted) invalid[py::str(std::string(bridge::to_string(verdict)))] = invalid_[i];
+    for (std::size_t i = 0; i < ipc::kVerdictCount; ++i) {
+      const auto verdict = static_cast<ipc::Verdict>(i);
+      if (verdict != ipc::Verdict::accepted) invalid[py::str(std::string(to_string(verdict)))] = invalid_[i];
     }
     out["invalid"] = invalid;
     return out;
@@ -244,7 +244,7 @@ class Receiver {
     receiver.drain(counted);
   }
 
-  void count_invalid(bridge::Verdict verdict) { ++invalid_[static_cast<std::size_t>(verdict)]; }
+  void count_invalid(ipc::Verdict verdict) { ++invalid_[static_cast<std::size_t>(verdict)]; }
 
   static py::bytes raw_bytes(const RawDatagram& datagram) {
     return {reinterpret_cast<const char*>(datagram.bytes.data()), datagram.length};
@@ -252,18 +252,18 @@ class Receiver {
 
   std::shared_ptr<DatagramReceiver> receiver_;
   bool taking_ = false;
-  ipc::AnyMessage scratch_;
-  std::array<std::uint64_t, bridge::kVerdictCount> invalid_{};
+  Catalogue::Any scratch_;
+  std::array<std::uint64_t, ipc::kVerdictCount> invalid_{};
   std::uint64_t delivered_ = 0;
   // take_arrays: payload bytes by catalogue index, reused between calls.
-  std::array<std::vector<std::byte>, ipc::Catalogue::size> staging_;
-  std::array<py::object, ipc::Catalogue::size> dtypes_;
+  std::array<std::vector<std::byte>, Catalogue::size> staging_;
+  std::array<py::object, Catalogue::size> dtypes_;
 };
 
 }  // namespace
 
 void add_ingest(py::module_& module) {
-  py::class_<Receiver>(module, "Receiver",
+  py::class_<Receiver>(module, "Receiver", py::module_local(),
                        "Receives datagrams on a C++ thread (recvmmsg, GIL released) into a ring of 65536 slots; "
                        "take()/take_arrays()/take_datagrams() hand Python everything that has arrived as one batch. "
                        "Reads a duplicate of the socket's fd, so the caller may keep sending on its socket. Loss is "

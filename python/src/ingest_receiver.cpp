@@ -96,7 +96,7 @@ DatagramReceiver::DatagramReceiver(int fd, std::size_t batch, bool gro) {
     ::close(fd_);
     throw std::system_error(error, std::generic_category(), "setsockopt(UDP_GRO)");
   }
-  batch_ = std::make_unique<Batch>(batch, gro ? kGroSlotSize : bridge::kMaxDatagramSize);
+  batch_ = std::make_unique<Batch>(batch, gro ? kGroSlotSize : kMaxDatagramSize);
   signal_stop();  // readable while no thread runs: see wait()
 }
 

@@ -20,7 +20,8 @@
 #include <thread>
 #include <vector>
 
-#include "sil/bridge/datagram.hpp"
+#include "sil/ipc/datagram.hpp"
+#include "system.hpp"
 #include "sil/bridge/inbox.hpp"
 
 namespace sil::python {
@@ -30,7 +31,7 @@ struct RawDatagram {
   std::uint32_t wire_length = 0;  // as sent; more than `length` when truncated
   std::uint16_t length = 0;       // bytes kept
   bool truncated = false;         // MSG_TRUNC: longer than any message
-  std::array<std::byte, bridge::kMaxDatagramSize> bytes;
+  std::array<std::byte, kMaxDatagramSize> bytes;
 
   std::span<const std::byte> view() const noexcept { return {bytes.data(), length}; }
 };

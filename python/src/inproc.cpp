@@ -20,15 +20,15 @@
 #include "bindings.hpp"
 #include "message_object.hpp"
 #include "py_util.hpp"
-#include "sil/bridge/datagram.hpp"
+#include "sil/ipc/datagram.hpp"
 #include "sil/core/advance.hpp"
 #include "sil/core/publish_counter.hpp"
 #include "sil/core/simulation.hpp"
 #include "sil/core/trace_digest.hpp"
 #include "sil/core/watch.hpp"
-#include "sil/ipc/catalogue.hpp"
+#include "system.hpp"
 #include "sil/ipc/msg_id.hpp"
-#include "sil/services/build_info.hpp"
+#include "system.hpp"
 
 namespace sil::python {
 
@@ -50,7 +50,7 @@ struct Record {
 // every publication. Allocation is fine here: this is a test harness.
 class Recorder {
  public:
-  explicit Recorder(const services::SimClock& clock) noexcept : clock_(clock) {}
+  explicit Recorder(const ipc::SimClock& clock) noexcept : clock_(clock) {}
 
   template <ipc::Message T>
   void on(const T& message) {
@@ -69,7 +69,7 @@ class Recorder {
   const std::byte* payload(const Record& record) const noexcept { return bytes_.data() + record.offset; }
 
  private:
-  const services::SimClock& clock_;
+  const ipc::SimClock& clock_;
   std::vector<Record> records_;
   std::vector<std::byte> bytes_;
   const void* injected_ = nullptr;
@@ -138,14 +138,16 @@ core::FieldValue to_field_value(py::handle value) {
 class InprocSim {
  public:
   explicit InprocSim(std::uint32_t rate_hz)
-      : sim_(rate_hz),
+      : sim_(rate_hz, build_info()),
         recorder_(sim_.clock()),
+        catalogue_(ipc::catalogue_info<Catalogue>()),
         digest_(sim_.clock()),
+        watch_(Catalogue::max_payload_size),
         bus_(sim_.make_bus(recorder_, digest_, watch_, published_)) {}
   InprocSim(const InprocSim&) = delete;  // the bus holds references to the members
   InprocSim& operator=(const InprocSim&) = delete;
 
-  const services::SimClock& clock() const noexcept { return sim_.clock(); }
+  const ipc::SimClock& clock() const noexcept { return sim_.clock(); }
 
   // -- input ---------------------------------------------------------------
 
@@ -164,17 +166,17 @@ class InprocSim {
   std::string inject_datagram(py::handle data) {
     const ByteView view(data, "inject_datagram()");
     const auto bytes = view.bytes();
-    if (bridge::is_control_request(bytes)) {
+    if (ipc::is_control_request(bytes)) {
       throw py::value_error(
           "inject_datagram(): MsgId 0xFFF0 is a control-plane request, which sil-sim does not put on the bus; "
           "the in-process sim has no control plane (use advance() and stats())");
     }
-    const auto result = bridge::decode_datagram(bytes);
+    const auto result = ipc::decode_datagram<Catalogue>(bytes);
     ++verdicts_[static_cast<std::size_t>(result.verdict)];
     if (result.accepted()) {
       std::visit([this](const auto& payload) { publish_injected(payload); }, result.message);
     }
-    return std::string(bridge::to_string(result.verdict));
+    return std::string(to_string(result.verdict));
   }
 
   // -- time ----------------------------------------------------------------
@@ -208,7 +210,7 @@ class InprocSim {
       }
       spec.match = core::FieldMatch{field.cast<std::string>(), to_field_value(value)};
     }
-    if (auto problem = core::validate(spec); !problem.empty()) throw py::value_error("advance_until(): " + problem);
+    if (auto problem = core::validate(spec, catalogue_); !problem.empty()) throw py::value_error("advance_until(): " + problem);
 
     const std::uint64_t max_ticks = ticks.is_none()
                                         ? core::ticks_for(sim_.clock(), to_u64(limit_ns, "advance_until(): limit_ns"))
@@ -249,16 +251,16 @@ class InprocSim {
   py::dict stats() const {
     py::dict published;
     py::dict received;
-    ipc::Catalogue::for_each([&](auto type) {
+    Catalogue::for_each([&](auto type) {
       using T = typename decltype(type)::type;
-      published[py::str(std::string(T::name))] = published_.count(ipc::kCatalogueIndex<T>);
-      received[py::str(std::string(T::name))] = received_[ipc::kCatalogueIndex<T>];
+      published[py::str(std::string(T::name))] = published_.count(Catalogue::index_of<T>);
+      received[py::str(std::string(T::name))] = received_[Catalogue::index_of<T>];
     });
     py::dict drops;
-    for (std::size_t i = 0; i < bridge::kVerdictCount; ++i) {
-      const auto verdict = static_cast<bridge::Verdict>(i);
-      if (verdict == bridge::Verdict::accepted) continue;
-      drops[py::str(std::string(bridge::to_string(verdict)))] = verdicts_[i];
+    for (std::size_t i = 0; i < ipc::kVerdictCount; ++i) {
+      const auto verdict = static_cast<ipc::Verdict>(i);
+      if (verdict == ipc::Verdict::accepted) continue;
+      drops[py::str(std::string(to_string(verdict)))] = verdicts_[i];
     }
     py::dict out;
     out["ticks"] = sim_.clock().tick();
@@ -266,7 +268,7 @@ class InprocSim {
     out["published"] = published;
     out["received"] = received;
     out["drops"] = drops;
-    out["accepted"] = verdicts_[static_cast<std::size_t>(bridge::Verdict::accepted)];
+    out["accepted"] = verdicts_[static_cast<std::size_t>(ipc::Verdict::accepted)];
     out["trace_digest"] = digest_.digest();
     out["trace_count"] = digest_.count();
     return out;
@@ -275,29 +277,30 @@ class InprocSim {
  private:
   template <ipc::Message T>
   void publish_injected(const T& payload) {
-    ++received_[ipc::kCatalogueIndex<T>];
+    ++received_[Catalogue::index_of<T>];
     const InjectedMark mark(recorder_, &payload);
     bus_.publish(payload);
   }
 
-  using Bus = decltype(std::declval<core::DefaultSimulation&>().make_bus(
+  using Bus = decltype(std::declval<Simulation&>().make_bus(
       std::declval<Recorder&>(), std::declval<core::TraceDigest&>(), std::declval<core::Watch&>(),
-      std::declval<core::PublishCounter&>()));
+      std::declval<core::PublishCounter<Catalogue>&>()));
 
-  core::DefaultSimulation sim_;
+  Simulation sim_;
   Recorder recorder_;
+  ipc::CatalogueInfo catalogue_;
   core::TraceDigest digest_;
   core::Watch watch_;
-  core::PublishCounter published_;
+  core::PublishCounter<Catalogue> published_;
   Bus bus_;  // last: built from the members above
-  std::array<std::uint64_t, bridge::kVerdictCount> verdicts_{};
-  std::array<std::uint64_t, ipc::Catalogue::size> received_{};  // injected, typed or as accepted datagrams
+  std::array<std::uint64_t, ipc::kVerdictCount> verdicts_{};
+  std::array<std::uint64_t, Catalogue::size> received_{};  // injected, typed or as accepted datagrams
 };
 
 }  // namespace
 
 void add_inproc(py::module_& module) {
-  py::class_<InprocSim> cls(module, "InprocSim",
+  py::class_<InprocSim> cls(module, "InprocSim", py::module_local(),
                             "Every registered service on one bus, in this process, stepped by Python. The same "
                             "simulation sil-sim runs, without sockets: inject() publishes at once (at the current "
                             "tick boundary), advance() runs ticks. Not thread-safe.");
@@ -347,7 +350,7 @@ void add_inproc(py::module_& module) {
   module.def(
       "build_info",
       [] {
-        const auto& build = services::build_info();
+        const auto& build = build_info();
         py::dict out;
         out["version"] = std::string(build.version);
         out["git_revision"] = std::string(build.git_revision);

@@ -111,7 +111,7 @@ void bind_message(py::module_& module) {
   const std::string doc = class_name + ": MsgId " + std::to_string(static_cast<unsigned>(T::id)) + ", " +
                           std::to_string(sizeof(T)) +
                           " payload bytes. Construct with keyword arguments; every field defaults to zero.";
-  py::class_<T> cls(module, class_name.c_str(), doc.c_str());
+  py::class_<T> cls(module, class_name.c_str(), py::module_local(), doc.c_str());
 
   cls.def(py::init(&construct<T>));
   for (const auto& entry : field_table<T>()) {

@@ -5,7 +5,7 @@
 
 #include <variant>
 
-#include "sil/ipc/catalogue.hpp"
+#include "system.hpp"
 
 namespace sil::python {
 
@@ -16,7 +16,7 @@ namespace py = pybind11;
 template <class Fn>
 bool with_message(py::handle object, Fn&& fn) {
   bool found = false;
-  ipc::Catalogue::for_each([&](auto type) {
+  Catalogue::for_each([&](auto type) {
     using T = typename decltype(type)::type;
     if (found || !py::isinstance<T>(object)) return;
     found = true;

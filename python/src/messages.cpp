@@ -5,7 +5,7 @@
 
 #include "bindings.hpp"
 #include "message_class.hpp"
-#include "sil/ipc/catalogue.hpp"
+#include "system.hpp"
 #include "sil/ipc/catalogue_info.hpp"
 
 namespace sil::python {
@@ -13,19 +13,19 @@ namespace sil::python {
 void add_messages(py::module_& module) {
   // Catalogue entries are named after their MsgId enumerator, so the enum
   // members can be derived from the catalogue as well.
-  py::enum_<ipc::MsgId> ids(module, "MsgId", "Every message id of the catalogue; the values are the wire ids.");
-  ipc::Catalogue::for_each([&](auto type) {
+  py::enum_<ipc::MsgId> ids(module, "MsgId", py::module_local(), "Every message id of the catalogue; the values are the wire ids.");
+  Catalogue::for_each([&](auto type) {
     using T = typename decltype(type)::type;
     ids.value(std::string(T::name).c_str(), T::id);
   });
 
-  ipc::Catalogue::for_each([&](auto type) { bind_message<typename decltype(type)::type>(module); });
+  Catalogue::for_each([&](auto type) { bind_message<typename decltype(type)::type>(module); });
 
   module.def(
       "message_types",
       [] {
         py::list types;
-        ipc::Catalogue::for_each([&](auto type) { types.append(py::type::of<typename decltype(type)::type>()); });
+        Catalogue::for_each([&](auto type) { types.append(py::type::of<typename decltype(type)::type>()); });
         return types;
       },
       "Every message class, in catalogue order.");
@@ -36,7 +36,7 @@ void add_messages(py::module_& module) {
       "catalogue_info",
       [] {
         py::list messages;
-        for (const auto& message : ipc::catalogue_info()) {
+        for (const auto& message : ipc::catalogue_info<Catalogue>().messages) {
           py::list fields;
           for (const auto& f : message.fields) {
             fields.append(py::make_tuple(std::string(f.name), std::string(ipc::to_string(f.kind)), f.offset, f.size,

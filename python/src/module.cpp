@@ -4,7 +4,7 @@
 
 #include "bindings.hpp"
 
-PYBIND11_MODULE(_core, module) {
+PYBIND11_MODULE(SIL_MODULE_NAME, module) {
   module.doc() = "Message classes and datagram encoding generated from the sil C++ catalogue, and the simulation "
                  "itself in-process (InprocSim), and the framing of recordings (RecordFrames).";
   sil::python::add_messages(module);

@@ -92,7 +92,7 @@ class RecordMessages : public FrameCursor {
 // iteration, .status and .offset.
 template <typename Iterator>
 py::class_<Iterator> bind_frames(py::module_& module, const char* name, const char* doc) {
-  return py::class_<Iterator>(module, name, doc)
+  return py::class_<Iterator>(module, name, py::module_local(), doc)
       .def(py::init<py::handle>(), py::arg("file"))
       .def("__iter__", [](Iterator& self) -> Iterator& { return self; })
       .def("__next__", &Iterator::next)

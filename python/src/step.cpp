@@ -15,7 +15,7 @@
 #include "bindings.hpp"
 #include "message_object.hpp"
 #include "py_util.hpp"
-#include "sil/bridge/datagram.hpp"
+#include "sil/ipc/datagram.hpp"
 #include "sil_control.pb.h"
 #include "step_link.hpp"
 
@@ -106,7 +106,7 @@ class PyStepLink {
     StepLink& link = open();
     bool sent = false;
     const bool found = with_message(message, [&](const auto& payload) {
-      const auto datagram = bridge::encode_datagram(payload);
+      const auto datagram = ipc::encode_datagram(payload);
       sent = link.send_datagram(std::as_bytes(std::span{datagram}));
     });
     if (!found) throw py::type_error("inject() needs a message object (see message_types()), got " + type_name(message));
@@ -119,7 +119,7 @@ class PyStepLink {
     StepLink& link = open();
     py::list messages;
     link.for_each_datagram([&](std::span<const std::byte> datagram) {
-      const auto result = bridge::decode_datagram(datagram);
+      const auto result = ipc::decode_datagram<Catalogue>(datagram);
       if (result.accepted()) {
         messages.append(message_object(result.message));
       } else {
@@ -209,7 +209,7 @@ class PyStepLink {
 }  // namespace
 
 void add_step_link(py::module_& module) {
-  py::class_<RxBudget>(module, "RxBudget",
+  py::class_<RxBudget>(module, "RxBudget", py::module_local(),
                        "How many ticks one Advance may ask for so that their datagrams fit the socket's receive "
                        "buffer (the policy StepLink and NetworkTarget share).")
       .def(py::init<std::size_t>(), py::arg("receive_buffer"))
@@ -220,7 +220,7 @@ void add_step_link(py::module_& module) {
            "After an advance: its datagrams took `bytes` (sum of cost()) for `ticks` ticks.");
   module.attr("MAX_CHUNK_TICKS") = RxBudget::kMaxChunkTicks;
 
-  py::class_<PyStepLink>(module, "StepLinkCore",
+  py::class_<PyStepLink>(module, "StepLinkCore", py::module_local(),
                          "Lockstep round trips in C++ (use sil.StepLink, which opens the socket and says Hello).")
       .def(py::init<int>(), py::arg("fd"))
       .def("_hello", &PyStepLink::hello, py::arg("catalogue_hash"), py::arg("bundle_bytes"))

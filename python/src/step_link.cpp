@@ -11,7 +11,7 @@
 #include <system_error>
 
 #include "sil/bridge/bundle.hpp"
-#include "sil/bridge/datagram.hpp"
+#include "sil/ipc/datagram.hpp"
 #include "sil/ipc/msg_id.hpp"
 #include "sil_control.pb.h"
 
@@ -19,7 +19,7 @@ namespace sil::python {
 
 namespace {
 
-constexpr auto kRequestHeader = bridge::le_u16_bytes(static_cast<std::uint16_t>(ipc::MsgId::ControlRequest));
+constexpr auto kRequestHeader = ipc::le_u16_bytes(static_cast<std::uint16_t>(ipc::MsgId::ControlRequest));
 constexpr std::uint16_t kReplyId = static_cast<std::uint16_t>(ipc::MsgId::ControlReply);
 
 // A blocking receive wakes at least this often, so a deadline is kept to
@@ -164,11 +164,11 @@ StepLink::Wait StepLink::wait_reply(std::uint32_t first, std::uint32_t last, Clo
 }
 
 bool StepLink::take(std::span<const std::byte> datagram, std::uint32_t first, std::uint32_t last) {
-  if (datagram.size() >= bridge::kHeaderSize && bridge::datagram_id(datagram) == kReplyId) {
+  if (datagram.size() >= ipc::kHeaderSize && ipc::datagram_id(datagram) == kReplyId) {
     // Sequence 0 is never sent: once the reply is found, later ones are
     // skipped unparsed, so they cannot overwrite it.
     if (first == 0) return false;
-    const auto body = datagram.subspan(bridge::kHeaderSize);
+    const auto body = datagram.subspan(ipc::kHeaderSize);
     // Parsed into a scratch object first would cost an allocation per
     // reply; a reply to some other request simply gets overwritten.
     if (!reply_->ParseFromArray(body.data(), static_cast<int>(body.size()))) {

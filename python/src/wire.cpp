@@ -11,8 +11,8 @@
 #include "message_object.hpp"
 #include "py_util.hpp"
 #include "sil/bridge/bundle.hpp"
-#include "sil/bridge/datagram.hpp"
-#include "sil/ipc/catalogue.hpp"
+#include "sil/ipc/datagram.hpp"
+#include "system.hpp"
 
 namespace sil::python {
 
@@ -23,36 +23,36 @@ namespace {
 // destroyed after the interpreter is gone.
 PyObject* decode_error_type = nullptr;
 
-std::string describe(bridge::Verdict verdict, std::size_t length, std::optional<std::uint16_t> id) {
+std::string describe(ipc::Verdict verdict, std::size_t length, std::optional<std::uint16_t> id) {
   const std::string bytes = std::to_string(length) + " bytes";
   switch (verdict) {
-    case bridge::Verdict::too_short:
+    case ipc::Verdict::too_short:
       return "datagram of " + bytes + " is shorter than its 2-byte MsgId";
-    case bridge::Verdict::unknown_id:
+    case ipc::Verdict::unknown_id:
       return "MsgId " + std::to_string(*id) + " is not in the catalogue (datagram of " + bytes + ")";
-    case bridge::Verdict::wrong_size: {
+    case ipc::Verdict::wrong_size: {
       std::string expected;
-      ipc::Catalogue::for_each([&](auto type) {
+      Catalogue::for_each([&](auto type) {
         using T = typename decltype(type)::type;
         if (static_cast<std::uint16_t>(T::id) == *id) {
           expected = std::string(T::name) + " (MsgId " + std::to_string(*id) + ") datagrams are " +
-                     std::to_string(bridge::kHeaderSize + sizeof(T)) + " bytes";
+                     std::to_string(ipc::kHeaderSize + sizeof(T)) + " bytes";
         }
       });
       return expected + ", got " + bytes;
     }
-    case bridge::Verdict::truncated:
+    case ipc::Verdict::truncated:
       return "datagram of " + bytes + " is longer than the largest message (" +
-             std::to_string(bridge::kMaxDatagramSize) + " bytes)";
-    case bridge::Verdict::accepted:
+             std::to_string(kMaxDatagramSize) + " bytes)";
+    case ipc::Verdict::accepted:
       break;
   }
   return "datagram of " + bytes;
 }
 
 std::optional<std::uint16_t> id_of(std::span<const std::byte> data) {
-  if (data.size() < bridge::kHeaderSize) return std::nullopt;
-  return bridge::datagram_id(data);
+  if (data.size() < ipc::kHeaderSize) return std::nullopt;
+  return ipc::datagram_id(data);
 }
 
 // DecodeError(message) with attributes, so a harness can count drops by
@@ -68,15 +68,15 @@ std::optional<std::uint16_t> id_of(std::span<const std::byte> data) {
   throw py::error_already_set();
 }
 
-[[noreturn]] void raise_decode_error(bridge::Verdict verdict, std::span<const std::byte> data) {
-  const std::string name(bridge::to_string(verdict));
+[[noreturn]] void raise_decode_error(ipc::Verdict verdict, std::span<const std::byte> data) {
+  const std::string name(to_string(verdict));
   raise_decode_error(name, name + ": " + describe(verdict, data.size(), id_of(data)), data);
 }
 
 py::bytes encode(py::handle message) {
   std::optional<py::bytes> out;
   const bool found = with_message(message, [&](const auto& payload) {
-    const auto datagram = bridge::encode_datagram(payload);
+    const auto datagram = ipc::encode_datagram(payload);
     out = py::bytes(reinterpret_cast<const char*>(datagram.data()), datagram.size());
   });
   if (!found) throw py::type_error("encode() needs a message object (see message_types()), got " + type_name(message));
@@ -85,7 +85,7 @@ py::bytes encode(py::handle message) {
 
 py::object decode(py::handle data) {
   const ByteView view(data, "decode()");
-  const auto result = bridge::decode_datagram(view.bytes());
+  const auto result = ipc::decode_datagram<Catalogue>(view.bytes());
   if (!result.accepted()) raise_decode_error(result.verdict, view.bytes());
   return message_object(result.message);
 }
@@ -109,7 +109,7 @@ py::list unbundle(py::handle data) {
     items.append(py::bytes(reinterpret_cast<const char*>(item.data()), item.size()));
   });
   if (verdict != bridge::BundleVerdict::ok) {
-    const std::string name(bridge::to_string(verdict));
+    const std::string name(to_string(verdict));
     raise_decode_error(name,
                        "bundle " + name + ": " + explain(verdict) + " (datagram of " +
                            std::to_string(view.bytes().size()) + " bytes)",
@@ -140,10 +140,10 @@ void add_wire(py::module_& module) {
              "short_item, nested or not_a_bundle) and yields nothing.");
   module.attr("BUNDLE_ID") = py::int_(static_cast<unsigned>(ipc::MsgId::Bundle));
   module.attr("MAX_BUNDLE_BYTES") = py::int_(bridge::kMaxBundleBytes);
-  module.attr("catalogue_hash") = py::int_(ipc::kCatalogueHash);
+  module.attr("catalogue_hash") = py::int_(Catalogue::hash);
   module.attr("WIRE_VERSION") = py::int_(static_cast<unsigned>(ipc::kWireVersion));
-  module.attr("HEADER_SIZE") = py::int_(bridge::kHeaderSize);
-  module.attr("MAX_DATAGRAM_SIZE") = py::int_(bridge::kMaxDatagramSize);
+  module.attr("HEADER_SIZE") = py::int_(ipc::kHeaderSize);
+  module.attr("MAX_DATAGRAM_SIZE") = py::int_(kMaxDatagramSize);
 }
 
 }  // namespace sil::python

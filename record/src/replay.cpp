@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "sil/bridge/datagram.hpp"
 #include "sil/record/reader.hpp"
 #include "sil_record.pb.h"
 
@@ -30,26 +29,19 @@ std::string to_json(const std::optional<TracedMessage>& message) {
          std::to_string(message->msg_id) + ", \"payload_hex\": \"" + hex(message->payload) + "\"}";
 }
 
-// The recorded payload as the typed message it was, through the same
-// validation as a datagram from the network.
-ipc::AnyMessage decode_injected(const Message& message) {
-  std::array<std::byte, bridge::kMaxDatagramSize> datagram{};
+// The recorded injected message as the datagram it arrived as, checked
+// against the catalogue with the rules a datagram from the network meets.
+std::string injected_datagram(const Message& message, const ipc::CatalogueInfo& catalogue) {
   const std::string& payload = message.payload();
-  if (message.msg_id() > 0xFFFF || payload.size() > ipc::kMaxPayloadSize) {
+  const ipc::MessageInfo* info =
+      message.msg_id() > 0xFFFF ? nullptr : catalogue.find(static_cast<std::uint16_t>(message.msg_id()));
+  if (info == nullptr || info->size != payload.size()) {
     throw ReplayError("an injected message (id " + std::to_string(message.msg_id()) + ", " +
-                      std::to_string(payload.size()) + " bytes) is not in this build's catalogue");
+                      std::to_string(payload.size()) + " bytes) is not in this system's catalogue");
   }
-  datagram[0] = static_cast<std::byte>(message.msg_id() & 0xFF);
-  datagram[1] = static_cast<std::byte>(message.msg_id() >> 8);
-  std::memcpy(datagram.data() + bridge::kHeaderSize, payload.data(), payload.size());
-  bridge::DecodeResult decoded =
-      bridge::decode_datagram(std::span(datagram).first(bridge::kHeaderSize + payload.size()));
-  if (!decoded.accepted()) {
-    throw ReplayError("an injected message (id " + std::to_string(message.msg_id()) + ", " +
-                      std::to_string(payload.size()) + " bytes) does not decode: " +
-                      std::string(bridge::to_string(decoded.verdict)));
-  }
-  return decoded.message;
+  const auto header = ipc::header_bytes(info->id);
+  std::string datagram(header.begin(), header.end());
+  return datagram + payload;
 }
 
 }  // namespace
@@ -66,7 +58,7 @@ std::string to_json(const ReplayResult& result) {
   return out + "}";
 }
 
-Replay::Replay(std::span<const std::byte> file) {
+Replay::Replay(std::span<const std::byte> file, const ipc::CatalogueInfo& catalogue) {
   Reader reader(file);
   Record record;
   std::uint64_t period_ns = 0;
@@ -75,9 +67,9 @@ Replay::Replay(std::span<const std::byte> file) {
   while (reader.next(record)) {
     if (record.has_header()) {
       const Header& header = record.header();
-      if (header.catalogue().hash() != ipc::kCatalogueHash) {
+      if (header.catalogue().hash() != catalogue.hash) {
         throw ReplayError("the recording was made with catalogue hash " + std::to_string(header.catalogue().hash()) +
-                          " and this build has " + std::to_string(ipc::kCatalogueHash) +
+                          " and this system has " + std::to_string(catalogue.hash) +
                           ": its messages are laid out differently, so it cannot be replayed");
       }
       if (header.rate_hz() == 0 || header.rate_hz() > 1'000'000'000u) {
@@ -104,7 +96,7 @@ Replay::Replay(std::span<const std::byte> file) {
           throw ReplayError("an injected message at " + std::to_string(message.sim_time_ns()) +
                             " ns is not on a tick boundary of the recorded rate");
         }
-        injected_.push_back({message.sim_time_ns(), decode_injected(message)});
+        injected_.push_back({message.sim_time_ns(), injected_datagram(message, catalogue)});
       } else if (message.direction() == PUBLISHED) {
         published_.push_back({message.sim_time_ns(), static_cast<std::uint16_t>(message.msg_id()), message.payload()});
       }

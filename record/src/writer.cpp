@@ -7,12 +7,12 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <stdexcept>
 #include <system_error>
 #include <thread>
 
-#include "sil/core/control.hpp"
 #include "sil/record/frame.hpp"
-#include "sil/services/build_info.hpp"
+#include "sil/protocol/catalogue_proto.hpp"
 #include "sil_record.pb.h"
 
 namespace sil::record {
@@ -56,6 +56,7 @@ RecordingStart RecordingStart::now() noexcept {
 
 Writer::Writer(RecordQueue& queue, std::string path, const RecordingInfo& info)
     : queue_(queue), path_(std::move(path)), scratch_(std::make_unique<Record>()) {
+  if (info.catalogue == nullptr) throw std::invalid_argument("a recording needs the system's catalogue");
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot create recording " + path_);
   chunk_.reserve(2 * kChunkBytes);
@@ -64,11 +65,11 @@ Writer::Writer(RecordQueue& queue, std::string path, const RecordingInfo& info)
 
   Record record;
   Header& header = *record.mutable_header();
-  const auto& build = services::build_info();
+  const auto& build = info.build;
   header.set_format_version(kFormatVersion);
   header.set_version(std::string(build.version));
   header.set_git_revision(std::string(build.git_revision));
-  core::fill_catalogue(*header.mutable_catalogue());
+  protocol::fill_catalogue(*header.mutable_catalogue(), *info.catalogue);
   header.set_rate_hz(info.rate_hz);
   header.set_clock(info.clock);
   header.set_start_unix_ns(info.start_unix_ns);

@@ -1,9 +1,8 @@
 #include "sil/core/control.hpp"
 
 
-#include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/catalogue_info.hpp"
-#include "sil/services/build_info.hpp"
+#include "sil/protocol/catalogue_proto.hpp"
 #include "sil_control.pb.h"
 
 #include <google/protobuf/stubs/logging.h>
@@ -34,7 +33,8 @@ ControlError invalid(std::uint32_t sequence, std::string message) {
   return {sequence, ControlErrorCode::invalid_argument, std::move(message)};
 }
 
-std::variant<AdvanceCommand, ControlError> parse_advance(std::uint32_t sequence, const pb::Advance& advance) {
+std::variant<AdvanceCommand, ControlError> parse_advance(std::uint32_t sequence, const pb::Advance& advance,
+                                                         const ipc::CatalogueInfo& catalogue) {
   AdvanceCommand command;
   if (advance.has_until()) {
     const pb::Until& until = advance.until();
@@ -55,7 +55,7 @@ std::variant<AdvanceCommand, ControlError> parse_advance(std::uint32_t sequence,
       }
       spec.match = std::move(match);
     }
-    if (auto problem = validate(spec); !problem.empty()) return invalid(sequence, "advance.until: " + problem);
+    if (auto problem = validate(spec, catalogue); !problem.empty()) return invalid(sequence, "advance.until: " + problem);
     command.duration_ns = until.limit_ns();
     command.until = std::move(spec);
     return command;
@@ -91,7 +91,8 @@ void fill_counts(google::protobuf::RepeatedPtrField<pb::IdCount>* out, const std
 
 }  // namespace
 
-std::variant<ControlCommand, ControlError> parse_control(std::span<const std::byte> bytes) {
+std::variant<ControlCommand, ControlError> parse_control(std::span<const std::byte> bytes,
+                                                       const ipc::CatalogueInfo& catalogue) {
   pb::Request request;
   // Protobuf logs a line to stderr for some malformed input (invalid UTF-8
   // in a string field), once per datagram: a sender could flood the log.
@@ -106,7 +107,7 @@ std::variant<ControlCommand, ControlError> parse_control(std::span<const std::by
     case pb::Request::kHello:
       return ControlCommand{seq, HelloCommand{request.hello().catalogue_hash(), request.hello().bundle_bytes()}};
     case pb::Request::kAdvance: {
-      auto advance = parse_advance(seq, request.advance());
+      auto advance = parse_advance(seq, request.advance(), catalogue);
       if (auto* error = std::get_if<ControlError>(&advance)) return std::move(*error);
       return ControlCommand{seq, std::get<AdvanceCommand>(std::move(advance))};
     }
@@ -129,15 +130,14 @@ std::variant<ControlCommand, ControlError> parse_control(std::span<const std::by
 }
 
 std::string encode_ready(std::uint32_t sequence, const HostStatus& status, std::uint32_t client_catalogue_hash,
-                         std::uint32_t bundle_bytes) {
+                         std::uint32_t bundle_bytes, const ipc::CatalogueInfo& catalogue, const ipc::BuildInfo& build) {
   pb::Reply reply;
   fill_time(reply, sequence, status);
-  const auto& build = services::build_info();
   auto* ready = reply.mutable_ready();
   ready->set_version(std::string(build.version));
   ready->set_git_revision(std::string(build.git_revision));
-  ready->set_catalogue_hash(ipc::kCatalogueHash);
-  ready->set_catalogue_matches(client_catalogue_hash == ipc::kCatalogueHash);
+  ready->set_catalogue_hash(catalogue.hash);
+  ready->set_catalogue_matches(client_catalogue_hash == catalogue.hash);
   ready->set_clock(std::string(to_string(status.clock)));
   ready->set_rate_hz(status.rate_hz);
   ready->set_speed(status.speed);
@@ -194,29 +194,11 @@ std::string encode_stats(std::uint32_t sequence, const HostStatus& status, const
   return serialize(reply);
 }
 
-std::string encode_catalogue(std::uint32_t sequence, const HostStatus& status) {
+std::string encode_catalogue(std::uint32_t sequence, const HostStatus& status, const ipc::CatalogueInfo& catalogue) {
   pb::Reply reply;
   fill_time(reply, sequence, status);
-  fill_catalogue(*reply.mutable_catalogue());
+  protocol::fill_catalogue(*reply.mutable_catalogue(), catalogue);
   return serialize(reply);
-}
-
-void fill_catalogue(pb::Catalogue& catalogue) {
-  catalogue.set_hash(ipc::kCatalogueHash);
-  for (const auto& info : ipc::catalogue_info()) {
-    auto* message = catalogue.add_messages();
-    message->set_id(static_cast<std::uint16_t>(info.id));
-    message->set_name(std::string(info.name));
-    message->set_size(static_cast<std::uint32_t>(info.size));
-    for (const auto& f : info.fields) {
-      auto* field = message->add_fields();
-      field->set_name(std::string(f.name));
-      field->set_type(std::string(ipc::to_string(f.kind)));
-      field->set_offset(static_cast<std::uint32_t>(f.offset));
-      field->set_size(static_cast<std::uint32_t>(f.size));
-      field->set_count(static_cast<std::uint32_t>(f.count));
-    }
-  }
 }
 
 std::string encode_error(const ControlError& error, const HostStatus& status) {

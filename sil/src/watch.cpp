@@ -4,8 +4,8 @@
 
 namespace sil::core {
 
-std::string validate(const WatchSpec& spec) {
-  for (const auto& message : ipc::catalogue_info()) {
+std::string validate(const WatchSpec& spec, const ipc::CatalogueInfo& catalogue) {
+  for (const auto& message : catalogue.messages) {
     if (static_cast<std::uint16_t>(message.id) != spec.msg_id) continue;
     if (!spec.match) return {};
     for (const auto& field : message.fields) {

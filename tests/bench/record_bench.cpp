@@ -30,7 +30,7 @@
 #include "sil/record/record_queue.hpp"
 #include "sil/record/recorder.hpp"
 #include "sil/record/writer.hpp"
-#include "sil/services/sim_clock.hpp"
+#include "sil/ipc/sim_clock.hpp"
 #include "sil_record.pb.h"
 
 namespace {
@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
   const int total_ms = quick ? 2000 : 10000;
   const std::string path = (dir / ("record_bench_" + std::to_string(::getpid()) + ".silrec")).string();
 
-  sil::services::SimClock sim_clock(1000);
+  sil::ipc::SimClock sim_clock(1000);
   NoInjection origin;
   Sink sink;
   sil::record::RecordQueue queue(sil::record::Writer::kDefaultQueueBytes);

@@ -34,7 +34,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sil/bridge/datagram.hpp"
+#include "sil/ipc/datagram.hpp"
 #include "sil/ipc/messages.hpp"
 
 namespace {

@@ -35,7 +35,7 @@ void check_command(const core::ControlCommand& command, const pb::Request& reque
       // matching runs on what the fuzzer chose.
       core::Watch watch;
       watch.arm(*advance->until);
-      ipc::Catalogue::for_each([&](auto type) { watch.on(typename decltype(type)::type{}); });
+      sil::test::Catalogue::for_each([&](auto type) { watch.on(typename decltype(type)::type{}); });
     } else {
       check((advance->ticks == 0) != (advance->duration_ns == 0), "an advance has exactly one of ticks or duration");
     }

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "fuzz_target.hpp"
-#include "sil/bridge/datagram.hpp"
+#include "sil/ipc/datagram.hpp"
 #include "sil/ipc/catalogue_info.hpp"
 #include "sil/ipc/messages.hpp"
 
@@ -24,8 +24,8 @@ using namespace sil;
 // The verdict the README's rules give, from the catalogue as data; `index`
 // is the catalogue position of an accepted message.
 bridge::Verdict expected_verdict(std::span<const std::byte> datagram, bool truncated, std::size_t& index) {
-  static const std::vector<ipc::MessageInfo> catalogue = ipc::catalogue_info();
-  if (truncated || datagram.size() > bridge::kMaxDatagramSize) return bridge::Verdict::truncated;
+  static const std::vector<ipc::MessageInfo> catalogue = sil::test::catalogue_info().messages;
+  if (truncated || datagram.size() > sil::test::kMaxDatagramSize) return bridge::Verdict::truncated;
   if (datagram.size() < bridge::kHeaderSize) return bridge::Verdict::too_short;
   const auto id = static_cast<std::uint16_t>(std::to_integer<unsigned>(datagram[0]) |
                                              (std::to_integer<unsigned>(datagram[1]) << 8U));
@@ -37,20 +37,20 @@ bridge::Verdict expected_verdict(std::span<const std::byte> datagram, bool trunc
   return bridge::Verdict::unknown_id;
 }
 
-std::span<const std::byte> payload_bytes(const ipc::AnyMessage& message) {
+std::span<const std::byte> payload_bytes(const sil::test::Catalogue::Any& message) {
   return std::visit([](const auto& payload) { return std::as_bytes(std::span{&payload, 1}); }, message);
 }
 
 void check_one(std::span<const std::byte> datagram, bool truncated) {
   std::size_t index = 0;
   const bridge::Verdict expected = expected_verdict(datagram, truncated, index);
-  const bridge::DecodeResult result = bridge::decode_datagram(datagram, truncated);
+  const bridge::DecodeResult result = ipc::decode_datagram<sil::test::Catalogue>(datagram, truncated);
   check(result.verdict == expected, "decode_datagram's verdict follows the written rules");
 
   // The rx loop's form: same verdict, and a drop leaves the slot alone.
   const ipc::Heartbeat sentinel{.sequence = 0xC0FFEEU, .tick = 7, .sim_time_ns = 9};
-  ipc::AnyMessage slot{sentinel};
-  check(bridge::decode_datagram_into(datagram, truncated, slot) == expected, "decode_datagram_into agrees");
+  sil::test::Catalogue::Any slot{sentinel};
+  check(ipc::decode_datagram_into<sil::test::Catalogue>(datagram, truncated, slot) == expected, "decode_datagram_into agrees");
   if (expected != bridge::Verdict::accepted) {
     check(std::holds_alternative<ipc::Heartbeat>(slot) && std::get<ipc::Heartbeat>(slot).sequence == 0xC0FFEEU,
           "a dropped datagram leaves the caller's slot untouched");
@@ -58,7 +58,7 @@ void check_one(std::span<const std::byte> datagram, bool truncated) {
   }
   check(result.message.index() == index && slot.index() == index, "an accepted message has the datagram's id");
   const auto body = datagram.subspan(bridge::kHeaderSize);
-  for (const ipc::AnyMessage* decoded : std::array<const ipc::AnyMessage*, 2>{&result.message, &slot}) {
+  for (const sil::test::Catalogue::Any* decoded : std::array<const sil::test::Catalogue::Any*, 2>{&result.message, &slot}) {
     const auto payload = payload_bytes(*decoded);
     check(payload.size() == body.size() && std::equal(payload.begin(), payload.end(), body.begin()),
           "an accepted payload is the datagram's body, byte for byte");

@@ -23,7 +23,7 @@
 #include <variant>
 #include <vector>
 
-#include "sil/bridge/datagram.hpp"
+#include "sil/ipc/datagram.hpp"
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/catalogue_info.hpp"
 #include "sil/ipc/messages.hpp"
@@ -54,7 +54,7 @@ constexpr std::size_t kBatchBytes = 16 * 1024;
 
 class Generator {
  public:
-  explicit Generator(std::uint64_t seed) : random_(seed), catalogue_(ipc::catalogue_info()) {}
+  explicit Generator(std::uint64_t seed) : random_(seed), catalogue_(sil::test::catalogue_info().messages) {}
 
   // The next datagram into `out`; returns what it is and, for an accepted
   // one, the catalogue index in `index`.
@@ -98,7 +98,7 @@ class Generator {
     return Kind::too_short;
   }
   Kind unknown_id(std::vector<std::byte>& out) {
-    fill(out, bridge::kHeaderSize + uniform(bridge::kMaxDatagramSize - 1));
+    fill(out, bridge::kHeaderSize + uniform(sil::test::kMaxDatagramSize - 1));
     std::uint16_t id = 0;
     do {
       id = uniform(4) == 0 ? static_cast<std::uint16_t>(ipc::kFirstReservedId + uniform(0xF0)) : non_control_id();
@@ -110,7 +110,7 @@ class Generator {
     const auto& info = catalogue_[uniform(catalogue_.size())];
     std::size_t length = 0;
     do {
-      length = bridge::kHeaderSize + uniform(bridge::kMaxDatagramSize - 1);
+      length = bridge::kHeaderSize + uniform(sil::test::kMaxDatagramSize - 1);
     } while (length == bridge::kHeaderSize + info.size);
     fill(out, length);
     put_id(out, static_cast<std::uint16_t>(info.id));
@@ -119,7 +119,7 @@ class Generator {
   Kind truncated(std::vector<std::byte>& out) {
     // Mostly a little too long, sometimes as long as UDP allows.
     const std::size_t longest = uniform(200) == 0 ? kLargestUdpPayload : 2048;
-    fill(out, bridge::kMaxDatagramSize + 1 + uniform(longest - bridge::kMaxDatagramSize));
+    fill(out, sil::test::kMaxDatagramSize + 1 + uniform(longest - sil::test::kMaxDatagramSize));
     put_id(out, uniform(2) == 0 ? static_cast<std::uint16_t>(catalogue_[uniform(catalogue_.size())].id)
                                 : non_control_id());
     return Kind::truncated;
@@ -156,7 +156,7 @@ TEST(HostileInput, AMillionRandomDatagramsAreCountedByReasonAndTheSimStillAnswer
   const std::uint64_t total = datagram_count();
   const std::uint64_t seed = 20261122;
   std::map<Kind, std::uint64_t> sent;
-  std::vector<std::uint64_t> accepted_by_index(ipc::Catalogue::size, 0);
+  std::vector<std::uint64_t> accepted_by_index(sil::test::Catalogue::size, 0);
   Generator generator(seed);
   std::vector<std::byte> datagram;
   std::size_t batch_datagrams = 0;
@@ -198,13 +198,13 @@ TEST(HostileInput, AMillionRandomDatagramsAreCountedByReasonAndTheSimStillAnswer
   harness.send(bridge::encode_datagram(ipc::RevisionRequest{.request_id = 0x5EED5EEDU}));
   const bool answered = harness.await(
       [](std::span<const std::byte> bytes) {
-        const auto decoded = bridge::decode_datagram(bytes);
+        const auto decoded = ipc::decode_datagram<sil::test::Catalogue>(bytes);
         return decoded.accepted() && std::holds_alternative<ipc::RevisionResponse>(decoded.message) &&
                std::get<ipc::RevisionResponse>(decoded.message).request_id == 0x5EED5EEDU;
       },
       std::chrono::seconds{20});
   EXPECT_TRUE(answered) << "no RevisionResponse to the last request";
-  ++accepted_by_index[ipc::kCatalogueIndex<ipc::RevisionRequest>];
+  ++accepted_by_index[sil::test::Catalogue::index_of<ipc::RevisionRequest>];
 
   const control::Stats after = harness.stats();
   ASSERT_TRUE(sim.running());
@@ -224,7 +224,7 @@ TEST(HostileInput, AMillionRandomDatagramsAreCountedByReasonAndTheSimStillAnswer
   EXPECT_EQ(delta("wrong_size"), sent[Kind::wrong_size]);
   EXPECT_EQ(delta("truncated"), sent[Kind::truncated]);
   EXPECT_EQ(delta("inbox_full"), 0U) << "the batches are meant to keep the inbox from filling";
-  const auto catalogue = ipc::catalogue_info();
+  const auto catalogue = sil::test::catalogue_info().messages;
   for (std::size_t i = 0; i < catalogue.size(); ++i) {
     const auto id = static_cast<std::uint16_t>(catalogue[i].id);
     EXPECT_EQ(count_for(after.received(), id) - count_for(before.received(), id), accepted_by_index[i])

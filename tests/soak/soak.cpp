@@ -31,9 +31,9 @@
 #include <thread>
 #include <vector>
 
-#include "sil/bridge/datagram.hpp"
+#include "sil/ipc/datagram.hpp"
 #include "sil/ipc/messages.hpp"
-#include "sil/ipc/thermal_messages.hpp"
+#include "thermal/messages.hpp"
 #include "sim_control.hpp"
 #include "sim_process.hpp"
 
@@ -169,7 +169,7 @@ class Injector {
   void send_one(Sent& sent) {
     if (sent.total() % 2 == 0) {
       const auto c = static_cast<double>(sent.set_points % 60);
-      harness_.send(bridge::encode_datagram(ipc::SetPoint{.setpoint_c = 20.0 + c}));
+      harness_.send(bridge::encode_datagram(thermal::SetPoint{.setpoint_c = 20.0 + c}));
       ++sent.set_points;
     } else {
       harness_.send(bridge::encode_datagram(ipc::RevisionRequest{.request_id = static_cast<std::uint32_t>(sent.revision_requests)}));
@@ -191,7 +191,7 @@ struct Counts {
 
 Counts snapshot(live::SimControl& harness, std::uint16_t port) {
   const auto s = harness.stats();
-  const auto set_point = static_cast<std::uint16_t>(ipc::SetPoint::id);
+  const auto set_point = static_cast<std::uint16_t>(thermal::SetPoint::id);
   const auto request = static_cast<std::uint16_t>(ipc::RevisionRequest::id);
   return {live::count_for(s.received(), set_point), live::count_for(s.received(), request),
           live::count_for(s.published(), set_point), live::count_for(s.published(), request),

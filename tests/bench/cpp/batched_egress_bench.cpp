@@ -34,16 +34,16 @@
 #include <thread>
 #include <vector>
 
-#include "sil/bridge/datagram.hpp"
+#include "sil/ipc/datagram.hpp"
 #include "sil/bridge/peer.hpp"
-#include "sil/bridge/udp_bridge.hpp"
+#include "test_system.hpp"
 #include "sil/ipc/message_bus.hpp"
 #include "sil/ipc/messages.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using sil::bridge::UdpBridge;
+using sil::sil::test::Bridge;
 
 constexpr std::uint32_t kPerTick = 64;
 

@@ -23,8 +23,8 @@
 #include <stop_token>
 #include <thread>
 
-#include "sil/bridge/datagram.hpp"
-#include "sil/bridge/udp_bridge.hpp"
+#include "sil/ipc/datagram.hpp"
+#include "test_system.hpp"
 #include "sil/ipc/message_bus.hpp"
 #include "sil/ipc/messages.hpp"
 
@@ -103,7 +103,7 @@ void report(benchmark::State& state, const Receiver& receiver, std::uint64_t rec
 }
 
 void bridge_egress(benchmark::State& state, Receiver& receiver) {
-  sil::bridge::UdpBridge bridge({});
+  sil::sil::test::Bridge bridge({});
   sil::ipc::MessageBus bus(bridge);
   // The receiver becomes the bridge's peer the way a harness does: by
   // sending it a valid datagram.

@@ -29,7 +29,7 @@
 #include <string>
 #include <string_view>
 
-#include "sil/bridge/udp_bridge.hpp"
+#include "test_system.hpp"
 #include "sil/ipc/message_bus.hpp"
 #include "sil/ipc/messages.hpp"
 
@@ -118,7 +118,7 @@ void done(std::uint64_t sent, double seconds) {
 }
 
 int run_sil(const Options& options) {
-  sil::bridge::UdpBridge bridge({});
+  sil::sil::test::Bridge bridge({});
   sil::ipc::MessageBus bus(bridge);
   std::printf("{\"event\": \"ready\", \"port\": %u}\n", static_cast<unsigned>(bridge.port()));
   std::fflush(stdout);

@@ -14,8 +14,8 @@
 
 #include "counting_new.hpp"
 #include "loopback_client.hpp"
-#include "sil/bridge/datagram.hpp"
-#include "sil/bridge/udp_bridge.hpp"
+#include "sil/ipc/datagram.hpp"
+#include "test_system.hpp"
 #include "sil/ipc/message_bus.hpp"
 #include "sil/ipc/messages.hpp"
 #include "wait.hpp"
@@ -93,7 +93,7 @@ TEST(MessageBusAllocations, PublishingThroughManySubscribersAllocatesNothing) {
 // Round trips through a bridge with the given egress; the counting starts
 // after the first one.
 void expect_round_trips_allocate_nothing(bridge::Egress egress) {
-  bridge::UdpBridge udp({.egress = egress});
+  sil::test::Bridge udp({.egress = egress});
   Answerer answerer;
   MessageBus bus(answerer, udp);
   test::LoopbackClient client;

@@ -11,9 +11,9 @@
 #include <cstdint>
 
 #include "counting_new.hpp"
-#include "sil/core/simulation.hpp"
+#include "test_system.hpp"
 #include "sil/ipc/messages.hpp"
-#include "sil/ipc/thermal_messages.hpp"
+#include "thermal/messages.hpp"
 #include "sil/record/record_queue.hpp"
 #include "sil/record/recorder.hpp"
 
@@ -27,7 +27,7 @@ struct Origin {
 };
 
 TEST(RecorderAllocations, RecordingOnTheSimulationThreadAllocatesNothing) {
-  core::DefaultSimulation sim(100);
+  sil::test::Sim sim(100);
   Origin origin;
   RecordQueue queue(1 << 16);  // fills up during the run: drops must not allocate either
   Recorder<Origin> recorder(queue, sim.clock(), origin, std::chrono::steady_clock::now());
@@ -36,7 +36,7 @@ TEST(RecorderAllocations, RecordingOnTheSimulationThreadAllocatesNothing) {
   const std::array<std::byte, 300> control{};
 
   const std::size_t before = test::allocation_count();
-  const ipc::SetPoint set_point{.setpoint_c = 80.0};
+  const thermal::SetPoint set_point{.setpoint_c = 80.0};
   origin.injecting = &set_point;
   bus.publish(set_point);
   origin.injecting = nullptr;

@@ -17,11 +17,11 @@
 #include <cstring>
 #include <vector>
 
-#include "sil/bridge/udp_bridge.hpp"
+#include "test_system.hpp"
 #include "sil/ipc/message_bus.hpp"
 #include "sil/ipc/messages.hpp"
 
-using EgressBus = sil::ipc::MessageBus<sil::bridge::UdpBridge>;
+using EgressBus = sil::ipc::MessageBus<sil::sil::test::Bridge>;
 
 extern "C" [[gnu::noinline, gnu::used]] void sil_probe_egress(EgressBus& bus,
                                                               const sil::ipc::RevisionResponse& payload) {
@@ -42,7 +42,7 @@ extern "C" [[gnu::noinline, gnu::used]] std::size_t sil_probe_copying_send(int f
 }
 
 int main() {
-  sil::bridge::UdpBridge bridge({});
+  sil::sil::test::Bridge bridge({});
   EgressBus bus(bridge);
   const sil::ipc::RevisionResponse payload{};
   sil_probe_egress(bus, payload);

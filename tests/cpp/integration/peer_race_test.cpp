@@ -15,7 +15,7 @@
 
 #include "loopback_client.hpp"
 #include "running_host.hpp"
-#include "sil/bridge/datagram.hpp"
+#include "sil/ipc/datagram.hpp"
 #include "sil/ipc/messages.hpp"
 #include "wait.hpp"
 

@@ -15,9 +15,9 @@
 #include "child_process.hpp"
 #include "loopback_client.hpp"
 #include "recording_files.hpp"
-#include "sil/bridge/datagram.hpp"
-#include "sil/core/simulation.hpp"
-#include "sil/ipc/thermal_messages.hpp"
+#include "sil/ipc/datagram.hpp"
+#include "test_system.hpp"
+#include "thermal/messages.hpp"
 #include "sil/record/reader.hpp"
 #include "sil/record/replay.hpp"
 
@@ -42,7 +42,7 @@ int record_fast_run(const std::string& path, const std::string& log, std::chrono
   test::LoopbackClient harness;
   const auto stop_at = std::chrono::steady_clock::now() + run_for;
   for (int i = 0; std::chrono::steady_clock::now() < stop_at; ++i) {
-    harness.send_to(port, bridge::encode_datagram(ipc::SetPoint{.setpoint_c = 20.0 + i % 50}));
+    harness.send_to(port, bridge::encode_datagram(thermal::SetPoint{.setpoint_c = 20.0 + i % 50}));
     std::this_thread::sleep_for(std::chrono::microseconds(700));
   }
   sim.signal(signal);
@@ -52,7 +52,7 @@ int record_fast_run(const std::string& path, const std::string& log, std::chrono
 ReplayResult replay(const std::string& path) {
   MappedFile file(path);
   Replay replayer(file.bytes());
-  core::DefaultSimulation sim(replayer.rate_hz());
+  sil::test::Sim sim(replayer.rate_hz());
   return replayer.run(sim);
 }
 

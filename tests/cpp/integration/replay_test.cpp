@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "recording_files.hpp"
-#include "sil/bridge/udp_bridge.hpp"
+#include "test_system.hpp"
 #include "sil/core/sim_host.hpp"
-#include "sil/core/simulation.hpp"
+#include "test_system.hpp"
 #include "sil/ipc/messages.hpp"
-#include "sil/ipc/thermal_messages.hpp"
+#include "thermal/messages.hpp"
 #include "sil/record/reader.hpp"
 #include "sil/record/recorder.hpp"
 #include "sil/record/replay.hpp"
@@ -26,7 +26,7 @@
 namespace sil::record {
 namespace {
 
-using Bridge = bridge::UdpBridge;
+using Bridge = sil::test::Bridge;
 
 // sil-sim --clock step --record, in process: the recorder sits on the
 // host's bus and sees control traffic; the writer has its own thread.
@@ -48,12 +48,12 @@ struct RecordedStepRun {
 
   boost::asio::io_context io;
   Bridge bridge{{}};
-  core::DefaultSimulation sim{100};
+  sil::test::Sim sim{100};
   RecordQueue queue{1 << 20};
   RecordingStart start = RecordingStart::now();
   Writer writer;
   Recorder<Bridge> recorder{queue, sim.clock(), bridge, start.steady};
-  core::SimHost<core::DefaultSimulation, Bridge, Recorder<Bridge>> host{
+  core::SimHost<sil::test::Sim, Bridge, Recorder<Bridge>> host{
       io, sim, bridge, {.clock = core::ClockMode::step}, recorder};
   std::jthread writer_thread;
   std::jthread sim_thread;
@@ -63,12 +63,12 @@ void record_a_scenario(const std::string& path) {
   RecordedStepRun run(path);
   test::Harness harness(run.bridge.port());
   harness.call(test::advance_ticks(5));
-  harness.inject(ipc::SetPoint{.setpoint_c = 80.0});
+  harness.inject(thermal::SetPoint{.setpoint_c = 80.0});
   harness.inject(ipc::RevisionRequest{.request_id = 7});
   harness.call(test::advance_ticks(40));
-  harness.inject(ipc::HeaterCommand{.power_w = 0.0});
+  harness.inject(thermal::HeaterCommand{.power_w = 0.0});
   harness.call(test::advance_ticks(1));
-  harness.inject(ipc::SetPoint{.setpoint_c = 20.0});
+  harness.inject(thermal::SetPoint{.setpoint_c = 20.0});
   harness.call(test::advance_ticks(30));
   harness.inject(ipc::RevisionRequest{.request_id = 8});  // after the last tick: replayed at the end time
   control::Request stats;
@@ -80,7 +80,7 @@ void record_a_scenario(const std::string& path) {
 ReplayResult replay_file(const std::string& path) {
   MappedFile file(path);
   Replay replay(file.bytes());
-  core::DefaultSimulation sim(replay.rate_hz());
+  sil::test::Sim sim(replay.rate_hz());
   return replay.run(sim);
 }
 

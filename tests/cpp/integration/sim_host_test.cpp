@@ -15,9 +15,9 @@
 #include <boost/asio/io_context.hpp>
 
 #include "loopback_client.hpp"
-#include "sil/bridge/datagram.hpp"
-#include "sil/bridge/udp_bridge.hpp"
-#include "sil/core/simulation.hpp"
+#include "sil/ipc/datagram.hpp"
+#include "test_system.hpp"
+#include "test_system.hpp"
 #include "sim_harness.hpp"
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/messages.hpp"
@@ -72,7 +72,7 @@ TEST(SimHostRealtime, BatchedEgressSendsTheAnswerWithoutWaitingForTheNextTick) {
   client.send_to(run.bridge.port(), bridge::encode_datagram(ipc::RevisionRequest{.request_id = 4242}));
   const auto answer = client.receive();
   ASSERT_TRUE(answer) << "no answer before the next tick";
-  const auto decoded = bridge::decode_datagram(*answer);
+  const auto decoded = ipc::decode_datagram<sil::test::Catalogue>(*answer);
   ASSERT_TRUE(decoded.accepted());
   ASSERT_TRUE(std::holds_alternative<ipc::RevisionResponse>(decoded.message));
   EXPECT_EQ(std::get<ipc::RevisionResponse>(decoded.message).request_id, 4242U);
@@ -85,7 +85,7 @@ TEST(SimHostStep, DoesNotTickUntilAskedThenRunsExactlyTheTicksAskedFor) {
   Harness harness(run.bridge.port());
 
   control::Request hello;
-  hello.mutable_hello()->set_catalogue_hash(ipc::kCatalogueHash);
+  hello.mutable_hello()->set_catalogue_hash(sil::test::Catalogue::hash);
   const auto ready = harness.call(hello);
   ASSERT_TRUE(ready.has_ready());
   EXPECT_EQ(ready.tick(), 0U) << "the step clock moved on its own";
@@ -101,7 +101,7 @@ TEST(SimHostStep, DoesNotTickUntilAskedThenRunsExactlyTheTicksAskedFor) {
   // Heartbeats at ticks 0, 10 and 20 all arrived before the reply.
   std::size_t heartbeats = 0;
   for (const auto& datagram : published) {
-    const auto decoded = bridge::decode_datagram(datagram);
+    const auto decoded = ipc::decode_datagram<sil::test::Catalogue>(datagram);
     ASSERT_TRUE(decoded.accepted());
     heartbeats += std::holds_alternative<ipc::Heartbeat>(decoded.message) ? 1 : 0;
   }
@@ -155,7 +155,7 @@ std::pair<std::uint64_t, std::uint64_t> scripted_session(std::vector<Bytes>& rec
   Harness harness(run.bridge.port());
   if (bundle_bytes != 0) {
     control::Request hello;
-    hello.mutable_hello()->set_catalogue_hash(ipc::kCatalogueHash);
+    hello.mutable_hello()->set_catalogue_hash(sil::test::Catalogue::hash);
     hello.mutable_hello()->set_bundle_bytes(bundle_bytes);
     const auto ready = harness.call(hello);
     EXPECT_EQ(ready.ready().bundle_bytes(), bundle_bytes);
@@ -218,7 +218,7 @@ TEST(SimHostControl, HelloGrantsBundlesOnlyWhereTheyCanBeMade) {
     Running<> run({.egress = egress}, 100, {.clock = ClockMode::step});
     Harness harness(run.bridge.port());
     control::Request hello;
-    hello.mutable_hello()->set_catalogue_hash(ipc::kCatalogueHash);
+    hello.mutable_hello()->set_catalogue_hash(sil::test::Catalogue::hash);
     hello.mutable_hello()->set_bundle_bytes(asked);
     const auto reply = harness.call(hello);
     EXPECT_TRUE(reply.has_ready());
@@ -229,7 +229,7 @@ TEST(SimHostControl, HelloGrantsBundlesOnlyWhereTheyCanBeMade) {
   EXPECT_EQ(granted(bridge::Egress::batched, 100'000), bridge::kMaxBundleBytes);
   EXPECT_EQ(granted(bridge::Egress::batched, 1472), 1472U);
   EXPECT_EQ(granted(bridge::Egress::batched, 0), 0U);
-  EXPECT_EQ(granted(bridge::Egress::batched, bridge::kMinBundleBytes - 1), 0U) << "too small for a message";
+  EXPECT_EQ(granted(bridge::Egress::batched, bridge::min_bundle_bytes(sil::test::kMaxDatagramSize) - 1), 0U) << "too small for a message";
   EXPECT_EQ(granted(bridge::Egress::per_message, 1472), 0U) << "per-message egress copies nothing";
 }
 

@@ -17,8 +17,8 @@
 
 
 #include "loopback_client.hpp"
-#include "sil/bridge/datagram.hpp"
-#include "sil/bridge/udp_bridge.hpp"
+#include "sil/ipc/datagram.hpp"
+#include "test_system.hpp"
 #include "sil/ipc/message_bus.hpp"
 #include "sil/ipc/messages.hpp"
 #include "wait.hpp"

@@ -8,9 +8,9 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "sil/bridge/udp_bridge.hpp"
+#include "test_system.hpp"
 #include "sil/core/sim_host.hpp"
-#include "sil/core/simulation.hpp"
+#include "test_system.hpp"
 
 namespace sil::test {
 
@@ -37,9 +37,9 @@ struct Running {
   }
 
   boost::asio::io_context io;
-  bridge::UdpBridge bridge;
-  core::DefaultSimulation sim;
-  core::SimHost<core::DefaultSimulation, bridge::UdpBridge, Extra...> host;
+  sil::test::Bridge bridge;
+  sil::test::Sim sim;
+  core::SimHost<sil::test::Sim, sil::test::Bridge, Extra...> host;
   std::jthread rx;
   std::jthread sim_thread;
 };

@@ -20,10 +20,10 @@
 #include "running_host.hpp"
 #include "sil/bridge/bundle.hpp"
 #include "unbundle.hpp"
-#include "sil/bridge/datagram.hpp"
-#include "sil/bridge/udp_bridge.hpp"
+#include "sil/ipc/datagram.hpp"
+#include "test_system.hpp"
 #include "sil/core/sim_host.hpp"
-#include "sil/core/simulation.hpp"
+#include "test_system.hpp"
 #include "sil_control.pb.h"
 
 namespace sil::test {

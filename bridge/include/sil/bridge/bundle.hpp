@@ -17,22 +17,30 @@
 #include <span>
 #include <string_view>
 
-#include "sil/bridge/datagram.hpp"
+#include "sil/ipc/datagram.hpp"
 #include "sil/ipc/msg_id.hpp"
 
 namespace sil::bridge {
 
+using ipc::datagram_id;
+using ipc::header_bytes;
+using ipc::kHeaderSize;
+using ipc::le_u16_bytes;
+using ipc::read_le_u16;
+
 inline constexpr std::size_t kBundleItemHeaderSize = 2;
 // The largest UDP payload over IPv4: no bundle is larger, whatever the harness asks for.
 inline constexpr std::size_t kMaxBundleBytes = 65507;
-// Room for the bundle header and one item of the largest catalogue message:
-// a limit below it could bundle nothing, so it turns bundling off.
-inline constexpr std::size_t kMinBundleBytes = kHeaderSize + kBundleItemHeaderSize + kMaxDatagramSize;
+// Room for the bundle header and one item of the largest datagram of a
+// catalogue: a limit below it could bundle nothing, so it turns bundling off.
+constexpr std::size_t min_bundle_bytes(std::size_t max_datagram_size) noexcept {
+  return kHeaderSize + kBundleItemHeaderSize + max_datagram_size;
+}
 
-// The limit a harness's request comes to: 0 (off) below kMinBundleBytes,
+// The limit a harness's request comes to: 0 (off) below min_bundle_bytes,
 // capped at kMaxBundleBytes.
-constexpr std::size_t effective_bundle_bytes(std::uint64_t requested) noexcept {
-  if (requested < kMinBundleBytes) return 0;
+constexpr std::size_t effective_bundle_bytes(std::uint64_t requested, std::size_t max_datagram_size) noexcept {
+  if (requested < min_bundle_bytes(max_datagram_size)) return 0;
   return requested > kMaxBundleBytes ? kMaxBundleBytes : static_cast<std::size_t>(requested);
 }
 

@@ -31,7 +31,6 @@
 #include <cstring>
 
 #include "sil/bridge/bundle.hpp"
-#include "sil/bridge/datagram.hpp"
 #include "sil/bridge/peer.hpp"
 
 namespace sil::bridge {

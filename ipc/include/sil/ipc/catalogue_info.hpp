@@ -1,8 +1,9 @@
 #pragma once
-// The catalogue as run-time data: for every message its id, name, size and
-// field layout, read from the same descriptors the compiler checked. The
-// control plane sends it to harnesses; tools decode messages they have no
-// compiled class for with it.
+// A catalogue as run-time data: for every message its id, name, size and
+// field layout, read from the same descriptors the compiler checked, and the
+// hash. The control plane sends it to harnesses, recordings store it, tools
+// decode messages they have no compiled class for with it; compiled code
+// that serves any system (the control plane) takes it as an argument.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -28,20 +29,33 @@ struct MessageInfo {
   std::vector<FieldInfo> fields;
 };
 
-inline std::vector<MessageInfo> catalogue_info() {
-  std::vector<MessageInfo> messages;
-  messages.reserve(Catalogue::size);
-  Catalogue::for_each([&](auto type) {
+struct CatalogueInfo {
+  std::uint32_t hash = 0;
+  std::vector<MessageInfo> messages;  // in catalogue order
+
+  // The message with this id, or nullptr.
+  const MessageInfo* find(std::uint16_t id) const noexcept {
+    for (const auto& message : messages)
+      if (static_cast<std::uint16_t>(message.id) == id) return &message;
+    return nullptr;
+  }
+};
+
+template <AnyCatalogue C>
+CatalogueInfo catalogue_info() {
+  CatalogueInfo info{C::hash, {}};
+  info.messages.reserve(C::size);
+  C::for_each([&](auto type) {
     using T = typename decltype(type)::type;
-    MessageInfo info{T::id, T::name, sizeof(T), {}};
+    MessageInfo message{T::id, T::name, sizeof(T), {}};
     for_each_field<T>([&](auto f, std::size_t offset) {
       using F = decltype(f);
       const std::size_t count = F::kind == FieldKind::text ? F::size : 1;
-      info.fields.push_back({f.name, F::kind, offset, F::size, count});
+      message.fields.push_back({f.name, F::kind, offset, F::size, count});
     });
-    messages.push_back(std::move(info));
+    info.messages.push_back(std::move(message));
   });
-  return messages;
+  return info;
 }
 
 }  // namespace sil::ipc

@@ -1,7 +1,7 @@
 #pragma once
-// The message bus: publish a typed payload, and every subscriber that has a
-// handler for that type is called with a reference to the publisher's
-// object. The subscriber set is fixed at compile time, so dispatch is a
+// The message bus of one system: publish a typed payload of its catalogue,
+// and every subscriber that has a handler for that type is called with a
+// reference to the publisher's object. The subscriber set is fixed at compile time, so dispatch is a
 // sequence of direct (inlinable) calls: no lookup, no type erasure, no
 // indirect call, no allocation, no copy.
 //
@@ -20,24 +20,28 @@
 
 namespace sil::ipc {
 
-template <class... Subscribers>
+template <AnyCatalogue C, class... Subscribers>
 class MessageBus {
  public:
+  using Catalogue = C;
+
   explicit MessageBus(Subscribers&... subscribers) noexcept : subscribers_{subscribers...} {}
 
   MessageBus(const MessageBus&) = delete;  // subscribers keep no pointer to a copy
   MessageBus& operator=(const MessageBus&) = delete;
 
   // bus.publish<MsgId::RevisionResponse>(payload): the payload must be the
-  // type bound to that id; anything else fails to compile.
+  // type bound to that id in this catalogue; anything else fails to compile.
   template <MsgId Id>
-  void publish(const PayloadOf<Id>& payload) {
+  void publish(const typename C::template Payload<Id>& payload) {
     dispatch(payload);
   }
 
-  // bus.publish(payload): the id is the payload type's own.
+  // bus.publish(payload): the id is the payload type's own; a message that
+  // is not in this system's catalogue fails to compile.
   template <Message T>
   void publish(const T& payload) {
+    static_assert(C::template contains<T>, "this message is not in the system's catalogue (sil::Messages<...>)");
     dispatch(payload);
   }
 

@@ -1,13 +1,13 @@
 #pragma once
-// Every payload the bus carries. Each struct is the single declaration of its
-// message: the id binding, the Python class and the catalogue entry are all
-// derived from it. To add a message: add its id to msg_id.hpp, declare the
-// struct here, and list it in catalogue.hpp. The static_asserts pin the
-// sizes that the README's wire format documents.
+// The framework's own messages, part of every system's catalogue (ids
+// 2000-2099 are reserved for them). A user declares theirs the same way in
+// their own headers (declare.hpp). The static_asserts pin the sizes the
+// wire format documents.
 #include <cstdint>
 #include <string_view>
 #include <tuple>
 
+#include "sil/ipc/declare.hpp"
 #include "sil/ipc/field.hpp"
 #include "sil/ipc/message.hpp"
 #include "sil/ipc/msg_id.hpp"
@@ -16,15 +16,9 @@
 namespace sil::ipc {
 
 // Asks which build the simulation runs. Answered by RevisionResponse.
-struct RevisionRequest {
-  static constexpr MsgId id = MsgId::RevisionRequest;
-  static constexpr std::string_view name = "RevisionRequest";
-
-  le_u32 request_id;
-
-  static constexpr auto fields() { return std::tuple{field<&RevisionRequest::request_id>("request_id")}; }
-};
-static_assert(sizeof(RevisionRequest) == 4);
+SIL_MESSAGE(RevisionRequest, 2000,
+            (u32, request_id));
+static_assert(sizeof(RevisionRequest) == 4 && RevisionRequest::id == MsgId::RevisionRequest);
 
 // Identifies the build a harness is talking to.
 struct RevisionResponse {
@@ -63,19 +57,10 @@ struct RevisionResponse {
 static_assert(sizeof(RevisionResponse) == 65);
 
 // Published periodically so a harness always sees the simulation is alive.
-struct Heartbeat {
-  static constexpr MsgId id = MsgId::Heartbeat;
-  static constexpr std::string_view name = "Heartbeat";
-
-  le_u32 sequence;     // 0, 1, 2, ... per heartbeat
-  le_u64 tick;         // simulation tick at which it was published
-  le_u64 sim_time_ns;  // simulated time since start
-
-  static constexpr auto fields() {
-    return std::tuple{field<&Heartbeat::sequence>("sequence"), field<&Heartbeat::tick>("tick"),
-                      field<&Heartbeat::sim_time_ns>("sim_time_ns")};
-  }
-};
-static_assert(sizeof(Heartbeat) == 20);
+SIL_MESSAGE(Heartbeat, 2002,
+            (u32, sequence),      // 0, 1, 2, ... per heartbeat
+            (u64, tick),          // simulation tick at which it was published
+            (u64, sim_time_ns));  // simulated time since start
+static_assert(sizeof(Heartbeat) == 20 && Heartbeat::id == MsgId::Heartbeat);
 
 }  // namespace sil::ipc

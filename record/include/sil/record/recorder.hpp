@@ -17,7 +17,7 @@
 #include "sil/ipc/message.hpp"
 #include "sil/ipc/msg_id.hpp"
 #include "sil/record/record_queue.hpp"
-#include "sil/services/sim_clock.hpp"
+#include "sil/ipc/sim_clock.hpp"
 
 namespace sil::record {
 
@@ -30,7 +30,7 @@ class Recorder {
  public:
   // `start`: the monotonic instant wall_ns counts from, taken together with
   // the header's start_unix_ns.
-  Recorder(RecordQueue& queue, const services::SimClock& clock, const Origin& origin,
+  Recorder(RecordQueue& queue, const ipc::SimClock& clock, const Origin& origin,
            std::chrono::steady_clock::time_point start) noexcept
       : queue_(queue), clock_(clock), origin_(origin), start_(start) {}
 
@@ -59,7 +59,7 @@ class Recorder {
   }
 
   RecordQueue& queue_;
-  const services::SimClock& clock_;
+  const ipc::SimClock& clock_;
   const Origin& origin_;
   const std::chrono::steady_clock::time_point start_;
 };

@@ -20,8 +20,10 @@
 #include <vector>
 
 #include "sil/ipc/catalogue.hpp"
+#include "sil/ipc/catalogue_info.hpp"
+#include "sil/ipc/datagram.hpp"
 #include "sil/ipc/message.hpp"
-#include "sil/services/sim_clock.hpp"
+#include "sil/ipc/sim_clock.hpp"
 
 namespace sil::record {
 
@@ -59,8 +61,9 @@ std::string to_json(const ReplayResult& result);
 
 class Replay {
  public:
-  // Reads and checks the whole recording. Throws ReplayError.
-  explicit Replay(std::span<const std::byte> file);
+  // Reads and checks the whole recording against the catalogue of the
+  // system that will replay it. Throws ReplayError.
+  Replay(std::span<const std::byte> file, const ipc::CatalogueInfo& catalogue);
 
   std::uint32_t rate_hz() const noexcept { return rate_hz_; }
   // Non-empty when the file had a torn tail: what the reader said.
@@ -72,21 +75,31 @@ class Replay {
 
   // Runs the replay on `sim` (fresh, at rate_hz()); `extra` subscribers see
   // the replay's bus too, after the services.
+  // Sim::Catalogue must be the catalogue the Replay was checked against.
   template <class Sim, class... Extra>
   ReplayResult run(Sim& sim, Extra&... extra) {
+    using C = typename Sim::Catalogue;
     Comparator comparator(*this, sim.clock());
     auto bus = sim.make_bus(comparator, extra...);
+    typename C::Any message;
     std::size_t next = 0;
     for (;;) {
       const std::uint64_t now = sim.clock().now_ns();
       for (; next < injected_.size() && injected_[next].sim_time_ns == now; ++next) {
+        // The constructor checked id and size against the catalogue, so this
+        // decodes; through the one decoder all the same.
+        const auto& datagram = injected_[next].datagram;
+        if (ipc::decode_datagram_into<C>(std::as_bytes(std::span{datagram}), false, message) !=
+            ipc::Verdict::accepted) {
+          throw ReplayError("an injected message does not decode in this system's catalogue");
+        }
         std::visit(
             [&](const auto& payload) {
               injecting_ = &payload;
               bus.publish(payload);
               injecting_ = nullptr;
             },
-            injected_[next].message);
+            message);
       }
       if (now >= stop_at_ns_) break;
       sim.step(bus);
@@ -97,13 +110,13 @@ class Replay {
  private:
   struct Injection {
     std::uint64_t sim_time_ns;
-    ipc::AnyMessage message;
+    std::string datagram;  // header and payload, as it would have arrived
   };
 
   // Checks each publication against the recorded trace as it happens.
   class Comparator {
    public:
-    Comparator(const Replay& replay, const services::SimClock& clock) noexcept : replay_(replay), clock_(clock) {}
+    Comparator(const Replay& replay, const ipc::SimClock& clock) noexcept : replay_(replay), clock_(clock) {}
 
     template <ipc::Message T>
     void on(const T& payload) {
@@ -140,7 +153,7 @@ class Replay {
 
    private:
     const Replay& replay_;
-    const services::SimClock& clock_;
+    const ipc::SimClock& clock_;
     std::uint64_t count_ = 0;
     std::optional<ReplayDivergence> first_divergence_;
   };

@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "sil/ipc/build_info.hpp"
+#include "sil/ipc/catalogue_info.hpp"
 #include "sil/record/record_queue.hpp"
 
 namespace sil::record {
@@ -31,6 +33,8 @@ namespace sil::record {
 class Record;  // sil_record.proto
 
 struct RecordingInfo {
+  const ipc::CatalogueInfo* catalogue = nullptr;  // the system's; stored in the header, required
+  ipc::BuildInfo build = ipc::kUnknownBuild;      // the system's build; stored in the header
   std::uint32_t rate_hz = 0;
   std::string clock;               // "realtime", "fast" or "step"
   std::uint64_t start_unix_ns = 0; // CLOCK_REALTIME when recording started

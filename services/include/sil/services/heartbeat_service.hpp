@@ -6,7 +6,7 @@
 
 #include "sil/ipc/message_bus.hpp"
 #include "sil/ipc/messages.hpp"
-#include "sil/services/sim_clock.hpp"
+#include "sil/services/service.hpp"
 
 namespace sil::services {
 

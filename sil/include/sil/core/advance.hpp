@@ -8,15 +8,15 @@
 #include <limits>
 
 #include "sil/core/watch.hpp"
-#include "sil/services/sim_clock.hpp"
+#include "sil/ipc/sim_clock.hpp"
 
 namespace sil::core {
 
 // Whole ticks needed to cover duration_ns at this rate, rounded up.
-constexpr std::uint64_t ticks_for(const services::SimClock& clock, std::uint64_t duration_ns) noexcept {
-  const std::uint64_t whole = duration_ns / services::SimClock::kNanosPerSecond * clock.rate_hz();
-  const std::uint64_t rest = duration_ns % services::SimClock::kNanosPerSecond * clock.rate_hz();
-  return whole + (rest + services::SimClock::kNanosPerSecond - 1) / services::SimClock::kNanosPerSecond;
+constexpr std::uint64_t ticks_for(const ipc::SimClock& clock, std::uint64_t duration_ns) noexcept {
+  const std::uint64_t whole = duration_ns / ipc::SimClock::kNanosPerSecond * clock.rate_hz();
+  const std::uint64_t rest = duration_ns % ipc::SimClock::kNanosPerSecond * clock.rate_hz();
+  return whole + (rest + ipc::SimClock::kNanosPerSecond - 1) / ipc::SimClock::kNanosPerSecond;
 }
 
 class AdvanceRun {

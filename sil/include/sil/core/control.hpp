@@ -15,10 +15,8 @@
 #include <vector>
 
 #include "sil/core/watch.hpp"
-
-namespace sil::control {
-class Catalogue;  // sil_control.proto
-}
+#include "sil/ipc/build_info.hpp"
+#include "sil/ipc/catalogue_info.hpp"
 
 namespace sil::core {
 
@@ -70,7 +68,9 @@ inline constexpr double kMaxSpeed = 1e6;
 // The one rule for a realtime speed, from the command line or set_speed.
 inline bool valid_speed(double speed) noexcept { return speed > 0.0 && speed <= kMaxSpeed; }  // false for NaN
 
-std::variant<ControlCommand, ControlError> parse_control(std::span<const std::byte> request);
+// `catalogue` is the system's: an until names one of its messages.
+std::variant<ControlCommand, ControlError> parse_control(std::span<const std::byte> request,
+                                                         const ipc::CatalogueInfo& catalogue);
 
 // Where the simulation stands; every reply carries the time fields.
 struct HostStatus {
@@ -114,15 +114,11 @@ struct AdvanceOutcome {
 
 // Serialized Reply messages (without the 2-byte header).
 std::string encode_ready(std::uint32_t sequence, const HostStatus& status, std::uint32_t client_catalogue_hash,
-                         std::uint32_t bundle_bytes);
+                         std::uint32_t bundle_bytes, const ipc::CatalogueInfo& catalogue, const ipc::BuildInfo& build);
 std::string encode_advanced(std::uint32_t sequence, const HostStatus& status, const AdvanceOutcome& outcome);
 std::string encode_ack(std::uint32_t sequence, const HostStatus& status);
 std::string encode_stats(std::uint32_t sequence, const HostStatus& status, const StatsSnapshot& stats);
-std::string encode_catalogue(std::uint32_t sequence, const HostStatus& status);
+std::string encode_catalogue(std::uint32_t sequence, const HostStatus& status, const ipc::CatalogueInfo& catalogue);
 std::string encode_error(const ControlError& error, const HostStatus& status);
-
-// This build's catalogue (every message's id, name, size and fields, and the
-// hash), as GetCatalogue answers it and as a recording's header stores it.
-void fill_catalogue(control::Catalogue& catalogue);
 
 }  // namespace sil::core

@@ -9,16 +9,17 @@
 
 namespace sil::core {
 
+template <ipc::AnyCatalogue C>
 class PublishCounter {
  public:
   template <ipc::Message T>
   void on(const T& /*message*/) noexcept {
-    ++counts_[ipc::kCatalogueIndex<T>];
+    ++counts_[C::template index_of<T>];
   }
   std::uint64_t count(std::size_t catalogue_index) const noexcept { return counts_[catalogue_index]; }
 
  private:
-  std::array<std::uint64_t, ipc::Catalogue::size> counts_{};
+  std::array<std::uint64_t, C::size> counts_{};
 };
 
 }  // namespace sil::core

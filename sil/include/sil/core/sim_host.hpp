@@ -23,7 +23,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -33,7 +33,6 @@
 #include <utility>
 #include <variant>
 
-#include "sil/bridge/datagram.hpp"
 #include "sil/bridge/udp_bridge.hpp"
 #include "sil/core/advance.hpp"
 #include "sil/core/control.hpp"
@@ -44,9 +43,14 @@
 
 namespace sil::core {
 
+// Where the host's own remarks go (one line each, no newline): the owner
+// decides, the library never writes to stdout or stderr by itself.
+using LogSink = std::function<void(std::string_view line)>;
+
 struct HostConfig {
   ClockMode clock = ClockMode::realtime;
   double speed = 1.0;  // realtime only
+  LogSink log;         // empty: remarks are dropped
 };
 
 // Extra: more bus subscribers the owner attaches (a HIL rig's own sinks, a
@@ -66,11 +70,16 @@ class SimHost {
   // and restarts its schedule from now, counting an overrun.
   static constexpr std::uint64_t kMaxLagTicks = 10;
 
+  using Catalogue = typename Sim::Catalogue;
+  static_assert(std::is_same_v<Catalogue, typename Bridge::Catalogue>, "the bridge serves another system");
+
   SimHost(boost::asio::io_context& io, Sim& sim, Bridge& bridge, HostConfig config, Extra&... extra)
       : io_(io),
         sim_(sim),
         bridge_(bridge),
-        config_(config),
+        config_(std::move(config)),
+        catalogue_(ipc::catalogue_info<Catalogue>()),
+        watch_(Catalogue::max_payload_size),
         digest_(sim.clock()),
         extras_(extra...),
         bus_(sim.make_bus(watch_, digest_, published_, extra..., bridge)),
@@ -97,6 +106,7 @@ class SimHost {
   std::uint64_t control_requests() const noexcept { return control_requests_; }
   std::uint64_t control_errors() const noexcept { return control_errors_; }
   const TraceDigest& trace() const noexcept { return digest_; }
+  const ipc::CatalogueInfo& catalogue() const noexcept { return catalogue_; }
   auto& bus() noexcept { return bus_; }
 
   StatsSnapshot stats() const {
@@ -105,7 +115,7 @@ class SimHost {
     s.ticks = sim_.clock().tick();
     s.overruns = overruns_;
     std::size_t index = 0;
-    for (const auto& info : ipc::catalogue_info()) {
+    for (const auto& info : catalogue_.messages) {
       const auto id = static_cast<std::uint16_t>(info.id);
       s.published.push_back({id, info.name, published_.count(index)});
       s.received.push_back({id, info.name, b.rx_by_message[index]});
@@ -113,7 +123,7 @@ class SimHost {
       ++index;
     }
     for (std::size_t v = 1; v < bridge::kVerdictCount; ++v) {
-      s.drops.emplace_back(bridge::to_string(static_cast<bridge::Verdict>(v)), b.rx[v]);
+      s.drops.emplace_back(ipc::to_string(static_cast<ipc::Verdict>(v)), b.rx[v]);
     }
     s.drops.emplace_back("inbox_full", b.rx_inbox_full);
     s.drops.emplace_back("not_allowed", b.rx_not_allowed);
@@ -279,7 +289,7 @@ class SimHost {
                               " bytes"});
       return;
     }
-    auto parsed = parse_control(frame.view());
+    auto parsed = parse_control(frame.view(), catalogue_);
     if (auto* error = std::get_if<ControlError>(&parsed)) {
       fail(frame.sender, std::move(*error));
       return;
@@ -289,14 +299,14 @@ class SimHost {
   }
 
   void execute(std::uint64_t from, std::uint32_t seq, const HelloCommand& hello) {
-    if (hello.catalogue_hash != ipc::kCatalogueHash) {
-      std::fprintf(stderr, "sil-sim: warning: a harness with catalogue hash %u connected; this build has %u\n",
-                   static_cast<unsigned>(hello.catalogue_hash), static_cast<unsigned>(ipc::kCatalogueHash));
+    if (hello.catalogue_hash != catalogue_.hash && config_.log) {
+      config_.log("warning: a harness with catalogue hash " + std::to_string(hello.catalogue_hash) +
+                  " connected; this system has " + std::to_string(catalogue_.hash));
     }
     // Ready itself goes out in the old form; bundles start after it, so a
     // harness knows from Ready what is coming.
     const auto bundle_bytes = static_cast<std::uint32_t>(bridge_.bundle_bytes_for(hello.bundle_bytes));
-    reply(from, encode_ready(seq, status(), hello.catalogue_hash, bundle_bytes));
+    reply(from, encode_ready(seq, status(), hello.catalogue_hash, bundle_bytes, catalogue_, sim_.build()));
     bridge_.bundle_for(from, bundle_bytes);
   }
 
@@ -341,7 +351,7 @@ class SimHost {
   }
 
   void execute(std::uint64_t from, std::uint32_t seq, const GetCatalogueCommand&) {
-    reply(from, encode_catalogue(seq, status()));
+    reply(from, encode_catalogue(seq, status(), catalogue_));
   }
 
   // The step clock only moves on advance; pause and resume are for the others.
@@ -360,12 +370,13 @@ class SimHost {
   Sim& sim_;
   Bridge& bridge_;
   HostConfig config_;
+  ipc::CatalogueInfo catalogue_;
   Watch watch_;
   TraceDigest digest_;
-  PublishCounter published_;
+  PublishCounter<Catalogue> published_;
   std::tuple<Extra&...> extras_;
   decltype(std::declval<Sim&>().make_bus(std::declval<Watch&>(), std::declval<TraceDigest&>(),
-                                         std::declval<PublishCounter&>(), std::declval<Extra&>()...,
+                                         std::declval<PublishCounter<Catalogue>&>(), std::declval<Extra&>()...,
                                          std::declval<Bridge&>())) bus_;
   boost::asio::steady_timer timer_;
   // What the simulation thread sleeps on between ticks: the inbox's eventfd,

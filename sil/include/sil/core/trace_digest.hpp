@@ -7,13 +7,13 @@
 #include <cstdint>
 
 #include "sil/ipc/message.hpp"
-#include "sil/services/sim_clock.hpp"
+#include "sil/ipc/sim_clock.hpp"
 
 namespace sil::core {
 
 class TraceDigest {
  public:
-  explicit TraceDigest(const services::SimClock& clock) noexcept : clock_(clock) {}
+  explicit TraceDigest(const ipc::SimClock& clock) noexcept : clock_(clock) {}
 
   template <ipc::Message T>
   void on(const T& message) noexcept {
@@ -36,7 +36,7 @@ class TraceDigest {
     hash_ *= 1099511628211ULL;
   }
 
-  const services::SimClock& clock_;
+  const ipc::SimClock& clock_;
   std::uint64_t hash_ = 14695981039346656037ULL;
   std::uint64_t count_ = 0;
 };

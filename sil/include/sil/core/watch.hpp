@@ -13,8 +13,9 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
-#include "sil/ipc/catalogue.hpp"
+#include "sil/ipc/catalogue_info.hpp"
 #include "sil/ipc/message.hpp"
 
 namespace sil::core {
@@ -31,12 +32,16 @@ struct WatchSpec {
   std::optional<FieldMatch> match;
 };
 
-// Empty when spec names a catalogue message, an existing field of it and a
-// value of that field's kind; otherwise says what is wrong, for people.
-std::string validate(const WatchSpec& spec);
+// Empty when spec names a message of `catalogue`, an existing field of it
+// and a value of that field's kind; otherwise says what is wrong, for people.
+std::string validate(const WatchSpec& spec, const ipc::CatalogueInfo& catalogue);
 
 class Watch {
  public:
+  // Room for one payload of up to max_payload_size bytes, taken now so a
+  // match never allocates.
+  explicit Watch(std::size_t max_payload_size) : payload_(max_payload_size) {}
+
   // The spec must have passed validate().
   void arm(WatchSpec spec, std::uint64_t now_ns = 0) {
     spec_ = std::move(spec);
@@ -56,6 +61,7 @@ class Watch {
   template <ipc::Message T>
   void on(const T& message) noexcept {
     if (!armed_ || matched_ || static_cast<std::uint16_t>(T::id) != spec_.msg_id) return;
+    if (sizeof(T) > payload_.size()) return;  // not a message of the catalogue it was made for
     if (spec_.match && !field_equals(message, *spec_.match)) return;
     matched_ = true;
     matched_at_ns_ = now_ns_;
@@ -101,7 +107,7 @@ class Watch {
   std::uint64_t now_ns_ = 0;
   std::uint64_t matched_at_ns_ = 0;
   std::size_t payload_size_ = 0;
-  std::array<std::byte, ipc::kMaxPayloadSize> payload_{};
+  std::vector<std::byte> payload_;
 };
 
 }  // namespace sil::core

@@ -14,7 +14,7 @@
 #include <variant>
 #include <vector>
 
-#include "sil/bridge/datagram.hpp"
+#include "sil/ipc/datagram.hpp"
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/messages.hpp"
 
@@ -56,7 +56,7 @@ std::span<const std::byte, sizeof(T)> bytes_of(const T& payload) {
 }
 
 TEST(DecodeDatagram, AcceptsOnlyTheExactSizeForEveryMessageAtEveryLength) {
-  ipc::Catalogue::for_each([](auto type) {
+  sil::test::Catalogue::for_each([](auto type) {
     using T = typename decltype(type)::type;
     const auto id = static_cast<std::uint16_t>(T::id);
     std::vector<std::size_t> lengths;
@@ -78,7 +78,7 @@ TEST(DecodeDatagram, AcceptsOnlyTheExactSizeForEveryMessageAtEveryLength) {
 }
 
 TEST(DecodeDatagram, TheTruncatedFlagRejectsEvenAnExactSizeDatagram) {
-  ipc::Catalogue::for_each([](auto type) {
+  sil::test::Catalogue::for_each([](auto type) {
     using T = typename decltype(type)::type;
     const auto bytes = datagram_with_id(static_cast<std::uint16_t>(T::id), kHeaderSize + sizeof(T));
     EXPECT_EQ(decode_datagram(bytes, true).verdict, Verdict::truncated) << T::name;
@@ -108,7 +108,7 @@ TEST(DecodeDatagram, EveryDatagramShorterThanTheHeaderIsTooShort) {
 
 bool in_catalogue(std::uint16_t id) {
   bool found = false;
-  ipc::Catalogue::for_each([&](auto type) { found = found || id == static_cast<std::uint16_t>(decltype(type)::type::id); });
+  sil::test::Catalogue::for_each([&](auto type) { found = found || id == static_cast<std::uint16_t>(decltype(type)::type::id); });
   return found;
 }
 
@@ -116,7 +116,7 @@ bool in_catalogue(std::uint16_t id) {
 // length, including the exact size of some catalogue message.
 TEST(DecodeDatagram, EveryIdOutsideTheCatalogueIsUnknownAtEveryMessageSize) {
   std::vector<std::size_t> lengths{kHeaderSize, kMaxDatagramSize};
-  ipc::Catalogue::for_each([&](auto type) { lengths.push_back(kHeaderSize + sizeof(typename decltype(type)::type)); });
+  sil::test::Catalogue::for_each([&](auto type) { lengths.push_back(kHeaderSize + sizeof(typename decltype(type)::type)); });
   std::size_t unknown = 0;
   for (std::uint32_t id = 0; id <= 0xFFFFU; ++id) {
     const auto id16 = static_cast<std::uint16_t>(id);
@@ -127,7 +127,7 @@ TEST(DecodeDatagram, EveryIdOutsideTheCatalogueIsUnknownAtEveryMessageSize) {
           << "id " << id << " length " << length;
     }
   }
-  EXPECT_EQ(unknown, 0x10000U - ipc::Catalogue::size);
+  EXPECT_EQ(unknown, 0x10000U - sil::test::Catalogue::size);
 }
 
 // Rule 5: the reserved ids never decode as messages; only the request id is
@@ -181,7 +181,7 @@ TEST(DecodeDatagram, ReadsTheIdLittleEndian) {
 }
 
 TEST(DecodeDatagram, DecodesFromAMisalignedBuffer) {
-  ipc::Catalogue::for_each([](auto type) {
+  sil::test::Catalogue::for_each([](auto type) {
     using T = typename decltype(type)::type;
     const T original = patterned_payload<T>();
     const auto encoded = encode_datagram(original);
@@ -198,7 +198,7 @@ TEST(DecodeDatagram, DecodesFromAMisalignedBuffer) {
 }
 
 TEST(DecodeDatagramInto, WritesAnAcceptedPayloadIntoTheGivenMessage) {
-  ipc::AnyMessage out{ipc::Heartbeat{.sequence = 99, .tick = 1, .sim_time_ns = 2}};
+  sil::test::Catalogue::Any out{ipc::Heartbeat{.sequence = 99, .tick = 1, .sim_time_ns = 2}};
   const auto bytes = encode_datagram(ipc::RevisionRequest{.request_id = 0x01020304U});
   EXPECT_EQ(decode_datagram_into(bytes, false, out), Verdict::accepted);
   ASSERT_TRUE(std::holds_alternative<ipc::RevisionRequest>(out));
@@ -218,24 +218,24 @@ TEST(DecodeDatagramInto, LeavesTheGivenMessageUntouchedForEveryDrop) {
       {too_long, Verdict::truncated},
   };
   for (const auto& [bytes, verdict] : drops) {
-    ipc::AnyMessage out{ipc::Heartbeat{.sequence = 99, .tick = 1, .sim_time_ns = 2}};
+    sil::test::Catalogue::Any out{ipc::Heartbeat{.sequence = 99, .tick = 1, .sim_time_ns = 2}};
     EXPECT_EQ(decode_datagram_into(bytes, false, out), verdict) << bytes.size() << " bytes";
     ASSERT_TRUE(std::holds_alternative<ipc::Heartbeat>(out)) << to_string(verdict);
     EXPECT_EQ(std::get<ipc::Heartbeat>(out).sequence, 99U) << to_string(verdict);
   }
   // An exact-size datagram the kernel flagged as cut.
-  ipc::AnyMessage out{ipc::Heartbeat{.sequence = 99, .tick = 1, .sim_time_ns = 2}};
+  sil::test::Catalogue::Any out{ipc::Heartbeat{.sequence = 99, .tick = 1, .sim_time_ns = 2}};
   EXPECT_EQ(decode_datagram_into(encode_datagram(ipc::RevisionRequest{.request_id = 5}), true, out),
             Verdict::truncated);
   EXPECT_EQ(std::get<ipc::Heartbeat>(out).sequence, 99U);
 }
 
 TEST(DecodeDatagramInto, AgreesWithDecodeDatagramAtEveryLength) {
-  ipc::Catalogue::for_each([](auto type) {
+  sil::test::Catalogue::for_each([](auto type) {
     using T = typename decltype(type)::type;
     for (std::size_t length = 0; length <= kMaxDatagramSize + 1; ++length) {
       const auto bytes = datagram_with_id(static_cast<std::uint16_t>(T::id), length);
-      ipc::AnyMessage out;
+      sil::test::Catalogue::Any out;
       EXPECT_EQ(decode_datagram_into(bytes, false, out), decode_datagram(bytes).verdict)
           << T::name << " length " << length;
     }
@@ -244,7 +244,7 @@ TEST(DecodeDatagramInto, AgreesWithDecodeDatagramAtEveryLength) {
 
 // mavlink-style: every message round-trips without anyone listing it.
 TEST(DatagramRoundTrip, EncodeThenDecodeGivesBackEveryMessageByteForByte) {
-  ipc::Catalogue::for_each([](auto type) {
+  sil::test::Catalogue::for_each([](auto type) {
     using T = typename decltype(type)::type;
     const T original = patterned_payload<T>();
     const auto encoded = encode_datagram(original);
@@ -271,7 +271,7 @@ TEST(DatagramRoundTrip, FieldValuesSurviveEncodeAndDecode) {
   response.build_flags = ipc::RevisionResponse::kDirtyTree;
   response.git_revision.assign("0123456789abcdef0123456789abcdef01234567");
   response.build_time_unix = -1;
-  response.catalogue_hash = ipc::kCatalogueHash;
+  response.catalogue_hash = sil::test::Catalogue::hash;
   response.wire_version = ipc::kWireVersion;
   response.tick_rate_hz = 100'000;
 
@@ -284,7 +284,7 @@ TEST(DatagramRoundTrip, FieldValuesSurviveEncodeAndDecode) {
   EXPECT_EQ(decoded.build_flags, ipc::RevisionResponse::kDirtyTree);
   EXPECT_EQ(decoded.git_revision.view(), "0123456789abcdef0123456789abcdef01234567");
   EXPECT_EQ(decoded.build_time_unix, -1);
-  EXPECT_EQ(decoded.catalogue_hash, ipc::kCatalogueHash);
+  EXPECT_EQ(decoded.catalogue_hash, sil::test::Catalogue::hash);
   EXPECT_EQ(decoded.tick_rate_hz, 100'000U);
 }
 

@@ -16,7 +16,7 @@
 #include "loopback_client.hpp"
 #include "unbundle.hpp"
 #include "sil/bridge/bundle.hpp"
-#include "sil/bridge/datagram.hpp"
+#include "sil/ipc/datagram.hpp"
 #include "sil/bridge/peer.hpp"
 #include "sil/ipc/messages.hpp"
 

@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "sil/services/sim_clock.hpp"
+#include "sil/ipc/sim_clock.hpp"
 
 namespace sil::services {
 namespace {

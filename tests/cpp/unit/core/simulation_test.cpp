@@ -9,7 +9,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "sil/core/simulation.hpp"
+#include "test_system.hpp"
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/messages.hpp"
 #include "sil/services/build_info.hpp"
@@ -31,8 +31,8 @@ struct Recorder {
   void on(const ipc::RevisionResponse& msg) { responses.push_back(msg); }
 };
 
-static_assert(std::is_same_v<DefaultSimulation, Simulation<RevisionService, HeartbeatService, services::HeaterPlant,
-                                                         services::Thermostat, services::FaultMonitor>>,
+static_assert(std::is_same_v<DefaultSimulation, Simulation<RevisionService, HeartbeatService, thermal::HeaterPlant,
+                                                         thermal::Thermostat, thermal::FaultMonitor>>,
               "sil-sim runs the registered services in registration order");
 
 TEST(Simulation, At100HzPublishesAHeartbeatEveryTenTicks) {
@@ -110,11 +110,11 @@ TEST(Simulation, BelowTenHertzPublishesOneHeartbeatPerTick) {
 // Test services: each tick publishes a heartbeat tagged with who sent it,
 // so the recorder sees the order in which services ticked.
 struct FirstService {
-  explicit FirstService(const services::SimClock& clock) noexcept : clock_(clock) {}
+  explicit FirstService(const ipc::SimClock& clock) noexcept : clock_(clock) {}
   void tick(ipc::Publisher auto& bus) {
     bus.publish(ipc::Heartbeat{.sequence = 1, .tick = clock_.tick(), .sim_time_ns = clock_.now_ns()});
   }
-  const services::SimClock& clock_;
+  const ipc::SimClock& clock_;
 };
 
 struct ListenerWithoutTick {  // default-constructed: takes no clock
@@ -123,11 +123,11 @@ struct ListenerWithoutTick {  // default-constructed: takes no clock
 };
 
 struct SecondService {
-  explicit SecondService(const services::SimClock& clock) noexcept : clock_(clock) {}
+  explicit SecondService(const ipc::SimClock& clock) noexcept : clock_(clock) {}
   void tick(ipc::Publisher auto& bus) {
     bus.publish(ipc::Heartbeat{.sequence = 2, .tick = clock_.tick(), .sim_time_ns = clock_.now_ns()});
   }
-  const services::SimClock& clock_;
+  const ipc::SimClock& clock_;
 };
 
 // An extra subscriber: notes how many heartbeats the listener service had
@@ -193,7 +193,7 @@ TEST(RevisionService, AnswersARequestWithTheBuildAndEchoesTheRequestId) {
   const ipc::RevisionResponse& response = recorder.responses[0];
   const services::BuildInfo& build = services::build_info();
   EXPECT_EQ(response.request_id, 0xDEADBEEFU);
-  EXPECT_EQ(response.catalogue_hash, ipc::kCatalogueHash);
+  EXPECT_EQ(response.catalogue_hash, sil::test::Catalogue::hash);
   EXPECT_EQ(response.wire_version, ipc::kWireVersion);
   EXPECT_EQ(response.tick_rate_hz, 250U);
   EXPECT_EQ(response.version_major, build.version_major);

@@ -83,8 +83,8 @@ TEST(Recording, StartsWithAHeaderThatDescribesTheBuildAndTheCatalogue) {
   EXPECT_EQ(header.format_version(), 1u);
   EXPECT_EQ(header.git_revision(), services::build_info().git_revision);
   EXPECT_EQ(header.version(), services::build_info().version);
-  EXPECT_EQ(header.catalogue().hash(), ipc::kCatalogueHash);
-  EXPECT_EQ(header.catalogue().messages_size(), static_cast<int>(ipc::Catalogue::size));
+  EXPECT_EQ(header.catalogue().hash(), sil::test::Catalogue::hash);
+  EXPECT_EQ(header.catalogue().messages_size(), static_cast<int>(sil::test::Catalogue::size));
   EXPECT_EQ(header.rate_hz(), 250u);
   EXPECT_EQ(header.clock(), "step");
   EXPECT_EQ(header.start_unix_ns(), kInfo.start_unix_ns);

@@ -6,10 +6,10 @@
 #include <limits>
 #include <vector>
 
-#include "sil/core/simulation.hpp"
+#include "test_system.hpp"
 #include "sil/ipc/message_bus.hpp"
-#include "sil/ipc/thermal_messages.hpp"
-#include "sil/services/thermal/fault_monitor.hpp"
+#include "thermal/messages.hpp"
+#include "thermal/fault_monitor.hpp"
 #include "thermal_recorder.hpp"
 
 namespace sil::services {
@@ -24,13 +24,13 @@ class ScriptedMonitor {
   // `count` ticks, each with one reading of temperature_c.
   void feed(double temperature_c, std::uint64_t count = 1) {
     for (std::uint64_t i = 0; i < count; ++i) {
-      bus_.publish(ipc::PlantTemperature{.temperature_c = temperature_c, .heater_power_w = 0.0});
+      bus_.publish(thermal::PlantTemperature{.temperature_c = temperature_c, .heater_power_w = 0.0});
       sim_.step(bus_);
     }
   }
 
-  std::vector<test::AtTick<ipc::OverTemperatureFault>> faults() const {
-    return recorder_.all<ipc::OverTemperatureFault>();
+  std::vector<test::AtTick<thermal::OverTemperatureFault>> faults() const {
+    return recorder_.all<thermal::OverTemperatureFault>();
   }
   const SimClock& clock() const noexcept { return sim_.clock(); }
   std::uint64_t next_tick() const noexcept { return sim_.clock().tick(); }

@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <limits>
 
-#include "sil/core/simulation.hpp"
-#include "sil/ipc/thermal_messages.hpp"
-#include "sil/services/thermal/heater_plant.hpp"
+#include "test_system.hpp"
+#include "thermal/messages.hpp"
+#include "thermal/heater_plant.hpp"
 #include "thermal_recorder.hpp"
 
 namespace sil::services {
@@ -44,7 +44,7 @@ TEST(HeaterPlant, StartsAtAmbientWithTheHeaterOffAndStaysThereUnheated) {
 
   for (int i = 0; i < 1000; ++i) sim.step(bus);
 
-  const auto readings = recorder.all<ipc::PlantTemperature>();
+  const auto readings = recorder.all<thermal::PlantTemperature>();
   ASSERT_EQ(readings.size(), 1000U) << "one reading per tick";
   for (std::uint64_t k = 0; k < readings.size(); ++k) {
     EXPECT_EQ(readings[k].tick, k);
@@ -63,7 +63,7 @@ TEST_P(PlantAtRate, AtFullPowerFollowsTheAnalyticFirstOrderResponse) {
   ThermalRecorder recorder(sim.clock());
   auto bus = sim.make_bus(recorder);
 
-  bus.publish(ipc::HeaterCommand{.power_w = HeaterPlant::kMaxPowerW});  // at t = 0
+  bus.publish(thermal::HeaterCommand{.power_w = HeaterPlant::kMaxPowerW});  // at t = 0
   const std::uint64_t ticks = 200ULL * rate + 1;                         // two time constants
   double worst_error_c = 0.0;
   double previous_c = -1.0;
@@ -79,7 +79,7 @@ TEST_P(PlantAtRate, AtFullPowerFollowsTheAnalyticFirstOrderResponse) {
   EXPECT_LT(worst_error_c, kToleranceC);
   // After two time constants: 220 - 200 / e^2.
   EXPECT_NEAR(previous_c, 220.0 - 200.0 * std::exp(-2.0), kToleranceC);
-  EXPECT_EQ(recorder.count<ipc::PlantTemperature>(), ticks);
+  EXPECT_EQ(recorder.count<thermal::PlantTemperature>(), ticks);
 }
 
 INSTANTIATE_TEST_SUITE_P(Rates, PlantAtRate, ::testing::Values(1U, 10U, 100U, 1000U, 7919U));
@@ -89,14 +89,14 @@ TEST(HeaterPlant, ACommandTakesEffectAtTheSimulatedTimeItArrives) {
   ThermalRecorder recorder(sim.clock());
   auto bus = sim.make_bus(recorder);
 
-  bus.publish(ipc::HeaterCommand{.power_w = HeaterPlant::kMaxPowerW});
+  bus.publish(thermal::HeaterCommand{.power_w = HeaterPlant::kMaxPowerW});
   for (int i = 0; i < 500; ++i) sim.step(bus);  // ticks 0..499; the clock now reads 50 s
   ASSERT_EQ(sim.clock().now_ns(), 50'000'000'000ULL);
-  bus.publish(ipc::HeaterCommand{.power_w = 0.0});  // arrives at t = 50 s
+  bus.publish(thermal::HeaterCommand{.power_w = 0.0});  // arrives at t = 50 s
   for (int i = 0; i < 500; ++i) sim.step(bus);      // ticks 500..999
 
   const double at_50_s_c = first_order(HeaterPlant::kAmbientC, HeaterPlant::kMaxPowerW, 50.0);
-  const auto readings = recorder.all<ipc::PlantTemperature>();
+  const auto readings = recorder.all<thermal::PlantTemperature>();
   ASSERT_EQ(readings.size(), 1000U);
   for (const auto& [tick, reading] : readings) {
     const double t_s = seconds(sim.clock().ns_at(tick));
@@ -116,14 +116,14 @@ TEST(HeaterPlant, ClampsTheCommandedPowerToTheHeatersRange) {
   auto bus = sim.make_bus(recorder);
   HeaterPlant& plant = sim.service<HeaterPlant>();
 
-  bus.publish(ipc::HeaterCommand{.power_w = -250.0});
+  bus.publish(thermal::HeaterCommand{.power_w = -250.0});
   EXPECT_EQ(plant.power_w(), 0.0);
-  bus.publish(ipc::HeaterCommand{.power_w = 1e12});
+  bus.publish(thermal::HeaterCommand{.power_w = 1e12});
   EXPECT_EQ(plant.power_w(), HeaterPlant::kMaxPowerW);
-  bus.publish(ipc::HeaterCommand{.power_w = 750.0});
+  bus.publish(thermal::HeaterCommand{.power_w = 750.0});
   EXPECT_EQ(plant.power_w(), 750.0);
   sim.step(bus);
-  EXPECT_EQ(recorder.all<ipc::PlantTemperature>().back().msg.heater_power_w, 750.0);
+  EXPECT_EQ(recorder.all<thermal::PlantTemperature>().back().msg.heater_power_w, 750.0);
   EXPECT_EQ(plant.rejected_commands(), 0U);
 }
 
@@ -133,16 +133,16 @@ TEST(HeaterPlant, IgnoresAndCountsANonFinitePower) {
   auto bus = sim.make_bus(recorder);
   HeaterPlant& plant = sim.service<HeaterPlant>();
 
-  bus.publish(ipc::HeaterCommand{.power_w = 1000.0});
+  bus.publish(thermal::HeaterCommand{.power_w = 1000.0});
   for (const double bad : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
                            -std::numeric_limits<double>::infinity()}) {
-    bus.publish(ipc::HeaterCommand{.power_w = bad});
+    bus.publish(thermal::HeaterCommand{.power_w = bad});
   }
   for (int i = 0; i < 100; ++i) sim.step(bus);
 
   EXPECT_EQ(plant.rejected_commands(), 3U);
   EXPECT_EQ(plant.power_w(), 1000.0);
-  const auto last = recorder.all<ipc::PlantTemperature>().back().msg;
+  const auto last = recorder.all<thermal::PlantTemperature>().back().msg;
   EXPECT_TRUE(std::isfinite(last.temperature_c));
   EXPECT_NEAR(last.temperature_c, first_order(HeaterPlant::kAmbientC, 1000.0, 0.99), kToleranceC);
 }
@@ -151,10 +151,10 @@ TEST(HeaterPlant, AtFullPowerLevelsOffAtTheMaximumSteadyStateAndNeverPassesIt) {
   PlantOnly sim(1);
   ThermalRecorder recorder(sim.clock());
   auto bus = sim.make_bus(recorder);
-  bus.publish(ipc::HeaterCommand{.power_w = HeaterPlant::kMaxPowerW});
+  bus.publish(thermal::HeaterCommand{.power_w = HeaterPlant::kMaxPowerW});
   for (int i = 0; i < 5000; ++i) sim.step(bus);  // 50 time constants
 
-  for (const auto& [tick, reading] : recorder.all<ipc::PlantTemperature>()) {
+  for (const auto& [tick, reading] : recorder.all<thermal::PlantTemperature>()) {
     ASSERT_LE(reading.temperature_c, HeaterPlant::kMaxSteadyStateC) << "tick " << tick;
   }
   EXPECT_NEAR(sim.service<HeaterPlant>().temperature_c(), HeaterPlant::kMaxSteadyStateC, kToleranceC);

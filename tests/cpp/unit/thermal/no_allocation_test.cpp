@@ -10,9 +10,9 @@
 #include <limits>
 
 #include "../../alloc/counting_new.hpp"
-#include "sil/core/simulation.hpp"
+#include "test_system.hpp"
 #include "sil/ipc/messages.hpp"
-#include "sil/ipc/thermal_messages.hpp"
+#include "thermal/messages.hpp"
 
 namespace sil::services {
 namespace {
@@ -25,26 +25,26 @@ struct Tally {
   std::uint64_t commands = 0;
   std::uint64_t raises = 0;
   std::uint64_t clears = 0;
-  void on(const ipc::PlantTemperature&) { ++readings; }
-  void on(const ipc::HeaterCommand&) { ++commands; }
-  void on(const ipc::OverTemperatureFault& fault) { ++(fault.active == 1 ? raises : clears); }
+  void on(const thermal::PlantTemperature&) { ++readings; }
+  void on(const thermal::HeaterCommand&) { ++commands; }
+  void on(const thermal::OverTemperatureFault& fault) { ++(fault.active == 1 ? raises : clears); }
 };
 
 TEST(ThermalAllocations, SteppingTheThermalServicesAllocatesNothing) {
-  core::DefaultSimulation sim(100);
+  sil::test::Sim sim(100);
   Tally tally;
   auto bus = sim.make_bus(tally);
   sim.step(bus);  // first use of everything before counting
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
   const std::size_t before = allocation_count();
-  bus.publish(ipc::SetPoint{.setpoint_c = 100.0});
+  bus.publish(thermal::SetPoint{.setpoint_c = 100.0});
   for (int i = 0; i < 6000; ++i) sim.step(bus);  // raised at about 37.7 s
-  bus.publish(ipc::SetPoint{.setpoint_c = kNaN});
-  bus.publish(ipc::HeaterCommand{.power_w = kNaN});
-  bus.publish(ipc::PlantTemperature{.temperature_c = kNaN, .heater_power_w = 0.0});
+  bus.publish(thermal::SetPoint{.setpoint_c = kNaN});
+  bus.publish(thermal::HeaterCommand{.power_w = kNaN});
+  bus.publish(thermal::PlantTemperature{.temperature_c = kNaN, .heater_power_w = 0.0});
   bus.publish(ipc::RevisionRequest{.request_id = 1});
-  bus.publish(ipc::SetPoint{.setpoint_c = 30.0});
+  bus.publish(thermal::SetPoint{.setpoint_c = 30.0});
   for (int i = 0; i < 6000; ++i) sim.step(bus);  // cleared at about 97.5 s
   const std::size_t after = allocation_count();
 

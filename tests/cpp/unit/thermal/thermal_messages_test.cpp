@@ -17,7 +17,7 @@
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/field.hpp"
 #include "sil/ipc/message.hpp"
-#include "sil/ipc/thermal_messages.hpp"
+#include "thermal/messages.hpp"
 
 namespace sil::ipc {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "sil/ipc/message.hpp"
 #include "sil/ipc/msg_id.hpp"
-#include "sil/services/sim_clock.hpp"
+#include "sil/ipc/sim_clock.hpp"
 
 namespace sil::test {
 
@@ -31,7 +31,7 @@ struct AtTick {
 
 class ThermalRecorder {
  public:
-  explicit ThermalRecorder(const services::SimClock& clock) noexcept : clock_(&clock) {}
+  explicit ThermalRecorder(const ipc::SimClock& clock) noexcept : clock_(&clock) {}
 
   template <ipc::Message T>
   void on(const T& msg) {
@@ -63,7 +63,7 @@ class ThermalRecorder {
   }
 
  private:
-  const services::SimClock* clock_;
+  const ipc::SimClock* clock_;
   std::vector<RecordedMessage> messages_;
 };
 

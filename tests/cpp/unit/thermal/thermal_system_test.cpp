@@ -9,12 +9,12 @@
 #include <limits>
 #include <vector>
 
-#include "sil/core/simulation.hpp"
+#include "test_system.hpp"
 #include "sil/ipc/messages.hpp"
-#include "sil/ipc/thermal_messages.hpp"
-#include "sil/services/thermal/fault_monitor.hpp"
-#include "sil/services/thermal/heater_plant.hpp"
-#include "sil/services/thermal/thermostat.hpp"
+#include "thermal/messages.hpp"
+#include "thermal/fault_monitor.hpp"
+#include "thermal/heater_plant.hpp"
+#include "thermal/thermostat.hpp"
 #include "thermal_recorder.hpp"
 
 namespace sil::services {
@@ -23,7 +23,7 @@ namespace {
 using test::ThermalRecorder;
 
 using ThermalSim = core::Simulation<HeaterPlant, Thermostat, FaultMonitor>;
-using Reading = test::AtTick<ipc::PlantTemperature>;
+using Reading = test::AtTick<thermal::PlantTemperature>;
 
 constexpr std::uint32_t kRate = 100;
 constexpr std::uint64_t kTicksPerSecond = kRate;
@@ -53,7 +53,7 @@ void run(Sim& sim, ipc::Publisher auto& bus, std::uint64_t ticks) {
 }
 
 TEST(ThermalSystem, IsPartOfTheSimulationSilSimRunsAndReactsWithinTheTick) {
-  core::DefaultSimulation sim(kRate);
+  sil::test::Sim sim(kRate);
   ThermalRecorder recorder(sim.clock());
   auto bus = sim.make_bus(recorder);
   sim.step(bus);
@@ -64,10 +64,10 @@ TEST(ThermalSystem, IsPartOfTheSimulationSilSimRunsAndReactsWithinTheTick) {
   for (const auto& m : recorder.messages()) ids.push_back(m.id);
   EXPECT_EQ(ids, (std::vector<ipc::MsgId>{ipc::MsgId::Heartbeat, ipc::MsgId::HeaterCommand,
                                           ipc::MsgId::PlantTemperature}));
-  const auto reading = recorder.all<ipc::PlantTemperature>().at(0).msg;
+  const auto reading = recorder.all<thermal::PlantTemperature>().at(0).msg;
   EXPECT_EQ(reading.temperature_c, HeaterPlant::kAmbientC);
   EXPECT_EQ(reading.heater_power_w, 0.0);
-  EXPECT_EQ(recorder.all<ipc::HeaterCommand>().at(0).msg.power_w, Thermostat::kHeaterOnPowerW)
+  EXPECT_EQ(recorder.all<thermal::HeaterCommand>().at(0).msg.power_w, Thermostat::kHeaterOnPowerW)
       << "20 C is below the default set point's band";
 }
 
@@ -79,7 +79,7 @@ TEST(ThermalSystem, HeatsToTheDefaultSetPointAndSettlesWithinTheHysteresisBand) 
 
   constexpr double kLow = Thermostat::kDefaultSetpointC - Thermostat::kHysteresisC;   // 49.5
   constexpr double kHigh = Thermostat::kDefaultSetpointC + Thermostat::kHysteresisC;  // 50.5
-  const auto readings = recorder.all<ipc::PlantTemperature>();
+  const auto readings = recorder.all<thermal::PlantTemperature>();
   ASSERT_EQ(readings.size(), 120 * kTicksPerSecond);
 
   // Heating at full power until it first leaves the band at the top.
@@ -107,7 +107,7 @@ TEST(ThermalSystem, HeatsToTheDefaultSetPointAndSettlesWithinTheHysteresisBand) 
   // 25 cycles in the remaining 103 s. It regulates; it is not stuck.
   EXPECT_GE(switched_on, 20U);
   EXPECT_GE(switched_off, 20U);
-  EXPECT_EQ(recorder.count<ipc::OverTemperatureFault>(), 0U);
+  EXPECT_EQ(recorder.count<thermal::OverTemperatureFault>(), 0U);
 }
 
 TEST(ThermalSystem, WithTheHeaterForcedOnTheTemperatureFollowsTheAnalyticResponse) {
@@ -115,10 +115,10 @@ TEST(ThermalSystem, WithTheHeaterForcedOnTheTemperatureFollowsTheAnalyticRespons
   ThermalRecorder recorder(sim.clock());
   auto bus = sim.make_bus(recorder);
   // A set point the plant cannot reach keeps the thermostat at full power.
-  bus.publish(ipc::SetPoint{.setpoint_c = HeaterPlant::kMaxSteadyStateC + 100.0});
+  bus.publish(thermal::SetPoint{.setpoint_c = HeaterPlant::kMaxSteadyStateC + 100.0});
   run(sim, bus, 300 * kTicksPerSecond);
 
-  const auto readings = recorder.all<ipc::PlantTemperature>();
+  const auto readings = recorder.all<thermal::PlantTemperature>();
   ASSERT_EQ(readings.size(), 300 * kTicksPerSecond);
   for (const auto& [tick, reading] : readings) {
     ASSERT_NEAR(reading.temperature_c, full_power_curve(seconds_at(tick)), kToleranceC) << "tick " << tick;
@@ -152,47 +152,47 @@ TEST(ThermalSystem, ASetPointChangeTakesEffectAtTheVeryNextTick) {
     ASSERT_LT(changed.clock().tick(), 60 * kTicksPerSecond) << "never found the heater off in the band";
   }
   const std::uint64_t next_tick = changed.clock().tick();
-  const std::size_t commands_before = changed_log.count<ipc::HeaterCommand>();
+  const std::size_t commands_before = changed_log.count<thermal::HeaterCommand>();
 
-  changed_bus.publish(ipc::SetPoint{.setpoint_c = 150.0});
-  EXPECT_EQ(changed_log.count<ipc::HeaterCommand>(), commands_before) << "a set point alone publishes nothing";
+  changed_bus.publish(thermal::SetPoint{.setpoint_c = 150.0});
+  EXPECT_EQ(changed_log.count<thermal::HeaterCommand>(), commands_before) << "a set point alone publishes nothing";
   changed.step(changed_bus);
   control.step(control_bus);
 
-  const auto changed_command = changed_log.all<ipc::HeaterCommand>().back();
-  const auto control_command = control_log.all<ipc::HeaterCommand>().back();
+  const auto changed_command = changed_log.all<thermal::HeaterCommand>().back();
+  const auto control_command = control_log.all<thermal::HeaterCommand>().back();
   EXPECT_EQ(changed_command.tick, next_tick);
   EXPECT_EQ(changed_command.msg.power_w, Thermostat::kHeaterOnPowerW);
   EXPECT_EQ(control_command.tick, next_tick);
   EXPECT_EQ(control_command.msg.power_w, 0.0) << "without the change the heater stays off";
   // That tick's reading still shows the power from before the decision;
   // the plant heats from the decision on, and reports it a tick later.
-  EXPECT_EQ(changed_log.all<ipc::PlantTemperature>().back().msg.heater_power_w, 0.0);
+  EXPECT_EQ(changed_log.all<thermal::PlantTemperature>().back().msg.heater_power_w, 0.0);
   const double before_c = changed.service<HeaterPlant>().temperature_c();
   changed.step(changed_bus);
-  const auto after = changed_log.all<ipc::PlantTemperature>().back().msg;
+  const auto after = changed_log.all<thermal::PlantTemperature>().back().msg;
   EXPECT_EQ(after.heater_power_w, HeaterPlant::kMaxPowerW);
   EXPECT_GT(after.temperature_c, before_c);
 
   // And back: while heating, a set point far below switches it off at the next tick.
-  changed_bus.publish(ipc::SetPoint{.setpoint_c = HeaterPlant::kAmbientC});
+  changed_bus.publish(thermal::SetPoint{.setpoint_c = HeaterPlant::kAmbientC});
   changed.step(changed_bus);
-  EXPECT_EQ(changed_log.all<ipc::HeaterCommand>().back().msg.power_w, 0.0);
+  EXPECT_EQ(changed_log.all<thermal::HeaterCommand>().back().msg.power_w, 0.0);
 }
 
 TEST(ThermalSystem, RaisesTheFaultTwoSecondsAfterTheFirstReadingAbove80CAndClearsBelow75C) {
   ThermalSim sim(kRate);
   ThermalRecorder recorder(sim.clock());
   auto bus = sim.make_bus(recorder);
-  bus.publish(ipc::SetPoint{.setpoint_c = 100.0});
+  bus.publish(thermal::SetPoint{.setpoint_c = 100.0});
   run(sim, bus, 60 * kTicksPerSecond);  // at full power until above 100.5 C, at about 51.5 s
-  bus.publish(ipc::SetPoint{.setpoint_c = Thermostat::kDefaultSetpointC});
+  bus.publish(thermal::SetPoint{.setpoint_c = Thermostat::kDefaultSetpointC});
   run(sim, bus, 60 * kTicksPerSecond);  // heater off: cools towards 50 C
 
   // Where the plant first exceeds 80 C, from the model and from the record.
   const std::uint64_t first_above = first_tick_above_on_full_power(FaultMonitor::kThresholdC);
   EXPECT_EQ(first_above, 3567U) << "35.67 s, as the README says: tau * ln(200 / 140) = 35.667 s";
-  const auto readings = recorder.all<ipc::PlantTemperature>();
+  const auto readings = recorder.all<thermal::PlantTemperature>();
   ASSERT_LE(readings[first_above - 1].msg.temperature_c, FaultMonitor::kThresholdC);
   ASSERT_GT(readings[first_above].msg.temperature_c, FaultMonitor::kThresholdC);
 
@@ -205,7 +205,7 @@ TEST(ThermalSystem, RaisesTheFaultTwoSecondsAfterTheFirstReadingAbove80CAndClear
   }
   ASSERT_NE(first_below_clear, 0U) << "never cooled below the clear level";
 
-  const auto faults = recorder.all<ipc::OverTemperatureFault>();
+  const auto faults = recorder.all<thermal::OverTemperatureFault>();
   ASSERT_EQ(faults.size(), 2U) << "one raise, one clear";
   const std::uint64_t raise_tick = first_above + 2 * kTicksPerSecond;
   EXPECT_EQ(faults[0].tick, raise_tick);
@@ -224,13 +224,13 @@ TEST(ThermalSystem, RegulatingAtTheThresholdCrossesItEveryCycleWithoutAFault) {
   ThermalSim sim(kRate);
   ThermalRecorder recorder(sim.clock());
   auto bus = sim.make_bus(recorder);
-  bus.publish(ipc::SetPoint{.setpoint_c = FaultMonitor::kThresholdC});
+  bus.publish(thermal::SetPoint{.setpoint_c = FaultMonitor::kThresholdC});
   run(sim, bus, 600 * kTicksPerSecond);
 
   std::uint64_t runs = 0;
   std::uint64_t longest_run_ticks = 0;
   std::uint64_t run_ticks = 0;
-  for (const auto& [tick, reading] : recorder.all<ipc::PlantTemperature>()) {
+  for (const auto& [tick, reading] : recorder.all<thermal::PlantTemperature>()) {
     if (reading.temperature_c > FaultMonitor::kThresholdC) {
       if (run_ticks++ == 0) ++runs;
       longest_run_ticks = std::max(longest_run_ticks, run_ticks);
@@ -240,18 +240,18 @@ TEST(ThermalSystem, RegulatingAtTheThresholdCrossesItEveryCycleWithoutAFault) {
   }
   EXPECT_GE(runs, 50U) << "it crosses 80 C once per cycle";
   EXPECT_LT(longest_run_ticks, 2 * kTicksPerSecond);
-  EXPECT_EQ(recorder.count<ipc::OverTemperatureFault>(), 0U);
+  EXPECT_EQ(recorder.count<thermal::OverTemperatureFault>(), 0U);
   EXPECT_FALSE(sim.service<FaultMonitor>().active());
 
   // One degree more and the band lies wholly above the threshold.
-  bus.publish(ipc::SetPoint{.setpoint_c = FaultMonitor::kThresholdC + 1.0});
+  bus.publish(thermal::SetPoint{.setpoint_c = FaultMonitor::kThresholdC + 1.0});
   const std::uint64_t changed_at = sim.clock().tick();
   run(sim, bus, 10 * kTicksPerSecond);
-  const auto readings = recorder.all<ipc::PlantTemperature>();
+  const auto readings = recorder.all<thermal::PlantTemperature>();
   std::uint64_t run_start = changed_at;
   while (readings[run_start - 1].msg.temperature_c > FaultMonitor::kThresholdC) --run_start;
   while (!(readings[run_start].msg.temperature_c > FaultMonitor::kThresholdC)) ++run_start;
-  const auto faults = recorder.all<ipc::OverTemperatureFault>();
+  const auto faults = recorder.all<thermal::OverTemperatureFault>();
   ASSERT_EQ(faults.size(), 1U);
   EXPECT_EQ(faults[0].tick, run_start + 2 * kTicksPerSecond);
 }
@@ -264,7 +264,7 @@ struct Injection {
 };
 
 std::vector<test::RecordedMessage> record_scripted_run(const std::vector<Injection>& script, std::uint64_t ticks) {
-  core::DefaultSimulation sim(kRate);
+  sil::test::Sim sim(kRate);
   ThermalRecorder recorder(sim.clock());
   auto bus = sim.make_bus(recorder);
   std::size_t next = 0;
@@ -272,11 +272,11 @@ std::vector<test::RecordedMessage> record_scripted_run(const std::vector<Injecti
     for (; next < script.size() && script[next].tick == tick; ++next) {
       const Injection& in = script[next];
       switch (in.kind) {
-        case Injection::Kind::set_point: bus.publish(ipc::SetPoint{.setpoint_c = in.value}); break;
+        case Injection::Kind::set_point: bus.publish(thermal::SetPoint{.setpoint_c = in.value}); break;
         case Injection::Kind::temperature:
-          bus.publish(ipc::PlantTemperature{.temperature_c = in.value, .heater_power_w = 0.0});
+          bus.publish(thermal::PlantTemperature{.temperature_c = in.value, .heater_power_w = 0.0});
           break;
-        case Injection::Kind::heater: bus.publish(ipc::HeaterCommand{.power_w = in.value}); break;
+        case Injection::Kind::heater: bus.publish(thermal::HeaterCommand{.power_w = in.value}); break;
         case Injection::Kind::revision:
           bus.publish(ipc::RevisionRequest{.request_id = static_cast<std::uint32_t>(in.value)});
           break;

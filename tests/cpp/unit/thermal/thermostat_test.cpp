@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "sil/ipc/message_bus.hpp"
-#include "sil/ipc/thermal_messages.hpp"
-#include "sil/services/sim_clock.hpp"
-#include "sil/services/thermal/thermostat.hpp"
+#include "thermal/messages.hpp"
+#include "sil/ipc/sim_clock.hpp"
+#include "thermal/thermostat.hpp"
 #include "thermal_recorder.hpp"
 
 namespace sil::services {
@@ -27,9 +27,9 @@ class ThermostatTest : public ::testing::Test {
  protected:
   // The command the thermostat answers one reading with.
   double command_for(double temperature_c) {
-    const std::size_t before = recorder_.count<ipc::HeaterCommand>();
-    bus_.publish(ipc::PlantTemperature{.temperature_c = temperature_c, .heater_power_w = 0.0});
-    const auto commands = recorder_.all<ipc::HeaterCommand>();
+    const std::size_t before = recorder_.count<thermal::HeaterCommand>();
+    bus_.publish(thermal::PlantTemperature{.temperature_c = temperature_c, .heater_power_w = 0.0});
+    const auto commands = recorder_.all<thermal::HeaterCommand>();
     if (commands.size() != before + 1) {
       ADD_FAILURE() << "a reading of " << temperature_c << " got " << commands.size() - before << " commands";
       return -1.0;
@@ -65,17 +65,17 @@ TEST_F(ThermostatTest, SwitchesOnBelowTheBandOffAboveItAndKeepsItsDecisionInside
 TEST_F(ThermostatTest, ASetPointIsStoredAndActsOnlyAtTheNextReading) {
   EXPECT_EQ(command_for(45.0), kOn);
 
-  bus_.publish(ipc::SetPoint{.setpoint_c = 30.0});
+  bus_.publish(thermal::SetPoint{.setpoint_c = 30.0});
   EXPECT_EQ(thermostat_.setpoint_c(), 30.0);
-  EXPECT_EQ(recorder_.count<ipc::HeaterCommand>(), 1U) << "a set point alone publishes nothing";
+  EXPECT_EQ(recorder_.count<thermal::HeaterCommand>(), 1U) << "a set point alone publishes nothing";
   EXPECT_TRUE(thermostat_.heater_on());
 
   EXPECT_EQ(command_for(45.0), 0.0) << "45 C is above the new band 29.5 .. 30.5";
 }
 
 TEST_F(ThermostatTest, IgnoresAndCountsANonFiniteSetPoint) {
-  bus_.publish(ipc::SetPoint{.setpoint_c = 120.0});
-  for (const double bad : {kNaN, kInf, -kInf}) bus_.publish(ipc::SetPoint{.setpoint_c = bad});
+  bus_.publish(thermal::SetPoint{.setpoint_c = 120.0});
+  for (const double bad : {kNaN, kInf, -kInf}) bus_.publish(thermal::SetPoint{.setpoint_c = bad});
 
   EXPECT_EQ(thermostat_.setpoint_c(), 120.0);
   EXPECT_EQ(thermostat_.rejected_setpoints(), 3U);
@@ -92,9 +92,9 @@ TEST_F(ThermostatTest, ANonFiniteTemperatureTurnsTheHeaterOff) {
 }
 
 TEST_F(ThermostatTest, AnyFiniteSetPointIsAcceptedEvenOneThePlantCannotReach) {
-  bus_.publish(ipc::SetPoint{.setpoint_c = 1000.0});
+  bus_.publish(thermal::SetPoint{.setpoint_c = 1000.0});
   EXPECT_EQ(command_for(219.9), kOn);
-  bus_.publish(ipc::SetPoint{.setpoint_c = -40.0});
+  bus_.publish(thermal::SetPoint{.setpoint_c = -40.0});
   EXPECT_EQ(command_for(20.0), 0.0);
   EXPECT_EQ(thermostat_.rejected_setpoints(), 0U);
 }

@@ -1,0 +1,305 @@
+#pragma once
+// sil-sim for one system: its services on a clock, bridged to UDP; or, with
+// --replay, a recorded run played back and compared. sil_add_system()
+// generates a main() that calls sim_main<System>(); the command line, the
+// ready and stopped lines and the exit status are the same for every
+// system (docs/sil-sim.md).
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <system_error>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "sil/app/activity_log.hpp"
+#include "sil/app/cli.hpp"
+#include "sil/bridge/udp_bridge.hpp"
+#include "sil/core/sim_host.hpp"
+#include "sil/core/simulation.hpp"
+#include "sil/ipc/build_info.hpp"
+#include "sil/ipc/catalogue_info.hpp"
+#include "sil/record/reader.hpp"
+#include "sil/record/record_queue.hpp"
+#include "sil/record/recorder.hpp"
+#include "sil/record/replay.hpp"
+#include "sil/record/writer.hpp"
+#include "sil/version.hpp"
+
+namespace sil::app {
+
+namespace detail {
+
+inline void print_ready(std::uint16_t port, const Options& options, const ipc::BuildInfo& build,
+                        std::uint32_t catalogue_hash) {
+  // One line, flushed: the harness reads it to learn the port.
+  std::printf(
+      "{\"event\": \"ready\", \"port\": %u, \"bind\": \"%s\", \"rate_hz\": %u, \"clock\": \"%s\", "
+      "\"speed\": %g, \"egress\": \"%s\", \"pid\": %d, \"version\": \"%.*s\", \"git_revision\": \"%.*s\", "
+      "\"catalogue_hash\": %u, \"sil_version\": \"%s\"}\n",
+      static_cast<unsigned>(port), options.bind.c_str(), options.rate_hz,
+      std::string(core::to_string(options.clock)).c_str(), options.speed,
+      std::string(bridge::to_string(options.egress)).c_str(), static_cast<int>(::getpid()),
+      static_cast<int>(build.version.size()), build.version.data(), static_cast<int>(build.git_revision.size()),
+      build.git_revision.data(), static_cast<unsigned>(catalogue_hash), kVersion);
+  std::fflush(stdout);
+}
+
+// The last line on stderr, one JSON object, so tools can read the counters
+// without parsing prose (README "Running the simulator").
+inline void log_stopped(const sil::bridge::BridgeStats& s, std::uint64_t ticks, std::uint64_t overruns,
+                 const std::string& recording) {
+  using sil::bridge::Verdict;
+  auto n = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+  std::string rx;
+  for (std::size_t i = 0; i < sil::bridge::kVerdictCount; ++i) {
+    if (i != 0) rx += ", ";
+    rx += "\"" + std::string(sil::ipc::to_string(static_cast<Verdict>(i))) + "\": " + std::to_string(s.rx[i]);
+  }
+  std::string tx_errors;
+  for (std::size_t i = 0; i < sil::bridge::kSendErrorCount; ++i) {
+    if (i != 0) tx_errors += ", ";
+    tx_errors += "\"" + std::string(sil::bridge::to_string(static_cast<sil::bridge::SendError>(i))) +
+                 "\": " + std::to_string(s.tx_errors_by_reason[i]);
+  }
+  std::fprintf(stderr,
+               "{\"event\": \"stopped\", \"ticks\": %llu, \"overruns\": %llu, \"rx\": {%s}, "
+               "\"rx_inbox_full\": %llu, \"rx_errors\": %llu, \"tx_sent\": %llu, \"tx_no_peer\": %llu, "
+               "\"tx_errors\": %llu, \"peer_changes\": %llu, \"rx_not_allowed\": %llu, \"rx_not_peer\": %llu, "
+               "\"peer_expiries\": %llu, \"tx_errors_by_reason\": {%s}%s}\n",
+               n(ticks), n(overruns), rx.c_str(), n(s.rx_inbox_full), n(s.rx_errors), n(s.tx_sent), n(s.tx_no_peer),
+               n(s.tx_errors), n(s.peer_changes), n(s.rx_not_allowed), n(s.rx_not_peer), n(s.peer_expiries),
+               tx_errors.c_str(), recording.c_str());
+}
+
+// --exit-with-parent: a descriptor that becomes readable when the parent
+// exits. A pidfd follows the process, not the thread that forked us (unlike
+// PR_SET_PDEATHSIG, which fires when that thread ends), and the getppid()
+// check after opening it proves it is our parent and not a reused pid: had
+// the parent died already, we would have been reparented.
+inline int watch_parent(int pid) {
+  const auto fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) {
+    throw std::system_error(errno, std::generic_category(), "--exit-with-parent: cannot watch process " +
+                                                                std::to_string(pid));
+  }
+  if (::getppid() != pid) {
+    ::close(fd);
+    throw std::runtime_error("--exit-with-parent: process " + std::to_string(pid) +
+                             " is not sil-sim's parent (has it exited already?)");
+  }
+  return fd;
+}
+
+// Once a second, the bridge's news (peer changes, drops, send errors) on stderr.
+template <class Bridge>
+void log_activity(boost::asio::steady_timer& timer, ActivityLog& log, const Bridge& bridge) {
+  timer.expires_after(std::chrono::seconds{1});
+  timer.async_wait([&timer, &log, &bridge](const boost::system::error_code& ec) {
+    if (ec) return;
+    const std::string lines = log.report(bridge.stats(), bridge.active_peer());
+    if (!lines.empty()) std::fputs(lines.c_str(), stderr);
+    log_activity(timer, log, bridge);
+  });
+}
+
+// A recording's counters, a JSON object.
+inline std::string recording_json(const sil::record::WriterStats& w, std::uint64_t dropped) {
+  return "{\"messages\": " + std::to_string(w.records) + ", \"dropped\": " + std::to_string(dropped) +
+         ", \"bytes\": " + std::to_string(w.bytes) + ", \"write_errors\": " + std::to_string(w.write_errors) +
+         ", \"lost\": " + std::to_string(w.lost) + "}";
+}
+
+// A recording in progress: the queue, the file, and the writer thread
+// (started here, stopped by finish(): the owner's thread, as the library
+// asks). Wraps whatever run is being recorded.
+class Recording {
+ public:
+  Recording(const std::string& path, std::uint32_t rate_hz, sil::core::ClockMode clock,
+            const ipc::CatalogueInfo& catalogue, const ipc::BuildInfo& build)
+      : start_(sil::record::RecordingStart::now()),
+        queue_(sil::record::Writer::kDefaultQueueBytes),
+        writer_(queue_, path, {&catalogue, build, rate_hz, std::string(sil::core::to_string(clock)), start_.unix_ns}),
+        thread_([this](std::stop_token stop) { writer_.run(stop); }) {}
+
+  template <class Origin>
+  sil::record::Recorder<Origin> recorder(const ipc::SimClock& clock, const Origin& origin) {
+    return {queue_, clock, origin, start_.steady};
+  }
+
+  // Writes the rest and the footer; returns the counters as JSON.
+  std::string finish(std::uint64_t end_sim_time_ns) {
+    thread_.request_stop();
+    thread_.join();
+    writer_.finish(end_sim_time_ns);
+    return recording_json(writer_.stats(), queue_.dropped());
+  }
+
+ private:
+  sil::record::RecordingStart start_;
+  sil::record::RecordQueue queue_;
+  sil::record::Writer writer_;
+  std::jthread thread_;
+};
+
+// Runs the host until SIGINT/SIGTERM stop the io_context.
+template <class Host, class Bridge>
+void serve(boost::asio::io_context& io, Bridge& bridge, Host& host, const Options& options,
+           const ipc::BuildInfo& build) {
+  std::jthread rx_thread;
+  if (!host.receives_on_sim_thread()) rx_thread = std::jthread([&bridge](std::stop_token stop) { bridge.run_rx(stop); });
+  host.start();
+  sil::app::ActivityLog activity;
+  boost::asio::steady_timer activity_timer(io);
+  log_activity(activity_timer, activity, bridge);
+  print_ready(bridge.port(), options, build, host.catalogue().hash);
+  std::fprintf(stderr, "sil-sim: listening on %s:%u at %u Hz, %s clock; %s\n", options.bind.c_str(),
+               static_cast<unsigned>(bridge.port()), options.rate_hz,
+               std::string(sil::core::to_string(options.clock)).c_str(),
+               sil::app::describe_peer_rules(options).c_str());
+  if (const std::string warning = sil::app::exposure_warning(options); !warning.empty()) {
+    std::fprintf(stderr, "sil-sim: %s\n", warning.c_str());
+  }
+
+  io.run();
+
+  if (rx_thread.joinable()) {
+    rx_thread.request_stop();
+    rx_thread.join();
+  }
+}
+
+template <class System>
+int run(const Options& options, const ipc::BuildInfo& build) {
+  using Sim = core::Simulation<System>;
+  using Bridge = bridge::UdpBridge<typename Sim::Catalogue>;
+  boost::asio::io_context io(1);
+  // Registered before anything can fail or block, so a SIGTERM sent any
+  // time after the ready line stops the loop cleanly.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&io](const boost::system::error_code& ec, int) {
+    if (!ec) io.stop();
+  });
+
+  boost::asio::posix::stream_descriptor parent(io);
+  if (options.exit_with_parent != 0) {
+    parent.assign(watch_parent(options.exit_with_parent));
+    parent.async_wait(boost::asio::posix::descriptor_base::wait_read, [&io, &options](const boost::system::error_code& ec) {
+      if (ec) return;
+      std::fprintf(stderr, "sil-sim: parent process %d exited; stopping\n", options.exit_with_parent);
+      io.stop();
+    });
+  }
+
+  Bridge bridge({.bind_address = options.bind,
+                                     .port = options.port,
+                                     .egress = options.egress,
+                                     .allow = options.allow,
+                                     .peer = options.peer});
+  Sim sim(options.rate_hz, build);
+  const auto catalogue = ipc::catalogue_info<typename Sim::Catalogue>();
+  const sil::core::HostConfig config{.clock = options.clock,
+                                     .speed = options.speed,
+                                     .log = [](std::string_view line) {
+                                       std::fprintf(stderr, "sil-sim: %.*s\n", static_cast<int>(line.size()),
+                                                    line.data());
+                                     }};
+  std::string recording_stats;
+  std::uint64_t overruns = 0;
+  if (options.record_path.empty()) {
+    sil::core::SimHost host(io, sim, bridge, config);
+    serve(io, bridge, host, options, build);
+    overruns = host.overruns();
+  } else {
+    Recording recording(options.record_path, options.rate_hz, options.clock, catalogue, build);
+    auto recorder = recording.recorder(sim.clock(), bridge);
+    sil::core::SimHost host(io, sim, bridge, config, recorder);
+    serve(io, bridge, host, options, build);
+    overruns = host.overruns();
+    recording_stats = ", \"recording\": " + recording.finish(sim.clock().now_ns());
+  }
+  log_stopped(bridge.stats(), sim.clock().tick(), overruns, recording_stats);
+  return 0;
+}
+
+// --replay: exit 0 if the replay published the recorded trace, 1 if not,
+// 2 if the recording cannot be replayed.
+template <class System>
+int replay(const Options& options, const ipc::BuildInfo& build) {
+  using Sim = core::Simulation<System>;
+  const auto catalogue = ipc::catalogue_info<typename Sim::Catalogue>();
+  std::optional<sil::record::MappedFile> file;
+  std::optional<sil::record::Replay> replay;
+  try {
+    file.emplace(options.replay_path);
+    replay.emplace(file->bytes(), catalogue);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sil-sim: --replay %s: %s\n", options.replay_path.c_str(), e.what());
+    return 2;
+  }
+  if (!replay->warning().empty()) {
+    std::fprintf(stderr, "sil-sim: warning: --replay %s: %s\n", options.replay_path.c_str(), replay->warning().c_str());
+  }
+  Sim sim(replay->rate_hz(), build);
+  sil::record::ReplayResult result;
+  if (options.record_path.empty()) {
+    result = replay->run(sim);
+  } else {
+    std::optional<Recording> recording;
+    try {
+      recording.emplace(options.record_path, replay->rate_hz(), sil::core::ClockMode::step, catalogue, build);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "sil-sim: --record: %s\n", e.what());
+      return 2;
+    }
+    auto recorder = recording->recorder(sim.clock(), *replay);
+    result = replay->run(sim, recorder);
+    std::fprintf(stderr, "sil-sim: recorded the replay to %s: %s\n", options.record_path.c_str(),
+                 recording->finish(sim.clock().now_ns()).c_str());
+  }
+  std::printf("%s\n", sil::record::to_json(result).c_str());
+  std::fflush(stdout);
+  return result.identical() ? 0 : 1;
+}
+
+}  // namespace detail
+
+// The whole of sil-sim for System: parses the command line, runs or
+// replays, and returns the exit status. `build` is the system's build
+// (generated by sil_add_system).
+template <class System>
+int sim_main(int argc, char** argv, const ipc::BuildInfo& build) {
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  const auto parsed = parse_args(args);
+  if (const auto* error = std::get_if<CliError>(&parsed)) {
+    std::fprintf(stderr, "sil-sim: %s\nTry 'sil-sim --help'.\n", error->message.c_str());
+    return 2;
+  }
+  const auto& options = std::get<Options>(parsed);
+  if (options.help) {
+    std::fputs(usage().c_str(), stdout);
+    return 0;
+  }
+  if (!options.replay_path.empty()) return detail::replay<System>(options, build);
+  try {
+    return detail::run<System>(options, build);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sil-sim: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace sil::app

@@ -1,0 +1,99 @@
+# sil_add_system(): one call turns a system (a C++ struct naming its messages
+# and services, docs/services.md "Declaring a system") into
+#   - an executable with sil-sim's command line, ready and stopped lines,
+#     clocks, control plane, recording and replay (default <name>-sim);
+#   - a Python extension module with the system's message classes and the
+#     in-process simulation (default <name>), when Python and pybind11 are
+#     found (or unless NO_PYTHON);
+#   - the system's build facts (its project's version and git revision).
+#
+#   sil_add_system(<name>
+#     HEADER <header>              # the header that declares the system, as the sources include it
+#     SYSTEM <C++ type>            # the system struct, e.g. thermal::System
+#     [LIBRARIES <target>...]      # what that header needs (your services' targets)
+#     [EXECUTABLE <target>]        # default <name>-sim
+#     [PYTHON_MODULE <name>]       # default <name>
+#     [PYTHON_OUTPUT_DIRECTORY <dir>]  # where the module goes; default ${CMAKE_BINARY_DIR}/python
+#     [VERSION <x.y.z>]            # default ${PROJECT_VERSION}, else 0.0.0
+#     [NO_PYTHON])
+# Documented in docs/cmake.md "sil_add_system".
+include_guard(GLOBAL)
+set(_SIL_SYSTEM_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
+
+function(sil_add_system name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_PYTHON"
+                        "HEADER;SYSTEM;EXECUTABLE;PYTHON_MODULE;PYTHON_OUTPUT_DIRECTORY;VERSION" "LIBRARIES")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "sil_add_system(${name}): unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT arg_HEADER OR NOT arg_SYSTEM)
+    message(FATAL_ERROR "sil_add_system(${name}): HEADER and SYSTEM are required")
+  endif()
+  if(NOT name MATCHES "^[A-Za-z_][A-Za-z0-9_]*$")
+    message(FATAL_ERROR "sil_add_system(${name}): the name must be a C identifier")
+  endif()
+  if(NOT arg_EXECUTABLE)
+    set(arg_EXECUTABLE "${name}-sim")
+  endif()
+  if(NOT arg_PYTHON_MODULE)
+    set(arg_PYTHON_MODULE "${name}")
+  endif()
+  if(NOT arg_PYTHON_OUTPUT_DIRECTORY)
+    set(arg_PYTHON_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/python")
+  endif()
+  if(NOT arg_VERSION)
+    set(arg_VERSION "${PROJECT_VERSION}")
+  endif()
+  if(NOT arg_VERSION)
+    set(arg_VERSION "0.0.0")
+  endif()
+
+  set(gen "${CMAKE_CURRENT_BINARY_DIR}/sil_system_${name}")
+  set(build_info "${gen}/build_info.cpp")
+  string(TIMESTAMP configure_time "%s" UTC)
+  add_custom_target(${name}_sil_build_info
+    COMMAND ${CMAKE_COMMAND}
+            -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
+            -DOUTPUT=${build_info}
+            -DTEMPLATE=${_SIL_SYSTEM_CMAKE_DIR}/sil_build_info.cpp.in
+            -DSIL_VERSION=${arg_VERSION}
+            -DCONFIGURE_TIME=${configure_time}
+            -P ${_SIL_SYSTEM_CMAKE_DIR}/sil_build_info.cmake
+    BYPRODUCTS ${build_info}
+    COMMENT "Recording the git revision and build time of ${PROJECT_NAME} (system ${name})"
+    VERBATIM)
+
+  set(SIL_SYSTEM_NAME "${name}")
+  set(SIL_SYSTEM_HEADER "${arg_HEADER}")
+  set(SIL_SYSTEM_TYPE "${arg_SYSTEM}")
+  configure_file("${_SIL_SYSTEM_CMAKE_DIR}/sil_main.cpp.in" "${gen}/main.cpp" @ONLY)
+
+  add_executable(${arg_EXECUTABLE} "${gen}/main.cpp" "${build_info}")
+  add_dependencies(${arg_EXECUTABLE} ${name}_sil_build_info)
+  target_link_libraries(${arg_EXECUTABLE} PRIVATE sil::app ${arg_LIBRARIES})
+
+  if(arg_NO_PYTHON)
+    return()
+  endif()
+  if(NOT TARGET sil::python_bindings)
+    message(STATUS "sil_add_system(${name}): no Python module (sil was built without Python bindings)")
+    return()
+  endif()
+  if(NOT COMMAND pybind11_add_module)
+    find_package(Python 3 COMPONENTS Interpreter Development.Module)
+    set(PYBIND11_FINDPYTHON ON)
+    find_package(pybind11 CONFIG)
+  endif()
+  if(NOT COMMAND pybind11_add_module)
+    message(STATUS "sil_add_system(${name}): no Python module (pybind11 not found)")
+    return()
+  endif()
+  get_target_property(binding_sources sil::python_bindings INTERFACE_SIL_BINDING_SOURCES)
+  pybind11_add_module(${arg_PYTHON_MODULE} ${binding_sources} "${build_info}")
+  add_dependencies(${arg_PYTHON_MODULE} ${name}_sil_build_info)
+  target_compile_definitions(${arg_PYTHON_MODULE} PRIVATE
+    "SIL_SYSTEM_HEADER=\"${arg_HEADER}\"" "SIL_SYSTEM_TYPE=${arg_SYSTEM}" "SIL_MODULE_NAME=${arg_PYTHON_MODULE}")
+  target_link_libraries(${arg_PYTHON_MODULE} PRIVATE sil::python_bindings ${arg_LIBRARIES})
+  # $<0:> stops multi-config generators from appending a per-config directory.
+  set_target_properties(${arg_PYTHON_MODULE} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${arg_PYTHON_OUTPUT_DIRECTORY}$<0:>")
+endfunction()

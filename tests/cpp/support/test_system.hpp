@@ -1,0 +1,24 @@
+#pragma once
+// The system sil's own tests run against: the thermal example, built as a
+// user builds theirs (examples/thermal). Tests name it through these
+// aliases so the system they pin is stated once.
+#include "test_system.hpp"
+#include "test_system.hpp"
+#include "sil/core/system.hpp"
+#include "sil/ipc/catalogue_info.hpp"
+#include "thermal/system.hpp"
+
+namespace sil::test {
+
+using System = thermal::System;
+using Catalogue = SystemTraits<System>::catalogue;
+using Sim = core::Simulation<System>;
+using Bridge = sil::test::Bridge<Catalogue>;
+inline constexpr std::size_t kMaxDatagramSize = ipc::kMaxDatagramSize<Catalogue>;
+
+inline const ipc::CatalogueInfo& catalogue_info() {
+  static const ipc::CatalogueInfo info = ipc::catalogue_info<Catalogue>();
+  return info;
+}
+
+}  // namespace sil::test
