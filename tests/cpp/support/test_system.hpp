@@ -2,9 +2,12 @@
 // The system sil's own tests run against: the thermal example, built as a
 // user builds theirs (examples/thermal). Tests name it through these
 // aliases so the system they pin is stated once.
-#include "test_system.hpp"
-#include "test_system.hpp"
+#include <cstddef>
+
+#include "sil/bridge/udp_bridge.hpp"
+#include "sil/core/simulation.hpp"
 #include "sil/core/system.hpp"
+#include "sil/ipc/datagram.hpp"
 #include "sil/ipc/catalogue_info.hpp"
 #include "thermal/system.hpp"
 
@@ -13,7 +16,7 @@ namespace sil::test {
 using System = thermal::System;
 using Catalogue = SystemTraits<System>::catalogue;
 using Sim = core::Simulation<System>;
-using Bridge = sil::test::Bridge<Catalogue>;
+using Bridge = bridge::UdpBridge<Catalogue>;
 inline constexpr std::size_t kMaxDatagramSize = ipc::kMaxDatagramSize<Catalogue>;
 
 inline const ipc::CatalogueInfo& catalogue_info() {

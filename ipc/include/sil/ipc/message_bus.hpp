@@ -38,10 +38,12 @@ class MessageBus {
   }
 
   // bus.publish(payload): the id is the payload type's own; a message that
-  // is not in this system's catalogue fails to compile.
+  // is not in this system's catalogue (sil::Messages<...>) fails to compile.
+  // A constraint, not a static_assert in the body, so that concepts such as
+  // Publisher and `requires { bus.publish(m); }` see the rejection too.
   template <Message T>
+    requires C::template contains<T>
   void publish(const T& payload) {
-    static_assert(C::template contains<T>, "this message is not in the system's catalogue (sil::Messages<...>)");
     dispatch(payload);
   }
 

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "sil/ipc/catalogue.hpp"
+#include "sil/ipc/declare.hpp"
 #include "sil/ipc/message.hpp"
 #include "sil/ipc/message_bus.hpp"
 #include "sil/ipc/messages.hpp"
@@ -20,7 +21,14 @@ namespace {
 struct Sink {
   void on(const auto&) {}
 };
-using Bus = MessageBus<Sink>;
+// The bus needs a catalogue: the framework's three messages.
+using Bus = MessageBus<FrameworkCatalogue, Sink>;
+
+// A well-formed message that the framework's catalogue does not hold.
+SIL_MESSAGE(Outsider, 2999, (sil::u32, value));
+static_assert(Message<Outsider> && exact_layout<Outsider>);
+// A bus over a catalogue without Heartbeat.
+using NarrowBus = MessageBus<Catalogue<RevisionRequest, RevisionResponse>, Sink>;
 
 template <class B, MsgId Id, class P>
 concept CanPublishWithId = requires(B& bus, const P& payload) { bus.template publish<Id>(payload); };
@@ -47,19 +55,27 @@ static_assert(CanPublish<Bus, Heartbeat>);
 static_assert(!CanPublish<Bus, NotAMessage>);
 static_assert(!CanPublish<Bus, int>);
 
+// A message publishes only on a bus whose catalogue holds it.
+static_assert(!FrameworkCatalogue::contains<Outsider>);
+static_assert(!CanPublish<Bus, Outsider>);
+static_assert(!CanPublish<NarrowBus, Heartbeat>);
+static_assert(CanPublish<NarrowBus, RevisionRequest>);
+static_assert(CanPublish<MessageBus<Catalogue<Outsider>, Sink>, Outsider>);
+static_assert(!CanPublish<MessageBus<Catalogue<Outsider>, Sink>, Heartbeat>);
+
 // The id -> type binding.
-static_assert(std::same_as<PayloadOf<MsgId::RevisionRequest>, RevisionRequest>);
-static_assert(std::same_as<PayloadOf<MsgId::RevisionResponse>, RevisionResponse>);
-static_assert(std::same_as<PayloadOf<MsgId::Heartbeat>, Heartbeat>);
+static_assert(std::same_as<FrameworkCatalogue::Payload<MsgId::RevisionRequest>, RevisionRequest>);
+static_assert(std::same_as<FrameworkCatalogue::Payload<MsgId::RevisionResponse>, RevisionResponse>);
+static_assert(std::same_as<FrameworkCatalogue::Payload<MsgId::Heartbeat>, Heartbeat>);
 
 // Every catalogue entry is a Message with an exact layout and binds back to itself.
 template <class T>
 constexpr bool well_formed_entry() {
-  return Message<T> && exact_layout<T> && std::same_as<PayloadOf<T::id>, T> && alignof(T) == 1;
+  return Message<T> && exact_layout<T> && std::same_as<FrameworkCatalogue::Payload<T::id>, T> && alignof(T) == 1;
 }
 static_assert([] {
   bool all = true;
-  Catalogue::for_each([&](auto type) { all = all && well_formed_entry<typename decltype(type)::type>(); });
+  FrameworkCatalogue::for_each([&](auto type) { all = all && well_formed_entry<typename decltype(type)::type>(); });
   return all;
 }());
 
@@ -77,12 +93,12 @@ static_assert(!Publisher<Sink>);
 
 TEST(CompileTimeTyping, HoldsForEveryCatalogueMessage) {
   int visited = 0;
-  Catalogue::for_each([&](auto type) {
+  FrameworkCatalogue::for_each([&](auto type) {
     using T = typename decltype(type)::type;
     EXPECT_TRUE(well_formed_entry<T>()) << T::name;
     ++visited;
   });
-  EXPECT_EQ(static_cast<std::size_t>(visited), Catalogue::size);
+  EXPECT_EQ(static_cast<std::size_t>(visited), FrameworkCatalogue::size);
 }
 
 }  // namespace

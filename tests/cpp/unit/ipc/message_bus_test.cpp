@@ -55,6 +55,12 @@ struct Deaf {
   void listen(const RevisionRequest&) { ++calls; }  // not called on(): never a handler
 };
 
+// The bus over the framework's catalogue; the subscribers' types deduced.
+template <class... Subscribers>
+MessageBus<FrameworkCatalogue, Subscribers...> framework_bus(Subscribers&... subscribers) {
+  return MessageBus<FrameworkCatalogue, Subscribers...>(subscribers...);
+}
+
 struct HeartbeatOnly {
   Log& log;
   void on(const Heartbeat& msg) { log.push_back("heartbeat:" + std::to_string(msg.sequence)); }
@@ -67,7 +73,7 @@ TEST(MessageBus, DeliversToEverySubscriberWithAHandlerInDeclarationOrder) {
   RequestReader first{log, {}};
   Everything second{log, {}};
   HeartbeatOnly third{log};
-  MessageBus bus(first, second, third);
+  auto bus = framework_bus(first, second, third);
 
   bus.publish(RevisionRequest{.request_id = 5});
   bus.publish(Heartbeat{.sequence = 9, .tick = 0, .sim_time_ns = 0});
@@ -79,7 +85,7 @@ TEST(MessageBus, CallsEachSubscriberOncePerMessageEvenWhenTwoAreAlike) {
   Log log;
   Everything a{log, {}};
   Everything b{log, {}};
-  MessageBus bus(a, b);
+  auto bus = framework_bus(a, b);
 
   bus.publish(Heartbeat{.sequence = 1, .tick = 0, .sim_time_ns = 0});
 
@@ -93,7 +99,7 @@ TEST(MessageBus, SkipsSubscribersWithoutAHandlerForTheType) {
   Deaf deaf;
   HeartbeatOnly heartbeats{log};
   RequestReader reader{log, {}};
-  MessageBus bus(deaf, heartbeats, reader);
+  auto bus = framework_bus(deaf, heartbeats, reader);
 
   bus.publish(RevisionRequest{.request_id = 1});
   bus.publish(RevisionResponse{});
@@ -107,7 +113,7 @@ TEST(MessageBus, CallsBothHandlerFormsAndPassesTheBusToTheTwoArgumentForm) {
   RequestReader reader{log, {}};
   RequestAnswerer answerer{log, {}};
   Everything everything{log, {}};
-  MessageBus bus(reader, answerer, everything);
+  auto bus = framework_bus(reader, answerer, everything);
 
   bus.publish(RevisionRequest{.request_id = 3});
 
@@ -120,7 +126,7 @@ TEST(MessageBus, DeliversANestedPublishDepthFirstBeforeTheOuterPublishContinues)
   Everything before{log, {}};
   RequestAnswerer answerer{log, {}};
   Everything after{log, {}};
-  MessageBus bus(before, answerer, after);
+  auto bus = framework_bus(before, answerer, after);
 
   bus.publish(RevisionRequest{.request_id = 1});
 
@@ -135,7 +141,7 @@ TEST(MessageBus, HandsEverySubscriberThePublishersObjectWithoutCopying) {
   RequestReader reader{log, {}};
   RequestAnswerer answerer{log, {}};
   Everything everything{log, {}};
-  MessageBus bus(reader, answerer, everything);
+  auto bus = framework_bus(reader, answerer, everything);
 
   const RevisionRequest request{.request_id = 77};
   bus.publish(request);
@@ -154,7 +160,7 @@ TEST(MessageBus, HandsEverySubscriberThePublishersObjectWithoutCopying) {
 TEST(MessageBus, PublishWithAnExplicitIdDeliversLikePublishWithout) {
   Log log;
   HeartbeatOnly heartbeats{log};
-  MessageBus bus(heartbeats);
+  auto bus = framework_bus(heartbeats);
 
   bus.publish<MsgId::Heartbeat>(Heartbeat{.sequence = 1, .tick = 0, .sim_time_ns = 0});
   bus.publish(Heartbeat{.sequence = 2, .tick = 0, .sim_time_ns = 0});

@@ -25,7 +25,7 @@ TEST(MessageLayout, SizesMatchTheWireFormat) {
   EXPECT_EQ(sizeof(RevisionRequest), 4U);
   EXPECT_EQ(sizeof(RevisionResponse), 65U);
   EXPECT_EQ(sizeof(Heartbeat), 20U);
-  EXPECT_EQ(kMaxPayloadSize, 65U);
+  EXPECT_EQ(FrameworkCatalogue::max_payload_size, 65U);
 }
 
 TEST(MessageLayout, IdsMatchTheWireFormat) {
@@ -59,7 +59,7 @@ TEST(MessageLayout, HeartbeatFieldsSitAtTheDocumentedOffsets) {
 // remembering to add it: each descriptor's offset is where the member really
 // is, and the descriptors tile the struct.
 TEST(MessageLayout, EveryDescriptorOffsetIsTheMembersRealOffset) {
-  Catalogue::for_each([](auto type) {
+  FrameworkCatalogue::for_each([](auto type) {
     using T = typename decltype(type)::type;
     const T object{};
     const auto* base = reinterpret_cast<const std::byte*>(&object);
@@ -76,7 +76,7 @@ TEST(MessageLayout, EveryDescriptorOffsetIsTheMembersRealOffset) {
 }
 
 TEST(MessageLayout, FieldNamesAreUniqueWithinEachMessage) {
-  Catalogue::for_each([](auto type) {
+  FrameworkCatalogue::for_each([](auto type) {
     using T = typename decltype(type)::type;
     const auto rows = rows_of<T>();
     for (std::size_t i = 0; i < rows.size(); ++i) {
