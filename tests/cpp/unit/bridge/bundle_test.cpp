@@ -9,6 +9,8 @@
 #include <initializer_list>
 #include <vector>
 
+#include "test_system.hpp"
+
 namespace sil::bridge {
 namespace {
 
@@ -70,11 +72,17 @@ TEST(Bundle, AMalformedBundleDeliversNothingNotEvenItsGoodFirstItem) {
 }
 
 TEST(Bundle, TheLimitAHarnessAsksForIsCappedOrTurnedOff) {
-  EXPECT_EQ(effective_bundle_bytes(0), 0U);
-  EXPECT_EQ(effective_bundle_bytes(kMinBundleBytes - 1), 0U) << "too small to hold the largest message";
-  EXPECT_EQ(effective_bundle_bytes(kMinBundleBytes), kMinBundleBytes);
-  EXPECT_EQ(effective_bundle_bytes(1472), 1472U);
-  EXPECT_EQ(effective_bundle_bytes(1'000'000), kMaxBundleBytes);
+  // The floor follows the system's largest datagram: checked for the test
+  // system's and for a larger one.
+  for (const std::size_t max_datagram : {sil::test::kMaxDatagramSize, std::size_t{1000}}) {
+    const std::size_t min_bytes = min_bundle_bytes(max_datagram);
+    EXPECT_GT(min_bytes, max_datagram) << "a bundle must hold the largest datagram and its framing";
+    EXPECT_EQ(effective_bundle_bytes(0, max_datagram), 0U);
+    EXPECT_EQ(effective_bundle_bytes(min_bytes - 1, max_datagram), 0U) << "too small to hold the largest message";
+    EXPECT_EQ(effective_bundle_bytes(min_bytes, max_datagram), min_bytes);
+    EXPECT_EQ(effective_bundle_bytes(1472, max_datagram), 1472U);
+    EXPECT_EQ(effective_bundle_bytes(1'000'000, max_datagram), kMaxBundleBytes);
+  }
 }
 
 }  // namespace

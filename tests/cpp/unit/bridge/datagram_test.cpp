@@ -17,9 +17,27 @@
 #include "sil/ipc/datagram.hpp"
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/messages.hpp"
+#include "test_system.hpp"
 
 namespace sil::bridge {
 namespace {
+
+// The decoder over the test system's catalogue, under the names the bridge uses.
+using ipc::encode_datagram;
+using ipc::is_control_request;
+using ipc::kHeaderSize;
+using ipc::to_string;
+using ipc::Verdict;
+using DecodeResult = ipc::DecodeResult<sil::test::Catalogue>;
+constexpr std::size_t kMaxDatagramSize = sil::test::kMaxDatagramSize;
+
+DecodeResult decode_datagram(std::span<const std::byte> bytes, bool truncated = false) noexcept {
+  return ipc::decode_datagram<sil::test::Catalogue>(bytes, truncated);
+}
+
+Verdict decode_datagram_into(std::span<const std::byte> bytes, bool truncated, sil::test::Catalogue::Any& out) noexcept {
+  return ipc::decode_datagram_into<sil::test::Catalogue>(bytes, truncated, out);
+}
 
 constexpr std::size_t kLargestUdpPayload = 65507;  // IPv4: 65535 - 20 (IP) - 8 (UDP)
 

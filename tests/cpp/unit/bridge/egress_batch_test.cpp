@@ -19,11 +19,15 @@
 #include "sil/ipc/datagram.hpp"
 #include "sil/bridge/peer.hpp"
 #include "sil/ipc/messages.hpp"
+#include "test_system.hpp"
 
 namespace sil::bridge {
 namespace {
 
 using Bytes = std::vector<std::byte>;
+using ipc::kHeader;
+// The smallest bundle limit for the test system's largest datagram.
+constexpr std::size_t kMinBundleBytes = min_bundle_bytes(sil::test::kMaxDatagramSize);
 
 // A sending socket of our own, closed at the end.
 struct Sender {
