@@ -16,9 +16,53 @@
 #     [PYTHON_OUTPUT_DIRECTORY <dir>]  # where the module goes; default ${CMAKE_BINARY_DIR}/python
 #     [VERSION <x.y.z>]            # default ${PROJECT_VERSION}, else 0.0.0
 #     [NO_PYTHON])
-# Documented in docs/cmake.md "sil_add_system".
+#
+#   sil_target_build_info(<target> [VERSION <x.y.z>])
+# gives a target of your own (a HIL rig's program) the same build facts:
+# it defines `const sil::ipc::BuildInfo& sil_generated_build_info() noexcept`.
+# Documented in docs/cmake.md.
 include_guard(GLOBAL)
 set(_SIL_SYSTEM_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
+
+# Generates <dir>/build_info.cpp at every build (the revision is never stale)
+# and sets <out_var> to it and <out_target> to the target that writes it.
+function(_sil_build_info name version out_source out_target)
+  set(build_info "${CMAKE_CURRENT_BINARY_DIR}/sil_build_info_${name}/build_info.cpp")
+  string(TIMESTAMP configure_time "%s" UTC)
+  add_custom_target(${name}_sil_build_info
+    COMMAND ${CMAKE_COMMAND}
+            -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
+            -DOUTPUT=${build_info}
+            -DTEMPLATE=${_SIL_SYSTEM_CMAKE_DIR}/sil_build_info.cpp.in
+            -DSIL_VERSION=${version}
+            -DCONFIGURE_TIME=${configure_time}
+            -P ${_SIL_SYSTEM_CMAKE_DIR}/sil_build_info.cmake
+    BYPRODUCTS ${build_info}
+    COMMENT "Recording the git revision and build time of ${PROJECT_NAME} (${name})"
+    VERBATIM)
+  set(${out_source} "${build_info}" PARENT_SCOPE)
+  set(${out_target} "${name}_sil_build_info" PARENT_SCOPE)
+endfunction()
+
+function(_sil_default_version out_var given)
+  set(version "${given}")
+  if(NOT version)
+    set(version "${PROJECT_VERSION}")
+  endif()
+  if(NOT version)
+    set(version "0.0.0")
+  endif()
+  set(${out_var} "${version}" PARENT_SCOPE)
+endfunction()
+
+function(sil_target_build_info target)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "VERSION" "")
+  _sil_default_version(version "${arg_VERSION}")
+  _sil_build_info(${target} "${version}" source generator)
+  target_sources(${target} PRIVATE "${source}")
+  add_dependencies(${target} ${generator})
+  target_link_libraries(${target} PRIVATE sil::ipc)
+endfunction()
 
 function(sil_add_system name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "NO_PYTHON"
@@ -41,27 +85,10 @@ function(sil_add_system name)
   if(NOT arg_PYTHON_OUTPUT_DIRECTORY)
     set(arg_PYTHON_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/python")
   endif()
-  if(NOT arg_VERSION)
-    set(arg_VERSION "${PROJECT_VERSION}")
-  endif()
-  if(NOT arg_VERSION)
-    set(arg_VERSION "0.0.0")
-  endif()
+  _sil_default_version(arg_VERSION "${arg_VERSION}")
 
   set(gen "${CMAKE_CURRENT_BINARY_DIR}/sil_system_${name}")
-  set(build_info "${gen}/build_info.cpp")
-  string(TIMESTAMP configure_time "%s" UTC)
-  add_custom_target(${name}_sil_build_info
-    COMMAND ${CMAKE_COMMAND}
-            -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
-            -DOUTPUT=${build_info}
-            -DTEMPLATE=${_SIL_SYSTEM_CMAKE_DIR}/sil_build_info.cpp.in
-            -DSIL_VERSION=${arg_VERSION}
-            -DCONFIGURE_TIME=${configure_time}
-            -P ${_SIL_SYSTEM_CMAKE_DIR}/sil_build_info.cmake
-    BYPRODUCTS ${build_info}
-    COMMENT "Recording the git revision and build time of ${PROJECT_NAME} (system ${name})"
-    VERBATIM)
+  _sil_build_info(${name} "${arg_VERSION}" build_info build_info_target)
 
   set(SIL_SYSTEM_NAME "${name}")
   set(SIL_SYSTEM_HEADER "${arg_HEADER}")
@@ -69,7 +96,7 @@ function(sil_add_system name)
   configure_file("${_SIL_SYSTEM_CMAKE_DIR}/sil_main.cpp.in" "${gen}/main.cpp" @ONLY)
 
   add_executable(${arg_EXECUTABLE} "${gen}/main.cpp" "${build_info}")
-  add_dependencies(${arg_EXECUTABLE} ${name}_sil_build_info)
+  add_dependencies(${arg_EXECUTABLE} ${build_info_target})
   target_link_libraries(${arg_EXECUTABLE} PRIVATE sil::app ${arg_LIBRARIES})
 
   if(arg_NO_PYTHON)
@@ -90,7 +117,7 @@ function(sil_add_system name)
   endif()
   get_target_property(binding_sources sil::python_bindings INTERFACE_SIL_BINDING_SOURCES)
   pybind11_add_module(${arg_PYTHON_MODULE} ${binding_sources} "${build_info}")
-  add_dependencies(${arg_PYTHON_MODULE} ${name}_sil_build_info)
+  add_dependencies(${arg_PYTHON_MODULE} ${build_info_target})
   target_compile_definitions(${arg_PYTHON_MODULE} PRIVATE
     "SIL_SYSTEM_HEADER=\"${arg_HEADER}\"" "SIL_SYSTEM_TYPE=${arg_SYSTEM}" "SIL_MODULE_NAME=${arg_PYTHON_MODULE}")
   target_link_libraries(${arg_PYTHON_MODULE} PRIVATE sil::python_bindings ${arg_LIBRARIES})

@@ -6,6 +6,7 @@
 // problem. Protobuf stays inside control.cpp.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,6 +20,10 @@
 #include "sil/ipc/catalogue_info.hpp"
 
 namespace sil::core {
+
+// Where a host's own remarks go (one line each, no newline): the owner
+// decides; the libraries never write to stdout or stderr by themselves.
+using LogSink = std::function<void(std::string_view line)>;
 
 enum class ClockMode : std::uint8_t { realtime, fast, step };
 std::string_view to_string(ClockMode mode) noexcept;

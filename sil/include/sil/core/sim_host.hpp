@@ -36,16 +36,13 @@
 #include "sil/bridge/udp_bridge.hpp"
 #include "sil/core/advance.hpp"
 #include "sil/core/control.hpp"
+#include "sil/core/control_plane.hpp"
 #include "sil/core/publish_counter.hpp"
 #include "sil/core/trace_digest.hpp"
 #include "sil/core/watch.hpp"
 #include "sil/ipc/catalogue_info.hpp"
 
 namespace sil::core {
-
-// Where the host's own remarks go (one line each, no newline): the owner
-// decides, the library never writes to stdout or stderr by itself.
-using LogSink = std::function<void(std::string_view line)>;
 
 struct HostConfig {
   ClockMode clock = ClockMode::realtime;
@@ -78,11 +75,9 @@ class SimHost {
         sim_(sim),
         bridge_(bridge),
         config_(std::move(config)),
-        catalogue_(ipc::catalogue_info<Catalogue>()),
-        watch_(Catalogue::max_payload_size),
-        digest_(sim.clock()),
+        control_(sim, bridge, config_.log),
         extras_(extra...),
-        bus_(sim.make_bus(watch_, digest_, published_, extra..., bridge)),
+        bus_(sim.make_bus(control_.watch(), control_.digest(), control_.published(), extra..., bridge)),
         timer_(io),
         readable_(io, dup_or_throw(receives_on_sim_thread() ? bridge.socket_fd() : bridge.inbound_ready_fd())) {}
   SimHost(const SimHost&) = delete;
@@ -103,45 +98,13 @@ class SimHost {
             sim_.clock().tick()};
   }
   std::uint64_t overruns() const noexcept { return overruns_; }
-  std::uint64_t control_requests() const noexcept { return control_requests_; }
-  std::uint64_t control_errors() const noexcept { return control_errors_; }
-  const TraceDigest& trace() const noexcept { return digest_; }
-  const ipc::CatalogueInfo& catalogue() const noexcept { return catalogue_; }
+  std::uint64_t control_requests() const noexcept { return control_.requests(); }
+  std::uint64_t control_errors() const noexcept { return control_.errors(); }
+  const TraceDigest& trace() const noexcept { return control_.trace(); }
+  const ipc::CatalogueInfo& catalogue() const noexcept { return control_.catalogue(); }
   auto& bus() noexcept { return bus_; }
 
-  StatsSnapshot stats() const {
-    const bridge::BridgeStats b = bridge_.stats();
-    StatsSnapshot s;
-    s.ticks = sim_.clock().tick();
-    s.overruns = overruns_;
-    std::size_t index = 0;
-    for (const auto& info : catalogue_.messages) {
-      const auto id = static_cast<std::uint16_t>(info.id);
-      s.published.push_back({id, info.name, published_.count(index)});
-      s.received.push_back({id, info.name, b.rx_by_message[index]});
-      s.sent.push_back({id, info.name, b.tx_by_message[index]});
-      ++index;
-    }
-    for (std::size_t v = 1; v < bridge::kVerdictCount; ++v) {
-      s.drops.emplace_back(ipc::to_string(static_cast<ipc::Verdict>(v)), b.rx[v]);
-    }
-    s.drops.emplace_back("inbox_full", b.rx_inbox_full);
-    s.drops.emplace_back("not_allowed", b.rx_not_allowed);
-    s.tx_errors = b.tx_errors;
-    for (std::size_t e = 0; e < bridge::kSendErrorCount; ++e) {
-      s.tx_errors_by_reason.emplace_back(bridge::to_string(static_cast<bridge::SendError>(e)),
-                                         b.tx_errors_by_reason[e]);
-    }
-    s.tx_no_peer = b.tx_no_peer;
-    s.peer_changes = b.peer_changes;
-    s.peer_expiries = b.peer_expiries;
-    s.rx_not_peer = b.rx_not_peer;
-    s.control_requests = control_requests_;
-    s.control_errors = control_errors_;
-    s.trace_digest = digest_.digest();
-    s.trace_count = digest_.count();
-    return s;
-  }
+  StatsSnapshot stats() const { return control_.stats(overruns_); }
 
  private:
   static int dup_or_throw(int fd) {
@@ -250,10 +213,10 @@ class SimHost {
       boost::asio::post(io_, [this] { continue_advance(); });
       return;
     }
-    const AdvanceOutcome outcome{advance_->ticks_run(), advance_->matched(), watch_.payload(),
-                                 watch_.matched_at_ns()};
+    Watch& watch = control_.watch();
+    const AdvanceOutcome outcome{advance_->ticks_run(), advance_->matched(), watch.payload(), watch.matched_at_ns()};
     reply(advance_sender_, encode_advanced(advance_sequence_, status(), outcome));
-    watch_.disarm();
+    watch.disarm();
     advance_.reset();
     receive_until_advance();
   }
@@ -275,48 +238,30 @@ class SimHost {
     if constexpr (requires { extra.on_control_reply(reply); }) extra.on_control_reply(reply);
   }
 
-  void fail(std::uint64_t to, ControlError error) {
-    ++control_errors_;
-    reply(to, encode_error(error, status()));
+  auto replier() {
+    return [this](std::uint64_t to, const std::string& bytes) { reply(to, bytes); };
   }
+
+  void fail(std::uint64_t to, ControlError error) { control_.fail(to, std::move(error), status(), replier()); }
 
   void on_control(const bridge::ControlFrame& frame) {
-    ++control_requests_;
     std::apply([&](auto&... extra) { (observe_request(extra, frame.view()), ...); }, extras_);
-    if (frame.too_large) {
-      fail(frame.sender, {0, ControlErrorCode::too_large,
-                          "control request longer than " + std::to_string(bridge::ControlFrame::kMaxSize) +
-                              " bytes"});
-      return;
+    if (auto command = control_.handle(frame, status(), overruns_, replier())) {
+      std::visit([&](const auto& action) { execute(frame.sender, command->sequence, action); }, command->action);
     }
-    auto parsed = parse_control(frame.view(), catalogue_);
-    if (auto* error = std::get_if<ControlError>(&parsed)) {
-      fail(frame.sender, std::move(*error));
-      return;
-    }
-    const auto& command = std::get<ControlCommand>(parsed);
-    std::visit([&](const auto& action) { execute(frame.sender, command.sequence, action); }, command.action);
   }
 
-  void execute(std::uint64_t from, std::uint32_t seq, const HelloCommand& hello) {
-    if (hello.catalogue_hash != catalogue_.hash && config_.log) {
-      config_.log("warning: a harness with catalogue hash " + std::to_string(hello.catalogue_hash) +
-                  " connected; this system has " + std::to_string(catalogue_.hash));
-    }
-    // Ready itself goes out in the old form; bundles start after it, so a
-    // harness knows from Ready what is coming.
-    const auto bundle_bytes = static_cast<std::uint32_t>(bridge_.bundle_bytes_for(hello.bundle_bytes));
-    reply(from, encode_ready(seq, status(), hello.catalogue_hash, bundle_bytes, catalogue_, sim_.build()));
-    bridge_.bundle_for(from, bundle_bytes);
-  }
+  // Hello, GetStats and GetCatalogue are the control plane's; it never returns them.
+  template <class Answered>
+  void execute(std::uint64_t, std::uint32_t, const Answered&) {}
 
   void execute(std::uint64_t from, std::uint32_t seq, const AdvanceCommand& advance) {
     if (!require_clock(from, seq, config_.clock == ClockMode::step, "advance", "the step clock")) return;
     // The step clock reads nothing while an advance runs, so a second
     // Advance can only come after the first one's reply.
     const std::uint64_t ticks = advance.ticks != 0 ? advance.ticks : ticks_for(sim_.clock(), advance.duration_ns);
-    if (advance.until) watch_.arm(*advance.until, sim_.clock().now_ns());
-    advance_.emplace(ticks, advance.until ? &watch_ : nullptr);
+    if (advance.until) control_.watch().arm(*advance.until, sim_.clock().now_ns());
+    advance_.emplace(ticks, advance.until ? &control_.watch() : nullptr);
     advance_sender_ = from;
     advance_sequence_ = seq;
     // receive_until_advance() sees advance_ and runs it after this item.
@@ -346,14 +291,6 @@ class SimHost {
     reply(from, encode_ack(seq, status()));
   }
 
-  void execute(std::uint64_t from, std::uint32_t seq, const GetStatsCommand&) {
-    reply(from, encode_stats(seq, status(), stats()));
-  }
-
-  void execute(std::uint64_t from, std::uint32_t seq, const GetCatalogueCommand&) {
-    reply(from, encode_catalogue(seq, status(), catalogue_));
-  }
-
   // The step clock only moves on advance; pause and resume are for the others.
   static constexpr const char* kFreeRunning = "the realtime or fast clock";
 
@@ -370,10 +307,7 @@ class SimHost {
   Sim& sim_;
   Bridge& bridge_;
   HostConfig config_;
-  ipc::CatalogueInfo catalogue_;
-  Watch watch_;
-  TraceDigest digest_;
-  PublishCounter<Catalogue> published_;
+  ControlPlane<Sim, Bridge> control_;
   std::tuple<Extra&...> extras_;
   decltype(std::declval<Sim&>().make_bus(std::declval<Watch&>(), std::declval<TraceDigest&>(),
                                          std::declval<PublishCounter<Catalogue>&>(), std::declval<Extra&>()...,
@@ -392,8 +326,6 @@ class SimHost {
   std::uint64_t advance_sender_ = 0;
   std::uint32_t advance_sequence_ = 0;
 
-  std::uint64_t control_requests_ = 0;
-  std::uint64_t control_errors_ = 0;
 };
 
 }  // namespace sil::core
