@@ -5,7 +5,8 @@
 #include <cstddef>
 #include <string>
 
-#include "activity_log.hpp"
+#include "sil/app/activity_log.hpp"
+#include "test_system.hpp"
 
 namespace sil::app {
 namespace {
@@ -24,6 +25,9 @@ TEST(ActivityLog, SaysNothingWhileNothingHappens) {
   BridgeStats stats;
   EXPECT_EQ(log.report(stats, 0), "");
   rx(stats, Verdict::accepted) = 1000;  // traffic that is all fine is not news
+  stats.rx_by_message.assign(sil::test::Catalogue::size, 0);  // per message, as a bridge over the catalogue reports
+  stats.tx_by_message.assign(sil::test::Catalogue::size, 0);
+  stats.rx_by_message[0] = 1000;
   stats.tx_by_message[0] = 500;
   EXPECT_EQ(log.report(stats, kPeer), "");
 }

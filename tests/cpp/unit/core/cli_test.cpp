@@ -10,7 +10,7 @@
 #include <variant>
 #include <vector>
 
-#include "cli.hpp"
+#include "sil/app/cli.hpp"
 
 namespace sil::app {
 namespace {

@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "sil/core/control.hpp"
+#include "test_system.hpp"
 #include "sil_control.pb.h"
 
 namespace sil::core {
@@ -25,7 +26,7 @@ TEST(ParseControl, InvalidUtf8InAStringFieldIsMalformedAndLogsNothing) {
   bytes[at] = '\xff';  // no longer UTF-8, which proto3 string fields require
 
   testing::internal::CaptureStderr();
-  const auto parsed = parse_control(std::as_bytes(std::span{bytes.data(), bytes.size()}));
+  const auto parsed = parse_control(std::as_bytes(std::span{bytes.data(), bytes.size()}), sil::test::catalogue_info());
   const std::string logged = testing::internal::GetCapturedStderr();
 
   ASSERT_TRUE(std::holds_alternative<ControlError>(parsed));

@@ -2,6 +2,7 @@
 // wall clock, no sockets.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cctype>
 #include <cstdint>
 #include <string>
@@ -12,9 +13,12 @@
 #include "test_system.hpp"
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/messages.hpp"
-#include "sil/services/build_info.hpp"
+#include "sil/ipc/build_info.hpp"
 #include "sil/services/heartbeat_service.hpp"
 #include "sil/services/revision_service.hpp"
+
+// The build this test program was stamped with (sil_target_build_info).
+const sil::ipc::BuildInfo& sil_generated_build_info() noexcept;
 
 namespace sil::core {
 namespace {
@@ -31,12 +35,17 @@ struct Recorder {
   void on(const ipc::RevisionResponse& msg) { responses.push_back(msg); }
 };
 
-static_assert(std::is_same_v<DefaultSimulation, Simulation<RevisionService, HeartbeatService, thermal::HeaterPlant,
-                                                         thermal::Thermostat, thermal::FaultMonitor>>,
-              "sil-sim runs the registered services in registration order");
+static_assert(std::is_same_v<SystemTraits<sil::test::System>::instances,
+                             Services<Instance<"revision", RevisionService>, Instance<"heartbeat", HeartbeatService>,
+                                      Instance<"plant", thermal::HeaterPlant>, Instance<"thermostat", thermal::Thermostat>,
+                                      Instance<"monitor", thermal::FaultMonitor>>>,
+              "a system runs the framework services, then its own, in declaration order");
+static_assert(sil::test::Sim::instance_names() ==
+              std::array<std::string_view, 5>{"revision", "heartbeat", "plant", "thermostat", "monitor"});
+static_assert(sil::test::Sim::kInstanceCount == 5);
 
 TEST(Simulation, At100HzPublishesAHeartbeatEveryTenTicks) {
-  DefaultSimulation sim(100);
+  sil::test::Sim sim(100);
   Recorder recorder;
   auto bus = sim.make_bus(recorder);
 
@@ -59,7 +68,7 @@ class HeartbeatAtRate : public ::testing::TestWithParam<std::uint32_t> {};
 
 TEST_P(HeartbeatAtRate, PublishesAtTheFirstTickAtOrAfterEachDueTime) {
   const std::uint32_t rate = GetParam();
-  DefaultSimulation sim(rate);
+  sil::test::Sim sim(rate);
   Recorder recorder;
   auto bus = sim.make_bus(recorder);
   const std::uint64_t ticks = 2ULL * rate + 1;  // two simulated seconds, both ends included
@@ -82,7 +91,7 @@ TEST_P(HeartbeatAtRate, PublishesAtTheFirstTickAtOrAfterEachDueTime) {
 INSTANTIATE_TEST_SUITE_P(Rates, HeartbeatAtRate, ::testing::Values(10U, 30U, 33U, 100U, 333U, 1000U, 7919U));
 
 TEST(Simulation, At30HzTheHeartbeatStaysWithinOneTickOfItsPeriod) {
-  DefaultSimulation sim(30);
+  sil::test::Sim sim(30);
   Recorder recorder;
   auto bus = sim.make_bus(recorder);
   for (int i = 0; i < 300; ++i) sim.step(bus);
@@ -95,7 +104,7 @@ TEST(Simulation, At30HzTheHeartbeatStaysWithinOneTickOfItsPeriod) {
 }
 
 TEST(Simulation, BelowTenHertzPublishesOneHeartbeatPerTick) {
-  DefaultSimulation sim(3);
+  sil::test::Sim sim(3);
   Recorder recorder;
   auto bus = sim.make_bus(recorder);
   for (int i = 0; i < 6; ++i) sim.step(bus);
@@ -144,8 +153,19 @@ struct AfterServices {
   }
 };
 
+// Systems of test services alone: no framework services.
+struct OrderSystem : SystemDefaults {
+  using services = Services<Instance<"first", FirstService>, Instance<"listener", ListenerWithoutTick>,
+                            Instance<"second", SecondService>>;
+  static constexpr bool framework_services = false;
+};
+struct TwoClockSystem : SystemDefaults {
+  using services = Services<Instance<"first", FirstService>, Instance<"second", SecondService>>;
+  static constexpr bool framework_services = false;
+};
+
 TEST(Simulation, TicksServicesInRegistrationOrderBeforeTimeAdvances) {
-  Simulation<FirstService, ListenerWithoutTick, SecondService> sim(10);
+  Simulation<OrderSystem> sim(10);
   AfterServices after{&sim.service<ListenerWithoutTick>().seen, {}, {}, {}};
   auto bus = sim.make_bus(after);
 
@@ -158,7 +178,7 @@ TEST(Simulation, TicksServicesInRegistrationOrderBeforeTimeAdvances) {
 }
 
 TEST(Simulation, ExtraSubscribersSeeAMessageAfterEveryService) {
-  Simulation<FirstService, ListenerWithoutTick, SecondService> sim(10);
+  Simulation<OrderSystem> sim(10);
   AfterServices after{&sim.service<ListenerWithoutTick>().seen, {}, {}, {}};
   auto bus = sim.make_bus(after);
 
@@ -169,7 +189,7 @@ TEST(Simulation, ExtraSubscribersSeeAMessageAfterEveryService) {
 }
 
 TEST(Simulation, ServicesReadTheSimulationsOwnClock) {
-  Simulation<FirstService, SecondService> sim(4);
+  Simulation<TwoClockSystem> sim(4);
   EXPECT_EQ(&sim.service<FirstService>().clock_, &sim.clock());
   EXPECT_EQ(&sim.service<SecondService>().clock_, &sim.clock());
 }
@@ -183,7 +203,7 @@ bool is_hex_sha1(std::string_view text) {
 }
 
 TEST(RevisionService, AnswersARequestWithTheBuildAndEchoesTheRequestId) {
-  DefaultSimulation sim(250);
+  sil::test::Sim sim(250, sil_generated_build_info());
   Recorder recorder;
   auto bus = sim.make_bus(recorder);
 
@@ -191,7 +211,7 @@ TEST(RevisionService, AnswersARequestWithTheBuildAndEchoesTheRequestId) {
 
   ASSERT_EQ(recorder.responses.size(), 1U);
   const ipc::RevisionResponse& response = recorder.responses[0];
-  const services::BuildInfo& build = services::build_info();
+  const ipc::BuildInfo& build = sil_generated_build_info();
   EXPECT_EQ(response.request_id, 0xDEADBEEFU);
   EXPECT_EQ(response.catalogue_hash, sil::test::Catalogue::hash);
   EXPECT_EQ(response.wire_version, ipc::kWireVersion);
@@ -210,7 +230,7 @@ TEST(RevisionService, AnswersARequestWithTheBuildAndEchoesTheRequestId) {
 }
 
 TEST(RevisionService, AnswersEveryRequestWithItsOwnId) {
-  DefaultSimulation sim(100);
+  sil::test::Sim sim(100);
   Recorder recorder;
   auto bus = sim.make_bus(recorder);
 
@@ -225,7 +245,7 @@ TEST(RevisionService, AnswersEveryRequestWithItsOwnId) {
 }
 
 TEST(RevisionService, AnswersOnlyRequestsAndPublishesNothingOnItsOwn) {
-  DefaultSimulation sim(100);
+  sil::test::Sim sim(100);
   Recorder recorder;
   auto bus = sim.make_bus(recorder);
   bus.publish(ipc::Heartbeat{.sequence = 0, .tick = 0, .sim_time_ns = 0});
@@ -234,7 +254,7 @@ TEST(RevisionService, AnswersOnlyRequestsAndPublishesNothingOnItsOwn) {
 }
 
 TEST(BuildInfo, VersionStringMatchesItsParts) {
-  const services::BuildInfo& build = services::build_info();
+  const ipc::BuildInfo& build = sil_generated_build_info();
   EXPECT_EQ(std::string(build.version), std::to_string(build.version_major) + "." +
                                             std::to_string(build.version_minor) + "." +
                                             std::to_string(build.version_patch));
