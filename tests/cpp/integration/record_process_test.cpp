@@ -51,7 +51,7 @@ int record_fast_run(const std::string& path, const std::string& log, std::chrono
 
 ReplayResult replay(const std::string& path) {
   MappedFile file(path);
-  Replay replayer(file.bytes());
+  Replay replayer(file.bytes(), sil::test::catalogue_info());
   sil::test::Sim sim(replayer.rate_hz());
   return replayer.run(sim);
 }

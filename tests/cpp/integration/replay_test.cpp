@@ -32,7 +32,8 @@ using Bridge = sil::test::Bridge;
 // host's bus and sees control traffic; the writer has its own thread.
 struct RecordedStepRun {
   explicit RecordedStepRun(const std::string& path)
-      : writer(queue, path, {.rate_hz = 100, .clock = "step", .start_unix_ns = start.unix_ns}) {
+      : writer(queue, path,
+               {.catalogue = &sil::test::catalogue_info(), .rate_hz = 100, .clock = "step", .start_unix_ns = start.unix_ns}) {
     writer_thread = std::jthread([this](std::stop_token stop) { writer.run(stop); });
     host.start();
     sim_thread = std::jthread([this] { io.run(); });
@@ -79,7 +80,7 @@ void record_a_scenario(const std::string& path) {
 
 ReplayResult replay_file(const std::string& path) {
   MappedFile file(path);
-  Replay replay(file.bytes());
+  Replay replay(file.bytes(), sil::test::catalogue_info());
   sil::test::Sim sim(replay.rate_hz());
   return replay.run(sim);
 }

@@ -47,7 +47,7 @@ namespace sil::core {
 struct HostConfig {
   ClockMode clock = ClockMode::realtime;
   double speed = 1.0;  // realtime only
-  LogSink log;         // empty: remarks are dropped
+  LogSink log{};       // empty: remarks are dropped
 };
 
 // Extra: more bus subscribers the owner attaches (a HIL rig's own sinks, a

@@ -23,9 +23,10 @@
 #include "sil/record/reader.hpp"
 #include "sil/record/record_queue.hpp"
 #include "sil/record/writer.hpp"
-#include "sil/services/build_info.hpp"
+#include "sil/ipc/build_info.hpp"
 #include "sil_record.pb.h"
 #include "recording_files.hpp"
+#include "test_system.hpp"
 
 namespace sil::record {
 namespace {
@@ -62,7 +63,13 @@ bool matches(const Message& message, std::uint64_t i) {
          std::memcmp(message.payload().data(), payload.data(), payload.size()) == 0;
 }
 
-const RecordingInfo kInfo{.rate_hz = 250, .clock = "step", .start_unix_ns = 1'700'000'000'000'000'000u};
+// A build unlike the default one, so the header is seen to carry the one given.
+constexpr ipc::BuildInfo kBuild{"1.2.3", 1, 2, 3, "0123456789abcdef0123456789abcdef01234567", true, 1'700'000'000};
+const RecordingInfo kInfo{.catalogue = &sil::test::catalogue_info(),
+                          .build = kBuild,
+                          .rate_hz = 250,
+                          .clock = "step",
+                          .start_unix_ns = 1'700'000'000'000'000'000u};
 
 // A finished recording of `count` messages, written synchronously.
 void write_recording(const std::string& path, std::uint64_t count) {
@@ -81,8 +88,8 @@ TEST(Recording, StartsWithAHeaderThatDescribesTheBuildAndTheCatalogue) {
   ASSERT_TRUE(back.records[0].has_header());
   const Header& header = back.records[0].header();
   EXPECT_EQ(header.format_version(), 1u);
-  EXPECT_EQ(header.git_revision(), services::build_info().git_revision);
-  EXPECT_EQ(header.version(), services::build_info().version);
+  EXPECT_EQ(header.git_revision(), kBuild.git_revision);
+  EXPECT_EQ(header.version(), kBuild.version);
   EXPECT_EQ(header.catalogue().hash(), sil::test::Catalogue::hash);
   EXPECT_EQ(header.catalogue().messages_size(), static_cast<int>(sil::test::Catalogue::size));
   EXPECT_EQ(header.rate_hz(), 250u);
