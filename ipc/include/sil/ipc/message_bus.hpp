@@ -70,3 +70,7 @@ template <class B>
 concept Publisher = requires(B& bus, const RevisionRequest& payload) { bus.publish(payload); };
 
 }  // namespace sil::ipc
+
+namespace sil {
+using ipc::Publisher;  // `void tick(sil::Publisher auto& bus)` in a user's service
+}  // namespace sil
