@@ -94,10 +94,10 @@ class Bridge {
     return n;
   }
 
-  UdpBridge bridge;
+  sil::test::Bridge bridge;
   Requests requests;
   std::size_t controls = 0;  // control frames delivered
-  ipc::MessageBus<Requests, UdpBridge> bus{requests, bridge};
+  ipc::MessageBus<sil::test::Catalogue, Requests, sil::test::Bridge> bus{requests, bridge};
   std::jthread rx{[this](std::stop_token stop) { bridge.run_rx(stop); }};  // last: joined first
 };
 

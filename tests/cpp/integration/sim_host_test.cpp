@@ -17,7 +17,6 @@
 #include "loopback_client.hpp"
 #include "sil/ipc/datagram.hpp"
 #include "test_system.hpp"
-#include "test_system.hpp"
 #include "sim_harness.hpp"
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/messages.hpp"
@@ -31,7 +30,7 @@ using Bytes = std::vector<std::byte>;
 
 // Sees every RevisionResponse on the simulation thread and notes the tick.
 struct AnswerWitness {
-  const DefaultSimulation* sim = nullptr;
+  const sil::test::Sim* sim = nullptr;
   std::atomic<std::uint64_t> answers{0};
   std::uint64_t tick_at_answer = 0;
 

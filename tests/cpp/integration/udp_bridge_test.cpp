@@ -29,6 +29,9 @@ namespace {
 using test::deliver_until;
 using test::LoopbackClient;
 using test::wait_until;
+using test::decode_datagram;
+using test::DecodeResult;
+using UdpBridge = sil::test::Bridge;
 
 struct Recorder {
   std::vector<std::uint32_t> request_ids;
@@ -90,7 +93,7 @@ class UdpBridgeTest : public ::testing::Test {
   UdpBridge bridge_{{}};
   Recorder recorder_;
   Answerer answerer_;
-  ipc::MessageBus<Recorder, Answerer, UdpBridge> bus_{recorder_, answerer_, bridge_};
+  ipc::MessageBus<sil::test::Catalogue, Recorder, Answerer, UdpBridge> bus_{recorder_, answerer_, bridge_};
   // Last member: stops and joins before the bridge goes away.
   std::jthread rx_{[this](std::stop_token stop) { bridge_.run_rx(stop); }};
 };

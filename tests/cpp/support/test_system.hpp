@@ -3,6 +3,7 @@
 // user builds theirs (examples/thermal). Tests name it through these
 // aliases so the system they pin is stated once.
 #include <cstddef>
+#include <span>
 
 #include "sil/bridge/udp_bridge.hpp"
 #include "sil/core/simulation.hpp"
@@ -18,6 +19,12 @@ using Catalogue = SystemTraits<System>::catalogue;
 using Sim = core::Simulation<System>;
 using Bridge = bridge::UdpBridge<Catalogue>;
 inline constexpr std::size_t kMaxDatagramSize = ipc::kMaxDatagramSize<Catalogue>;
+
+// The decoder over this catalogue, by the names the bridge tests use.
+using DecodeResult = ipc::DecodeResult<Catalogue>;
+inline DecodeResult decode_datagram(std::span<const std::byte> bytes, bool truncated = false) noexcept {
+  return ipc::decode_datagram<Catalogue>(bytes, truncated);
+}
 
 inline const ipc::CatalogueInfo& catalogue_info() {
   static const ipc::CatalogueInfo info = ipc::catalogue_info<Catalogue>();
