@@ -72,7 +72,7 @@ TEST(MessageBusAllocations, PublishingThroughManySubscribersAllocatesNothing) {
   Counter counter;
   Everything first;
   Everything last;
-  MessageBus bus(first, answerer, counter, last);
+  MessageBus<FrameworkCatalogue, Everything, Answerer, Counter, Everything> bus(first, answerer, counter, last);
   constexpr std::uint32_t kMessages = 10'000;
 
   const std::size_t before = allocation_count();
@@ -95,7 +95,7 @@ TEST(MessageBusAllocations, PublishingThroughManySubscribersAllocatesNothing) {
 void expect_round_trips_allocate_nothing(bridge::Egress egress) {
   sil::test::Bridge udp({.egress = egress});
   Answerer answerer;
-  MessageBus bus(answerer, udp);
+  MessageBus<sil::test::Catalogue, Answerer, sil::test::Bridge> bus(answerer, udp);
   test::LoopbackClient client;
   std::jthread rx([&udp](std::stop_token stop) { udp.run_rx(stop); });
 
