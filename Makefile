@@ -1,6 +1,7 @@
 # The commands the README documents. Each one installs missing Debian
 # packages first (scripts/install-deps), so a fresh machine needs nothing else.
-#   make scenarios   the scenario suite against a freshly launched sil-sim
+#   make scenarios   the scenario suites against freshly launched simulators
+#   make install     installs sil into PREFIX (default /usr/local)
 #   make test        every test: C++ unit tests, Python tests, scenarios
 #   make sanitize    the C++ tests under ASan+UBSan, and the threaded ones under TSan
 #   make fuzz        each libFuzzer target for FUZZ_SECONDS (clang, build-fuzz/)
@@ -10,7 +11,7 @@ BUILD_TYPE ?= RelWithDebInfo
 PYTHON := /usr/bin/python3
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test scenarios sanitize clean bench fuzz soak
+.PHONY: all deps configure build test scenarios sanitize clean bench fuzz soak install
 
 all: build
 
@@ -26,9 +27,19 @@ build: configure
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure
 
+# scenarios/ hold for any system: against sil-sim (the framework's own),
+# then with the thermal example's scenarios against its simulator.
 scenarios: build
-	PYTHONPATH=$(CURDIR)/$(BUILD)/python SIL_SIM=$(CURDIR)/$(BUILD)/bin/sil-sim \
-	  $(PYTHON) -m pytest -v -p no:cacheprovider scenarios
+	PYTHONPATH=$(CURDIR)/$(BUILD)/python $(PYTHON) -m pytest -v -p no:cacheprovider \
+	  --sil-sim=$(CURDIR)/$(BUILD)/bin/sil-sim scenarios
+	PYTHONPATH=$(CURDIR)/$(BUILD)/python $(PYTHON) -m pytest -v -p no:cacheprovider \
+	  --sil-sim=$(CURDIR)/$(BUILD)/bin/thermal-sim --sil-module=thermal_sil scenarios examples/thermal/scenarios
+
+# Installs sil (headers, libraries, CMake package, sil-sim, sil-rec, the
+# Python package) into PREFIX (docs/cmake.md "Installing sil").
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # Speed benchmarks (tests/bench/run.py): always a Release build, in its own
 # directory so it never reconfigures $(BUILD). Results: $(BENCH_BUILD)/bench/results.json.

@@ -8,7 +8,7 @@ import pytest
 
 from sil import HeaterCommand, OverTemperatureFault, PlantTemperature, SetPoint
 
-# Mirrors of the services' constants (services/include/sil/services/thermal/).
+# Mirrors of the services' constants (include/thermal/).
 HEATER_ON_W = 2000.0            # Thermostat::kHeaterOnPowerW
 HYSTERESIS_C = 0.5              # Thermostat::kHysteresisC
 AMBIENT_C = 20.0                # HeaterPlant::kAmbientC

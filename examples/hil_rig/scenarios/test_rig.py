@@ -1,0 +1,34 @@
+"""The HIL rig example over --sil-target=udp://HOST:PORT: the controller runs
+on the rig's own loop in wall time, the plant is the stand-in driver's. Every
+budget below is wall time at the rig's 1x speed."""
+
+from sil import HeaterCommand, PlantTemperature, RevisionRequest, RevisionResponse, SetPoint
+
+HEATER_ON_W = 2000.0  # thermal::Thermostat::kHeaterOnPowerW
+
+
+def test_the_rig_answers_which_build_it_runs(sil):
+    response = sil.request(RevisionRequest(request_id=7), RevisionResponse, within=sil.ms(500))
+    assert response.request_id == 7
+    assert response.tick_rate_hz == sil.rate_hz
+    assert sil.clock == "realtime"
+
+
+def test_the_drivers_readings_reach_the_harness(sil):
+    readings = [sil.expect(PlantTemperature, within=sil.ms(500)) for _ in range(3)]
+    for reading in readings:
+        assert 0.0 < reading.temperature_c < 250.0, reading
+
+
+def test_a_set_point_above_the_temperature_turns_the_heater_on(sil):
+    sil.inject(SetPoint(setpoint_c=240.0))
+    sil.expect(HeaterCommand, where={"power_w": HEATER_ON_W}, within=sil.ms(500))
+
+
+def test_a_set_point_below_the_temperature_turns_the_heater_off(sil):
+    sil.inject(SetPoint(setpoint_c=-100.0))
+    sil.expect(HeaterCommand, where={"power_w": 0.0}, within=sil.ms(500))
+    # The driver now cools: the readings stop rising.
+    first = sil.expect(PlantTemperature, within=sil.ms(500))
+    later = sil.expect(PlantTemperature, where=lambda r: r.temperature_c < first.temperature_c, within=sil.s(2))
+    assert later.heater_power_w == 0.0
