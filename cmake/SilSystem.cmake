@@ -15,7 +15,8 @@
 #     [PYTHON_MODULE <name>]       # default <name>
 #     [PYTHON_OUTPUT_DIRECTORY <dir>]  # where the module goes; default ${CMAKE_BINARY_DIR}/python
 #     [VERSION <x.y.z>]            # default ${PROJECT_VERSION}, else 0.0.0
-#     [NO_PYTHON])
+#     [NO_PYTHON]                  # no Python module
+#     [NO_STUB])                   # no <module>.pyi type stub beside the module
 #
 #   sil_target_build_info(<target> [VERSION <x.y.z>])
 # gives a target of your own (a HIL rig's program) the same build facts:
@@ -65,7 +66,7 @@ function(sil_target_build_info target)
 endfunction()
 
 function(sil_add_system name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_PYTHON"
+  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_PYTHON;NO_STUB"
                         "HEADER;SYSTEM;EXECUTABLE;PYTHON_MODULE;PYTHON_OUTPUT_DIRECTORY;VERSION" "LIBRARIES")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "sil_add_system(${name}): unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
@@ -123,4 +124,16 @@ function(sil_add_system name)
   target_link_libraries(${arg_PYTHON_MODULE} PRIVATE sil::python_bindings ${arg_LIBRARIES})
   # $<0:> stops multi-config generators from appending a per-config directory.
   set_target_properties(${arg_PYTHON_MODULE} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${arg_PYTHON_OUTPUT_DIRECTORY}$<0:>")
+  if(NOT arg_NO_STUB AND SIL_PYTHON_PACKAGE_DIR)
+    if(TARGET sil_python_package)  # inside sil's own tree: the package is assembled at build time
+      add_dependencies(${arg_PYTHON_MODULE} sil_python_package)
+    endif()
+    add_custom_command(TARGET ${arg_PYTHON_MODULE} POST_BUILD
+      COMMAND ${CMAKE_COMMAND} -DPYTHON=${Python_EXECUTABLE} -DPACKAGE_DIR=${SIL_PYTHON_PACKAGE_DIR}
+              -DMODULE_DIR=${arg_PYTHON_OUTPUT_DIRECTORY} -DMODULE=${arg_PYTHON_MODULE}
+              -DOUTPUT=${arg_PYTHON_OUTPUT_DIRECTORY}/${arg_PYTHON_MODULE}.pyi
+              -P ${_SIL_SYSTEM_CMAKE_DIR}/sil_stubgen.cmake
+      COMMENT "Writing the type stub ${arg_PYTHON_MODULE}.pyi"
+      VERBATIM)
+  endif()
 endfunction()
