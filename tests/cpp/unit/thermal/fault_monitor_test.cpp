@@ -15,6 +15,10 @@
 namespace sil::services {
 namespace {
 
+using thermal::FaultMonitor;
+using thermal::HeaterPlant;
+using thermal::Thermostat;
+
 using test::ThermalRecorder;
 
 class ScriptedMonitor {
@@ -37,9 +41,9 @@ class ScriptedMonitor {
   FaultMonitor& monitor() noexcept { return sim_.service<FaultMonitor>(); }
 
  private:
-  core::Simulation<FaultMonitor> sim_;
+  core::Simulation<test::MonitorOnlySystem> sim_;
   ThermalRecorder recorder_{sim_.clock()};
-  ipc::MessageBus<FaultMonitor, ThermalRecorder> bus_{sim_.make_bus(recorder_)};
+  ipc::MessageBus<test::ThermalCatalogue, FaultMonitor, ThermalRecorder> bus_{sim_.make_bus(recorder_)};
 };
 
 constexpr double kAbove = FaultMonitor::kThresholdC + 1.0;  // 81 C

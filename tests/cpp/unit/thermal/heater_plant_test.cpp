@@ -15,9 +15,13 @@
 namespace sil::services {
 namespace {
 
+using thermal::FaultMonitor;
+using thermal::HeaterPlant;
+using thermal::Thermostat;
+
 using test::ThermalRecorder;
 
-using PlantOnly = core::Simulation<HeaterPlant>;
+using PlantOnly = core::Simulation<test::PlantOnlySystem>;
 
 // The plant integrates the exact solution, so what separates it from the
 // formula is rounding only; a forward-Euler step at 1 Hz would be off by

@@ -17,6 +17,10 @@
 namespace sil::services {
 namespace {
 
+using thermal::FaultMonitor;
+using thermal::HeaterPlant;
+using thermal::Thermostat;
+
 using test::allocation_count;
 
 // Counts what reaches the end of the bus without storing it.

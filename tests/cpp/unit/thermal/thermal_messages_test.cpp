@@ -17,6 +17,7 @@
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/field.hpp"
 #include "sil/ipc/message.hpp"
+#include "test_system.hpp"
 #include "thermal/messages.hpp"
 
 namespace sil::ipc {
@@ -24,11 +25,15 @@ namespace {
 
 using test::FieldRow;
 using test::rows_of;
+using thermal::HeaterCommand;
+using thermal::OverTemperatureFault;
+using thermal::PlantTemperature;
+using thermal::SetPoint;
 
-static_assert(std::is_same_v<PayloadOf<MsgId::SetPoint>, SetPoint>, "SetPoint is in the catalogue");
-static_assert(std::is_same_v<PayloadOf<MsgId::PlantTemperature>, PlantTemperature>);
-static_assert(std::is_same_v<PayloadOf<MsgId::HeaterCommand>, HeaterCommand>);
-static_assert(std::is_same_v<PayloadOf<MsgId::OverTemperatureFault>, OverTemperatureFault>);
+static_assert(std::is_same_v<sil::test::Catalogue::Payload<SetPoint::id>, SetPoint>, "SetPoint is in the catalogue");
+static_assert(std::is_same_v<sil::test::Catalogue::Payload<PlantTemperature::id>, PlantTemperature>);
+static_assert(std::is_same_v<sil::test::Catalogue::Payload<HeaterCommand::id>, HeaterCommand>);
+static_assert(std::is_same_v<sil::test::Catalogue::Payload<OverTemperatureFault::id>, OverTemperatureFault>);
 
 TEST(ThermalMessages, IdsAreTheDocumentedOnesInTheThermalRange) {
   EXPECT_EQ(static_cast<std::uint16_t>(SetPoint::id), 2100);

@@ -12,8 +12,26 @@
 #include "sil/ipc/message.hpp"
 #include "sil/ipc/msg_id.hpp"
 #include "sil/ipc/sim_clock.hpp"
+#include "sil/core/system.hpp"
+#include "thermal/system.hpp"
 
 namespace sil::test {
+
+// A system of the thermal messages and only the given thermal services (no
+// framework services): a service, or the three, tested on their own.
+template <class... Is>
+struct ThermalOnly : SystemDefaults {
+  using messages = thermal::System::messages;
+  using services = Services<Is...>;
+  static constexpr bool framework_services = false;
+};
+using PlantOnlySystem = ThermalOnly<Instance<"plant", thermal::HeaterPlant>>;
+using MonitorOnlySystem = ThermalOnly<Instance<"monitor", thermal::FaultMonitor>>;
+using ThermalServicesSystem =
+    ThermalOnly<Instance<"plant", thermal::HeaterPlant>, Instance<"thermostat", thermal::Thermostat>,
+                Instance<"monitor", thermal::FaultMonitor>>;
+// The thermal messages with the framework's: what a bus of thermal services carries.
+using ThermalCatalogue = SystemTraits<thermal::System>::catalogue;
 
 struct RecordedMessage {
   std::uint64_t tick;

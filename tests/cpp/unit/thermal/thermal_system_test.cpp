@@ -20,9 +20,13 @@
 namespace sil::services {
 namespace {
 
+using thermal::FaultMonitor;
+using thermal::HeaterPlant;
+using thermal::Thermostat;
+
 using test::ThermalRecorder;
 
-using ThermalSim = core::Simulation<HeaterPlant, Thermostat, FaultMonitor>;
+using ThermalSim = core::Simulation<test::ThermalServicesSystem>;
 using Reading = test::AtTick<thermal::PlantTemperature>;
 
 constexpr std::uint32_t kRate = 100;
@@ -62,8 +66,8 @@ TEST(ThermalSystem, IsPartOfTheSimulationSilSimRunsAndReactsWithinTheTick) {
   // reading has reached the end of the bus, so the command comes out first.
   std::vector<ipc::MsgId> ids;
   for (const auto& m : recorder.messages()) ids.push_back(m.id);
-  EXPECT_EQ(ids, (std::vector<ipc::MsgId>{ipc::MsgId::Heartbeat, ipc::MsgId::HeaterCommand,
-                                          ipc::MsgId::PlantTemperature}));
+  EXPECT_EQ(ids, (std::vector<ipc::MsgId>{ipc::MsgId::Heartbeat, thermal::HeaterCommand::id,
+                                          thermal::PlantTemperature::id}));
   const auto reading = recorder.all<thermal::PlantTemperature>().at(0).msg;
   EXPECT_EQ(reading.temperature_c, HeaterPlant::kAmbientC);
   EXPECT_EQ(reading.heater_power_w, 0.0);
@@ -314,7 +318,7 @@ TEST(ThermalSystem, TheSameInputsGiveByteIdenticalOutputs) {
   std::size_t raises = 0;
   std::size_t clears = 0;
   for (const auto& m : first) {
-    if (m.id != ipc::MsgId::OverTemperatureFault) continue;
+    if (m.id != thermal::OverTemperatureFault::id) continue;
     ++(m.bytes.at(0) == 1 ? raises : clears);
   }
   EXPECT_EQ(raises, 2U);

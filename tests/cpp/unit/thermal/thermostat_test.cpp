@@ -17,6 +17,10 @@
 namespace sil::services {
 namespace {
 
+using thermal::FaultMonitor;
+using thermal::HeaterPlant;
+using thermal::Thermostat;
+
 using test::ThermalRecorder;
 
 constexpr double kOn = Thermostat::kHeaterOnPowerW;
@@ -40,7 +44,7 @@ class ThermostatTest : public ::testing::Test {
   SimClock clock_{100};
   Thermostat thermostat_;
   ThermalRecorder recorder_{clock_};
-  ipc::MessageBus<Thermostat, ThermalRecorder> bus_{thermostat_, recorder_};
+  ipc::MessageBus<test::ThermalCatalogue, Thermostat, ThermalRecorder> bus_{thermostat_, recorder_};
 };
 
 TEST_F(ThermostatTest, StartsWithTheDefaultSetPointAndTheHeaterOff) {
