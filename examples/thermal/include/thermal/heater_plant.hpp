@@ -37,10 +37,23 @@ class HeaterPlant {
   static constexpr double kMaxSteadyStateC = kAmbientC + kMaxPowerW / kLossWPerK;  // 220 C
   static_assert(kMaxSteadyStateC == 220.0);
 
-  explicit HeaterPlant(const SimClock& clock) noexcept : clock_(clock), model_time_ns_(clock.now_ns()) {}
+  // One plant's physics; the defaults are the constants above. A system
+  // can run several plants with their own (sil::Instance<"left",
+  // HeaterPlant, &kLeftPlant>).
+  struct Config {
+    double heat_capacity_j_per_k = kHeatCapacityJPerK;
+    double loss_w_per_k = kLossWPerK;
+    double ambient_c = kAmbientC;
+    double max_power_w = kMaxPowerW;
+  };
+
+  explicit HeaterPlant(const SimClock& clock, const Config& config = {}) noexcept
+      : clock_(clock), config_(config), model_time_ns_(clock.now_ns()), temperature_c_(config.ambient_c) {}
+
+  const Config& config() const noexcept { return config_; }
 
   // Subscriptions
-  // Clamped to [0, kMaxPowerW]; a non-finite power is ignored and counted.
+  // Clamped to [0, max power]; a non-finite power is ignored and counted.
   void on(const HeaterCommand& command) noexcept {
     const double power_w = command.power_w;
     if (!std::isfinite(power_w)) {
@@ -48,7 +61,7 @@ class HeaterPlant {
       return;
     }
     advance_to(clock_.now_ns());  // the old power held until now
-    power_w_ = std::clamp(power_w, 0.0, kMaxPowerW);
+    power_w_ = std::clamp(power_w, 0.0, config_.max_power_w);
   }
 
   void tick(sil::ipc::Publisher auto& bus) {
@@ -65,14 +78,16 @@ class HeaterPlant {
   void advance_to(std::uint64_t now_ns) noexcept {
     if (now_ns <= model_time_ns_) return;
     const double dt_s = static_cast<double>(now_ns - model_time_ns_) / static_cast<double>(SimClock::kNanosPerSecond);
-    const double equilibrium_c = kAmbientC + power_w_ / kLossWPerK;
-    temperature_c_ = equilibrium_c + (temperature_c_ - equilibrium_c) * std::exp(-dt_s / kTimeConstantS);
+    const double equilibrium_c = config_.ambient_c + power_w_ / config_.loss_w_per_k;
+    const double time_constant_s = config_.heat_capacity_j_per_k / config_.loss_w_per_k;
+    temperature_c_ = equilibrium_c + (temperature_c_ - equilibrium_c) * std::exp(-dt_s / time_constant_s);
     model_time_ns_ = now_ns;
   }
 
   const SimClock& clock_;
+  Config config_;
   std::uint64_t model_time_ns_;  // the simulated time temperature_c_ belongs to
-  double temperature_c_ = kAmbientC;
+  double temperature_c_;
   double power_w_ = 0.0;
   std::uint64_t rejected_commands_ = 0;
 };
