@@ -26,26 +26,27 @@ namespace thermal {
 
 using sil::SimClock;
 
+// One plant's physics. A system can run several plants with their own
+// (sil::Instance<"left", HeaterPlant, &kLeftPlant>).
+struct HeaterPlantConfig {
+  double heat_capacity_j_per_k = 1000.0;  // C
+  double loss_w_per_k = 10.0;             // k, to ambient
+  double ambient_c = 20.0;
+  double max_power_w = 2000.0;
+};
+
 class HeaterPlant {
  public:
-  static constexpr double kHeatCapacityJPerK = 1000.0;  // C
-  static constexpr double kLossWPerK = 10.0;            // k, to ambient
-  static constexpr double kAmbientC = 20.0;
-  static constexpr double kMaxPowerW = 2000.0;
+  using Config = HeaterPlantConfig;
+  // The default plant's figures.
+  static constexpr double kHeatCapacityJPerK = Config{}.heat_capacity_j_per_k;
+  static constexpr double kLossWPerK = Config{}.loss_w_per_k;
+  static constexpr double kAmbientC = Config{}.ambient_c;
+  static constexpr double kMaxPowerW = Config{}.max_power_w;
   static constexpr double kTimeConstantS = kHeatCapacityJPerK / kLossWPerK;  // tau = 100 s
   // Where full power levels off: the hottest the plant can get.
   static constexpr double kMaxSteadyStateC = kAmbientC + kMaxPowerW / kLossWPerK;  // 220 C
   static_assert(kMaxSteadyStateC == 220.0);
-
-  // One plant's physics; the defaults are the constants above. A system
-  // can run several plants with their own (sil::Instance<"left",
-  // HeaterPlant, &kLeftPlant>).
-  struct Config {
-    double heat_capacity_j_per_k = kHeatCapacityJPerK;
-    double loss_w_per_k = kLossWPerK;
-    double ambient_c = kAmbientC;
-    double max_power_w = kMaxPowerW;
-  };
 
   explicit HeaterPlant(const SimClock& clock, const Config& config = {}) noexcept
       : clock_(clock), config_(config), model_time_ns_(clock.now_ns()), temperature_c_(config.ambient_c) {}
