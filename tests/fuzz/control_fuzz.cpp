@@ -14,6 +14,7 @@
 #include "sil/core/watch.hpp"
 #include "sil/ipc/catalogue.hpp"
 #include "sil_control.pb.h"
+#include "test_system.hpp"
 
 namespace {
 
@@ -30,10 +31,10 @@ void check_command(const core::ControlCommand& command, const pb::Request& reque
     check(request.has_advance(), "an advance command comes from an advance request");
     if (advance->until) {
       check(advance->ticks == 0 && advance->duration_ns > 0, "an until has a limit and no tick count");
-      check(core::validate(*advance->until).empty(), "an until that parsed names a real message and field");
+      check(core::validate(*advance->until, sil::test::catalogue_info()).empty(), "an until that parsed names a real message and field");
       // Armed as the sim would arm it, and shown every message type: field
       // matching runs on what the fuzzer chose.
-      core::Watch watch;
+      core::Watch watch(sil::test::Catalogue::max_payload_size);
       watch.arm(*advance->until);
       sil::test::Catalogue::for_each([&](auto type) { watch.on(typename decltype(type)::type{}); });
     } else {
@@ -64,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::span<const std::byte> body{reinterpret_cast<const std::byte*>(data), size};
   pb::Request request;
   const bool parses = request.ParseFromArray(data, static_cast<int>(size));
-  const auto result = core::parse_control(body);
+  const auto result = core::parse_control(body, sil::test::catalogue_info());
   if (const auto* command = std::get_if<core::ControlCommand>(&result)) {
     check(parses, "a command comes only from bytes protobuf parses");
     check_command(*command, request);

@@ -44,7 +44,7 @@ std::span<const std::byte> payload_bytes(const sil::test::Catalogue::Any& messag
 void check_one(std::span<const std::byte> datagram, bool truncated) {
   std::size_t index = 0;
   const bridge::Verdict expected = expected_verdict(datagram, truncated, index);
-  const bridge::DecodeResult result = ipc::decode_datagram<sil::test::Catalogue>(datagram, truncated);
+  const sil::test::DecodeResult result = ipc::decode_datagram<sil::test::Catalogue>(datagram, truncated);
   check(result.verdict == expected, "decode_datagram's verdict follows the written rules");
 
   // The rx loop's form: same verdict, and a drop leaves the slot alone.

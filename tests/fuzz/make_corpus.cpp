@@ -69,7 +69,7 @@ Bytes serialized(const pb::Request& request) {
 
 void write_datagram_corpus(const fs::path& dir) {
   using sil::bridge::kHeaderSize;
-  sil::sil::test::Catalogue::for_each([&](auto type) {
+  sil::test::Catalogue::for_each([&](auto type) {
     using T = typename decltype(type)::type;
     const auto id = static_cast<std::uint16_t>(T::id);
     const std::string name = std::string("msg-") + std::string(T::name);
@@ -80,8 +80,8 @@ void write_datagram_corpus(const fs::path& dir) {
   for (const std::size_t length : {std::size_t{0}, std::size_t{1}, std::size_t{2}, kLargestUdpPayload}) {
     write(dir, "len-" + std::to_string(length), datagram(static_cast<std::uint16_t>(sil::ipc::MsgId::RevisionRequest), length));
   }
-  write(dir, "len-max-message", datagram(0x07D1, sil::sil::test::kMaxDatagramSize));
-  write(dir, "len-max-message-plus-one", datagram(0x07D1, sil::sil::test::kMaxDatagramSize + 1));
+  write(dir, "len-max-message", datagram(0x07D1, sil::test::kMaxDatagramSize));
+  write(dir, "len-max-message-plus-one", datagram(0x07D1, sil::test::kMaxDatagramSize + 1));
   // Unknown ids: zero, the neighbours of catalogue ids, a catalogue id byte-swapped.
   for (const std::uint16_t id : std::initializer_list<std::uint16_t>{0x0000, 0x0001, 1999, 2003, 2099, 2104, 0xD007}) {
     write(dir, "unknown-" + hex_id(id), datagram(id, 6));
@@ -106,7 +106,7 @@ void write_control_corpus(const fs::path& dir) {
     valid.back().second.set_sequence(static_cast<std::uint32_t>(valid.size()));
     return valid.back().second;
   };
-  add("hello").mutable_hello()->set_catalogue_hash(sil::sil::test::Catalogue::hash);
+  add("hello").mutable_hello()->set_catalogue_hash(sil::test::Catalogue::hash);
   add("advance-ticks").mutable_advance()->set_ticks(10);
   add("advance-duration").mutable_advance()->set_duration_ns(25'000'000);
   {
@@ -204,7 +204,7 @@ void write_control_corpus(const fs::path& dir) {
 
 void write_hello_corpus(const fs::path& dir) {
   pb::Request hello;
-  hello.mutable_hello()->set_catalogue_hash(sil::sil::test::Catalogue::hash);
+  hello.mutable_hello()->set_catalogue_hash(sil::test::Catalogue::hash);
   write(dir, "hello-no-sequence", serialized(hello));
   hello.set_sequence(7);
   write(dir, "hello", serialized(hello));
@@ -279,7 +279,7 @@ void write_recording_corpus(const fs::path& dir) {
   header.mutable_header()->set_format_version(1);
   header.mutable_header()->set_rate_hz(100);
   header.mutable_header()->set_clock("step");
-  header.mutable_header()->mutable_catalogue()->set_hash(sil::sil::test::Catalogue::hash);
+  header.mutable_header()->mutable_catalogue()->set_hash(sil::test::Catalogue::hash);
   sil::record::Record message;
   message.mutable_message()->set_sim_time_ns(10'000'000);
   message.mutable_message()->set_msg_id(2002);

@@ -43,7 +43,7 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using sil::sil::test::Bridge;
+using sil::test::Bridge;
 
 constexpr std::uint32_t kPerTick = 64;
 

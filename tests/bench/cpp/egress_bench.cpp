@@ -103,7 +103,7 @@ void report(benchmark::State& state, const Receiver& receiver, std::uint64_t rec
 }
 
 void bridge_egress(benchmark::State& state, Receiver& receiver) {
-  sil::sil::test::Bridge bridge({});
+  sil::test::Bridge bridge({});
   sil::ipc::MessageBus bus(bridge);
   // The receiver becomes the bridge's peer the way a harness does: by
   // sending it a valid datagram.

@@ -118,7 +118,7 @@ void done(std::uint64_t sent, double seconds) {
 }
 
 int run_sil(const Options& options) {
-  sil::sil::test::Bridge bridge({});
+  sil::test::Bridge bridge({});
   sil::ipc::MessageBus bus(bridge);
   std::printf("{\"event\": \"ready\", \"port\": %u}\n", static_cast<unsigned>(bridge.port()));
   std::fflush(stdout);

@@ -21,7 +21,7 @@
 #include "sil/ipc/message_bus.hpp"
 #include "sil/ipc/messages.hpp"
 
-using EgressBus = sil::ipc::MessageBus<sil::sil::test::Bridge>;
+using EgressBus = sil::ipc::MessageBus<sil::test::Catalogue, sil::test::Bridge>;
 
 extern "C" [[gnu::noinline, gnu::used]] void sil_probe_egress(EgressBus& bus,
                                                               const sil::ipc::RevisionResponse& payload) {
@@ -42,7 +42,7 @@ extern "C" [[gnu::noinline, gnu::used]] std::size_t sil_probe_copying_send(int f
 }
 
 int main() {
-  sil::sil::test::Bridge bridge({});
+  sil::test::Bridge bridge({});
   EgressBus bus(bridge);
   const sil::ipc::RevisionResponse payload{};
   sil_probe_egress(bus, payload);
