@@ -13,7 +13,7 @@ all code a publish can run. Then asserts, over all of it:
     payload never copied in user space;
   - no indirect call (no type-erased dispatch on the way);
   - exactly one call site of sendmsg.
-One function is not followed: UdpBridge::queue, the batched egress mode
+One function is not followed: BridgeCore::queue, the batched egress mode
 (--egress batched), which copies each message into its batch by design
 (README "Egress modes") and is out of line so that the per-message path
 checked here stays copy-free.
@@ -39,7 +39,7 @@ FORBIDDEN = re.compile(r"operator new|(^|[^a-z])(malloc|calloc|realloc|memcpy|me
 SANITIZER_FRAMES = re.compile(r"^__asan_stack_malloc")
 ROOT, CONTROL = "sil_probe_egress", "sil_probe_copying_send"
 # The batched mode's copy (see the docstring): its calls are not followed.
-BATCHED_PATH = re.compile(r"^sil::bridge::UdpBridge::queue\(")
+BATCHED_PATH = re.compile(r"^sil::bridge::BridgeCore::queue\(")
 
 
 def disassemble(binary: str, objdump: str) -> dict:
