@@ -106,10 +106,12 @@ int main(int argc, char** argv) {
   Sink sink;
   sil::record::RecordQueue queue(sil::record::Writer::kDefaultQueueBytes);
   const auto start = sil::record::RecordingStart::now();
-  sil::record::Writer writer(queue, path, {.rate_hz = 1000, .clock = "fast", .start_unix_ns = start.unix_ns});
+  const auto catalogue = sil::ipc::catalogue_info<sil::ipc::FrameworkCatalogue>();
+  sil::record::Writer writer(queue, path,
+                             {.catalogue = &catalogue, .rate_hz = 1000, .clock = "fast", .start_unix_ns = start.unix_ns});
   sil::record::Recorder<NoInjection> recorder(queue, sim_clock, origin, start.steady);
-  sil::ipc::MessageBus<Sink, sil::record::Recorder<NoInjection>> recorded_bus(sink, recorder);
-  sil::ipc::MessageBus<Sink> plain_bus(sink);
+  sil::ipc::MessageBus<sil::ipc::FrameworkCatalogue, Sink, sil::record::Recorder<NoInjection>> recorded_bus(sink, recorder);
+  sil::ipc::MessageBus<sil::ipc::FrameworkCatalogue, Sink> plain_bus(sink);
 
   RevisionResponse message{};
   message.git_revision = "0123456789abcdef0123456789abcdef01234567";

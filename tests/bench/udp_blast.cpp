@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "sil/ipc/datagram.hpp"
+
 #include "sil/ipc/messages.hpp"
 
 namespace {
@@ -128,8 +129,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  using Datagram = decltype(sil::bridge::encode_datagram(sil::ipc::Heartbeat{}));
-  static_assert(sizeof(Datagram) == sil::bridge::kHeaderSize + sizeof(sil::ipc::Heartbeat), "packed back to back");
+  using Datagram = decltype(sil::ipc::encode_datagram(sil::ipc::Heartbeat{}));
+  static_assert(sizeof(Datagram) == sil::ipc::kHeaderSize + sizeof(sil::ipc::Heartbeat), "packed back to back");
   if (options.gso) {
     // Every burst is one buffer of equal-sized datagrams back to back.
     const int segment = static_cast<int>(sizeof(Datagram));
@@ -165,7 +166,7 @@ int main(int argc, char** argv) {
     const std::int64_t now = monotonic_ns();
     for (unsigned i = 0; i < burst; ++i) {
       const std::uint64_t sequence = next + i;
-      datagrams[i] = sil::bridge::encode_datagram(sil::ipc::Heartbeat{
+      datagrams[i] = sil::ipc::encode_datagram(sil::ipc::Heartbeat{
           .sequence = static_cast<std::uint32_t>(sequence), .tick = sequence,
           .sim_time_ns = static_cast<std::uint64_t>(now)});
     }

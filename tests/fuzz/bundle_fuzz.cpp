@@ -52,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<std::byte> rebuilt{std::byte{0xF2}, std::byte{0xFF}};
   for (std::size_t i = 0; i < got.size(); ++i) {
     check(got[i].data() == expected[i].data() && got[i].size() == expected[i].size(), "the items, in order");
-    check(got[i].size() >= sil::bridge::kHeaderSize && !sil::bridge::is_bundle(got[i]), "an item is a datagram");
+    check(got[i].size() >= sil::ipc::kHeaderSize && !sil::bridge::is_bundle(got[i]), "an item is a datagram");
     rebuilt.push_back(static_cast<std::byte>(got[i].size() & 0xFFU));
     rebuilt.push_back(static_cast<std::byte>(got[i].size() >> 8U));
     rebuilt.insert(rebuilt.end(), got[i].begin(), got[i].end());

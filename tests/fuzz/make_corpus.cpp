@@ -27,6 +27,8 @@
 
 #include "sil/bridge/bundle.hpp"
 #include "sil/ipc/datagram.hpp"
+#include "test_system.hpp"
+#include "test_system.hpp"
 #include "sil/ipc/catalogue.hpp"
 #include "sil/record/frame.hpp"
 #include "sil/record/frame_reader.hpp"
@@ -68,7 +70,7 @@ Bytes serialized(const pb::Request& request) {
 }
 
 void write_datagram_corpus(const fs::path& dir) {
-  using sil::bridge::kHeaderSize;
+  using sil::ipc::kHeaderSize;
   sil::test::Catalogue::for_each([&](auto type) {
     using T = typename decltype(type)::type;
     const auto id = static_cast<std::uint16_t>(T::id);
@@ -246,9 +248,9 @@ Bytes bundle(std::initializer_list<Bytes> items) {
 }
 
 void write_bundle_corpus(const fs::path& dir) {
-  const Bytes heartbeat = datagram(0x07D2, sil::bridge::kHeaderSize + 20);
+  const Bytes heartbeat = datagram(0x07D2, sil::ipc::kHeaderSize + 20);
   const Bytes reply{0xF1, 0xFF, 0x08, 0x07, 0x10, 0x80, 0xAD, 0xE2, 0x04, 0x18, 0x01, 0x2A, 0x02, 0x08, 0x01};
-  const Bytes tick = bundle({heartbeat, datagram(0x0835, sil::bridge::kHeaderSize + 16), reply});
+  const Bytes tick = bundle({heartbeat, datagram(0x0835, sil::ipc::kHeaderSize + 16), reply});
   write(dir, "tick-with-reply", tick);
   write(dir, "one-item", bundle({heartbeat}));
   write(dir, "empty", {0xF2, 0xFF});

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "sil/ipc/datagram.hpp"
+#include "test_system.hpp"
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/catalogue_info.hpp"
 #include "sil/ipc/messages.hpp"
@@ -98,7 +99,7 @@ class Generator {
     return Kind::too_short;
   }
   Kind unknown_id(std::vector<std::byte>& out) {
-    fill(out, bridge::kHeaderSize + uniform(sil::test::kMaxDatagramSize - 1));
+    fill(out, ipc::kHeaderSize + uniform(sil::test::kMaxDatagramSize - 1));
     std::uint16_t id = 0;
     do {
       id = uniform(4) == 0 ? static_cast<std::uint16_t>(ipc::kFirstReservedId + uniform(0xF0)) : non_control_id();
@@ -110,8 +111,8 @@ class Generator {
     const auto& info = catalogue_[uniform(catalogue_.size())];
     std::size_t length = 0;
     do {
-      length = bridge::kHeaderSize + uniform(sil::test::kMaxDatagramSize - 1);
-    } while (length == bridge::kHeaderSize + info.size);
+      length = ipc::kHeaderSize + uniform(sil::test::kMaxDatagramSize - 1);
+    } while (length == ipc::kHeaderSize + info.size);
     fill(out, length);
     put_id(out, static_cast<std::uint16_t>(info.id));
     return Kind::wrong_size;
@@ -127,18 +128,18 @@ class Generator {
   Kind accepted(std::vector<std::byte>& out, std::size_t& index) {
     // Random payloads: NaN and infinite temperatures reach the services too.
     index = uniform(catalogue_.size());
-    fill(out, bridge::kHeaderSize + catalogue_[index].size);
+    fill(out, ipc::kHeaderSize + catalogue_[index].size);
     put_id(out, static_cast<std::uint16_t>(catalogue_[index].id));
     return Kind::accepted;
   }
   Kind bad_control(std::vector<std::byte>& out) {
     if (uniform(10) == 0) {
-      fill(out, bridge::kHeaderSize + 513 + uniform(1500));  // over the 512-byte limit
+      fill(out, ipc::kHeaderSize + 513 + uniform(1500));  // over the 512-byte limit
       put_id(out, static_cast<std::uint16_t>(ipc::MsgId::ControlRequest));
       return Kind::oversized_control;
     }
     // Field number 0 never parses, whatever follows.
-    fill(out, bridge::kHeaderSize + 1 + uniform(100));
+    fill(out, ipc::kHeaderSize + 1 + uniform(100));
     put_id(out, static_cast<std::uint16_t>(ipc::MsgId::ControlRequest));
     out[2] = std::byte{0x00};
     return Kind::bad_control;
@@ -195,7 +196,7 @@ TEST(HostileInput, AMillionRandomDatagramsAreCountedByReasonAndTheSimStillAnswer
   }
 
   // Still answering a valid message after all that.
-  harness.send(bridge::encode_datagram(ipc::RevisionRequest{.request_id = 0x5EED5EEDU}));
+  harness.send(ipc::encode_datagram(ipc::RevisionRequest{.request_id = 0x5EED5EEDU}));
   const bool answered = harness.await(
       [](std::span<const std::byte> bytes) {
         const auto decoded = ipc::decode_datagram<sil::test::Catalogue>(bytes);

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "sil/ipc/datagram.hpp"
+
 #include "sil/ipc/messages.hpp"
 #include "thermal/messages.hpp"
 #include "sim_control.hpp"
@@ -169,10 +170,10 @@ class Injector {
   void send_one(Sent& sent) {
     if (sent.total() % 2 == 0) {
       const auto c = static_cast<double>(sent.set_points % 60);
-      harness_.send(bridge::encode_datagram(thermal::SetPoint{.setpoint_c = 20.0 + c}));
+      harness_.send(ipc::encode_datagram(thermal::SetPoint{.setpoint_c = 20.0 + c}));
       ++sent.set_points;
     } else {
-      harness_.send(bridge::encode_datagram(ipc::RevisionRequest{.request_id = static_cast<std::uint32_t>(sent.revision_requests)}));
+      harness_.send(ipc::encode_datagram(ipc::RevisionRequest{.request_id = static_cast<std::uint32_t>(sent.revision_requests)}));
       ++sent.revision_requests;
     }
   }

@@ -205,8 +205,8 @@ int main(int argc, char** argv) {
   const int reps = quick ? 5 : 7;
 
   Receiver receiver;
-  UdpBridge bridge({.bind_address = "127.0.0.1", .port = 0, .egress = sil::bridge::Egress::batched});
-  sil::ipc::MessageBus<UdpBridge> bus(bridge);
+  sil::test::Bridge bridge({.bind_address = "127.0.0.1", .port = 0, .egress = sil::bridge::Egress::batched});
+  sil::ipc::MessageBus<sil::test::Catalogue, sil::test::Bridge> bus(bridge);
 
   // The receiver's socket becomes the bridge's peer the way a harness's
   // does: by sending it a valid datagram.

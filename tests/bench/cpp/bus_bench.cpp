@@ -63,7 +63,7 @@ template <std::size_t N>
 void BM_MessageBus(benchmark::State& state) {
   std::array<Sink, N> sinks{};
   auto bus = [&]<std::size_t... I>(std::index_sequence<I...>) {
-    return sil::ipc::MessageBus<decltype((void)I, Sink{})...>(sinks[I]...);
+    return sil::ipc::MessageBus<sil::ipc::FrameworkCatalogue, decltype((void)I, Sink{})...>(sinks[I]...);
   };
   auto message_bus = bus(std::make_index_sequence<N>{});
   publish_loop(state, [&](const RevisionResponse& payload) { message_bus.template publish<MsgId::RevisionResponse>(payload); },

@@ -104,7 +104,7 @@ void report(benchmark::State& state, const Receiver& receiver, std::uint64_t rec
 
 void bridge_egress(benchmark::State& state, Receiver& receiver) {
   sil::test::Bridge bridge({});
-  sil::ipc::MessageBus bus(bridge);
+  sil::ipc::MessageBus<sil::test::Catalogue, sil::test::Bridge> bus(bridge);
   // The receiver becomes the bridge's peer the way a harness does: by
   // sending it a valid datagram.
   const auto hello = sil::bridge::encode_datagram(sil::ipc::RevisionRequest{.request_id = 1});

@@ -20,11 +20,11 @@ class ReferenceBus {
   template <ipc::MsgId Id, class Handler>
   void subscribe(Handler handler) {
     handlers_[Id].emplace_back(
-        [handler](const void* payload) mutable { handler(*static_cast<const ipc::PayloadOf<Id>*>(payload)); });
+        [handler](const void* payload) mutable { handler(*static_cast<const ipc::FrameworkCatalogue::Payload<Id>*>(payload)); });
   }
 
   template <ipc::MsgId Id>
-  void publish(const ipc::PayloadOf<Id>& payload) const {
+  void publish(const ipc::FrameworkCatalogue::Payload<Id>& payload) const {
     dispatch(Id, &payload);
   }
 

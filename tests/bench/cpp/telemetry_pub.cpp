@@ -119,7 +119,7 @@ void done(std::uint64_t sent, double seconds) {
 
 int run_sil(const Options& options) {
   sil::test::Bridge bridge({});
-  sil::ipc::MessageBus bus(bridge);
+  sil::ipc::MessageBus<sil::test::Catalogue, sil::test::Bridge> bus(bridge);
   std::printf("{\"event\": \"ready\", \"port\": %u}\n", static_cast<unsigned>(bridge.port()));
   std::fflush(stdout);
   for (int waited = 0; bridge.active_peer() == 0; waited += 50) {
