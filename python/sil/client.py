@@ -19,26 +19,15 @@ from __future__ import annotations
 
 import collections
 import itertools
-import math
-import select
-import socket
-import struct
 import time
 from typing import Callable, Optional, TypeVar
 
-from sil._core import DecodeError, Receiver, RevisionRequest, RevisionResponse, decode, encode
-from sil._udp import connected_socket
+from sil import transport
+from sil._core import DecodeError, Receiver, RevisionRequest, RevisionResponse, encode
+from sil.transport import Transport
 
 M = TypeVar("M")
 
-# Larger than any datagram, so an oversized one is seen whole and recorded
-# as undecodable instead of being cut to something that might decode.
-_RECV_SIZE = 65536
-# Bounds the datagrams read in one go, so a flood cannot starve a deadline check.
-_RECV_BATCH = 1024
-# A wait blocks in recv for at most this long at a time, so a long wait
-# still checks its deadline; shorter only for its last stretch.
-_WAIT_SLICE = 0.05
 _LAST_SHOWN = 5
 # What ingest() asks for: room for some 10 ms of a 400,000 messages/s stream
 # in the kernel while the receiving thread is not scheduled. The kernel caps
@@ -73,13 +62,7 @@ class SimClient:
         self.address = (host, port)
         self._decoder = decoder
         self.timeout = timeout
-        self._sock, self._selector = connected_socket(self.address, bind)
-        # Waits block in recv, bounded by SO_RCVTIMEO (see _receive); the
-        # poll object serves the ingest path's "anything left?" check.
-        self._sock.setblocking(True)
-        self._wait_slice_us = 0
-        self._poll = select.poll()
-        self._poll.register(self._sock, select.POLLIN)
+        self._transport = Transport(host, port, bind=bind, gone=self._refused)
         self._history: list = []
         # Unconsumed messages by exact type, each (arrival number, message)
         # in arrival order: a wait looks only at the types it could return,
@@ -103,10 +86,7 @@ class SimClient:
 
     def send_raw(self, data: bytes) -> None:
         """Sends bytes as one datagram, valid or not."""
-        try:
-            self._sock.send(data)
-        except ConnectionRefusedError as error:
-            raise self._refused() from error
+        self._transport.send(data)
 
     # -- waiting ---------------------------------------------------------
 
@@ -229,7 +209,7 @@ class SimClient:
             raise ValueError("the client is closed")
         if self._receiver is not None and not self._receiver.closed:
             raise RuntimeError("this client already ingests; close() its Receiver first")
-        receiver = Receiver(self._sock.fileno(), receive_buffer=receive_buffer, batch=batch, gro=gro)
+        receiver = Receiver(self._transport.fileno(), receive_buffer=receive_buffer, batch=batch, gro=gro)
         receiver.start()
         self._receiver = receiver
         self._refused_seen = 0
@@ -248,7 +228,7 @@ class SimClient:
 
     @property
     def local_address(self) -> tuple[str, int]:
-        return self._sock.getsockname()
+        return self._transport.local_address
 
     # -- lifetime --------------------------------------------------------
 
@@ -257,8 +237,7 @@ class SimClient:
             self._closed = True
             if self._receiver is not None:
                 self._receiver.close()
-            self._selector.close()
-            self._sock.close()
+            self._transport.close()
 
     def __enter__(self) -> "SimClient":
         return self
@@ -313,52 +292,19 @@ class SimClient:
     def _receive(self, timeout: float) -> list:
         """Waits up to timeout for a datagram; returns the messages decoded
         (also buffered): with timeout > 0 the first to arrive, with 0 every
-        one already there.
-
-        A wait is one blocking recv, bounded by SO_RCVTIMEO, as a raw
-        client would do it: a request's reply then costs one syscall, not
-        a poll, the recv and a recv that finds nothing."""
+        one already there."""
         receiver = self._receiver
         if receiver is not None and not receiver.closed:
             return self._receive_from(receiver, timeout)
-        deadline = time.monotonic() + timeout if timeout > 0 else None
         received = []
-        for _ in range(_RECV_BATCH):
-            try:
-                data = self._recv(deadline)
-            except BlockingIOError:
-                break
-            msg = self._decode(data)
+        for datagram in self._transport.datagrams(timeout):
+            msg = self._decode(bytes(datagram))
             if msg is not None:
                 self._buffer(msg)
                 received.append(msg)
-            if deadline is not None:
+            if timeout > 0:
                 break  # a wait returns with the first datagram
         return received
-
-    def _recv(self, deadline: Optional[float]) -> bytes:
-        """One datagram: waiting until deadline, or (None) only if one is
-        there. BlockingIOError when none came."""
-        try:
-            if deadline is None:
-                return self._sock.recv(_RECV_SIZE, socket.MSG_DONTWAIT)
-            while True:
-                self._set_wait_slice(min(deadline - time.monotonic(), _WAIT_SLICE))
-                try:
-                    return self._sock.recv(_RECV_SIZE)
-                except BlockingIOError:  # SO_RCVTIMEO ran out
-                    if time.monotonic() >= deadline:
-                        raise
-        except ConnectionRefusedError as error:
-            raise self._refused() from error
-
-    def _set_wait_slice(self, seconds: float) -> None:
-        """SO_RCVTIMEO, set only when it changes (a wait near its deadline)."""
-        micros = max(1, math.ceil(seconds * 1e6))
-        if micros != self._wait_slice_us:
-            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
-                                  struct.pack("ll", micros // 1_000_000, micros % 1_000_000))
-            self._wait_slice_us = micros
 
     def _receive_from(self, receiver: Receiver, timeout: float) -> list:
         """_receive through the ingest thread: everything that has arrived,
@@ -366,7 +312,7 @@ class SimClient:
         a read of the socket itself would)."""
         received = self._take(receiver, timeout)
         for _ in range(_CATCH_UP_TAKES):
-            if not self._poll.poll(0):
+            if not self._transport.readable():
                 break
             received += self._take(receiver, _CATCH_UP_WAIT)
         for msg in received:
@@ -389,22 +335,10 @@ class SimClient:
     def _decode(self, data: bytes):
         """The message in data, or None after recording it as undecodable."""
         try:
-            return decode(data) if self._decoder is None else self._decode_with_catalogue(data)
+            return transport.decode(data, self._decoder)
         except DecodeError as error:
             self.undecodable.append((data, error))
             return None
-
-    def _decode_with_catalogue(self, data: bytes):
-        if len(data) < 2:
-            return decode(data)  # raises too_short
-        msg_id = int.from_bytes(data[:2], "little")
-        size = self._decoder.size_of(msg_id)
-        if size is None or len(data) != 2 + size:
-            verdict = "unknown_id" if size is None else "wrong_size"
-            error = DecodeError(f"{verdict}: MsgId {msg_id}, datagram of {len(data)} bytes, per the sim's catalogue")
-            error.verdict, error.length, error.msg_id = verdict, len(data), msg_id
-            raise error
-        return self._decoder.decode(msg_id, data[2:])
 
     def _refused(self) -> ConnectionRefusedError:
         host, port = self.address
@@ -434,10 +368,8 @@ def _ingest_decode_error(data: bytes, verdict: str, length: int) -> DecodeError:
     oversized one was kept only in part, so its verdict comes from there."""
     msg_id = int.from_bytes(data[:2], "little") if len(data) >= 2 else None
     kept = "" if length == len(data) else f", {len(data)} kept"
-    error = DecodeError(f"{verdict}: datagram of {length} bytes{kept}" +
-                        ("" if msg_id is None else f", MsgId {msg_id}"))
-    error.verdict, error.length, error.msg_id = verdict, length, msg_id
-    return error
+    return transport.decode_error(verdict, f"datagram of {length} bytes{kept}" +
+                                  ("" if msg_id is None else f", MsgId {msg_id}"), length, msg_id)
 
 
 def _describe_predicate(predicate: Optional[Callable]) -> str:

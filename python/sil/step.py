@@ -9,10 +9,10 @@ from typing import Optional
 
 from sil import _core
 from sil import sil_control_pb2 as pb
-from sil._udp import connected_socket
 from sil.catalogue import CatalogueMismatchError
 from sil.control import ControlError, error_name
-from sil.targets import _RX_BUFFER_REQUEST, DEFAULT_WALL_TIMEOUT, bundle_request
+from sil.targets import DEFAULT_WALL_TIMEOUT
+from sil.transport import RECEIVE_BUFFER_REQUEST, Hello, Transport
 
 
 class StepLink(_core.StepLinkCore):
@@ -31,27 +31,26 @@ class StepLink(_core.StepLinkCore):
 
     def __init__(self, host: str, port: int, *, bundle_bytes: Optional[int] = None,
                  timeout: float = DEFAULT_WALL_TIMEOUT, bind: tuple[str, int] = ("127.0.0.1", 0),
-                 receive_buffer: int = _RX_BUFFER_REQUEST) -> None:
-        requested = bundle_request(host, bundle_bytes)
+                 receive_buffer: int = RECEIVE_BUFFER_REQUEST) -> None:
+        hello = Hello(host, port, bundle_bytes)
         self.address = (host, port)
-        self._sock, selector = connected_socket(self.address, bind, receive_buffer)
-        selector.close()
+        # The C++ side sends and receives on a duplicate of this socket.
+        self._transport = Transport(host, port, bind=bind, receive_buffer=receive_buffer)
         try:
-            self._sock.setblocking(True)  # the C++ side receives with a timeout of its own
-            super().__init__(self._sock.fileno())
+            super().__init__(self._transport.fileno())
             self.timeout = timeout
-            reply = pb.Reply.FromString(self._hello(_core.catalogue_hash, requested))
+            reply = pb.Reply.FromString(self._hello(hello.catalogue_hash, hello.request.bundle_bytes))
             if reply.WhichOneof("result") == "error":
                 raise ControlError("Hello", error_name(reply.error.code), reply.error.message)
             self.ready: pb.Ready = reply.ready
             if self.ready.clock != "step":
-                raise ValueError(f"the sim at {host}:{port} runs the {self.ready.clock or 'unknown'} clock; "
+                raise ValueError(f"{hello.where} runs the {self.ready.clock or 'unknown'} clock; "
                                  "StepLink drives the step clock (use NetworkTarget for the others)")
-            if self.ready.catalogue_hash != _core.catalogue_hash:
+            if not hello.catalogue_matches(self.ready.catalogue_hash):
                 raise CatalogueMismatchError(
-                    f"the sim at {host}:{port} was built from a different message catalogue (hash "
-                    f"{self.ready.catalogue_hash:#010x}, this build's {_core.catalogue_hash:#010x}); "
-                    "StepLink decodes with this build's layouts only (use NetworkTarget, which fetches theirs)")
+                    f"{hello.mismatch()} (hash {self.ready.catalogue_hash:#010x}, this build's "
+                    f"{hello.catalogue_hash:#010x}); StepLink decodes with this build's layouts only "
+                    "(use NetworkTarget, which fetches theirs)")
         except BaseException:
             self.close()
             raise
@@ -62,7 +61,7 @@ class StepLink(_core.StepLinkCore):
 
     def close(self) -> None:
         super().close()
-        self._sock.close()
+        self._transport.close()
 
     def __enter__(self) -> "StepLink":
         return self

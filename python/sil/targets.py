@@ -43,25 +43,22 @@ and expect() never returns a message twice. history() has everything.
 from __future__ import annotations
 
 import collections
-import ipaddress
-import itertools
 import math
 import os
-import socket
 import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field as dataclass_field
 from typing import Any, Callable, NamedTuple, Optional, Sequence, Union
 
-from sil import _core, control, simtime
-from sil._udp import connected_socket
+from sil import _core, control, simtime, transport
 from sil.catalogue import INT_RANGES, Catalogue, CatalogueMessage, Decoder, MessageInfo
 from sil.client import SilTimeout, _describe_predicate
 from sil.control import ControlError
 from sil.control import pb
 from sil.launcher import SimProcess
 from sil.simtime import NS_PER_S, SimTime, format_ns, to_sim_time
+from sil.transport import RECEIVE_BUFFER_REQUEST, Hello, Transport
 
 DEFAULT_WALL_TIMEOUT = 30.0
 DEFAULT_WITHIN = SimTime(NS_PER_S)
@@ -73,15 +70,6 @@ _LAST_SHOWN = 5
 _INPROC_SLICE = 1 << 16
 # How long a silent attach waits for the sim to answer Hello.
 _HELLO_TIMEOUT = 2.0
-_RECV_BATCH = 1024
-_RX_BUFFER_REQUEST = 8 << 20
-# Bundles asked for in Hello (README "Bundles"): as large as UDP allows on
-# loopback, one Ethernet frame's payload elsewhere (no IP fragments).
-_LOOPBACK_BUNDLE_BYTES = _core.MAX_BUNDLE_BYTES
-_NETWORK_BUNDLE_BYTES = 1472
-# A request that changes nothing is sent again when its reply is this late
-# (then twice as late, ...).
-_RESEND_AFTER = 0.2
 
 
 class SimHungError(RuntimeError):
@@ -619,21 +607,16 @@ class NetworkTarget(Target):
     def __init__(self, host: str, port: int, *, wall_timeout: float = DEFAULT_WALL_TIMEOUT,
                  default_within=DEFAULT_WITHIN, require_control: bool = False,
                  hello_timeout: Optional[float] = None, bind: tuple[str, int] = ("127.0.0.1", 0),
-                 receive_buffer: int = _RX_BUFFER_REQUEST, bundle_bytes: Optional[int] = None) -> None:
+                 receive_buffer: int = RECEIVE_BUFFER_REQUEST, bundle_bytes: Optional[int] = None) -> None:
         super().__init__(Decoder(), wall_timeout=wall_timeout, default_within=default_within)
         self.address = (host, port)
-        self._bundle_request = bundle_request(host, bundle_bytes)
-        self.bundles = 0  # bundles received
+        self._hello = Hello(host, port, bundle_bytes)
         # A smaller buffer than asked for only means advances are cut into smaller chunks.
-        self._sock, self._selector = connected_socket(self.address, bind, receive_buffer)
-        rcvbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-        # Bytes of socket buffer the data may take, less the reply's share.
+        self._link = Transport(host, port, bind=bind, receive_buffer=receive_buffer, gone=self._gone)
         # How many ticks one Advance may ask for: learnt as advances run (the policy sil.StepLink uses too).
-        self._budget = _core.RxBudget(rcvbuf)
+        self._budget = _core.RxBudget(self._link.receive_buffer)
         self._segment_cost = 0  # buffer bytes of what _segment arrived in
         self._last_segment_cost = 0
-        self._rx_buffer = bytearray(65536)
-        self._sequences = itertools.count(1)
         self._segment: list[_Entry] = []  # data received since the last reply
         self._last_segment: list[_Entry] = []  # the data the last reply closed
         self._last_reply_ns: Optional[int] = None
@@ -649,7 +632,7 @@ class NetworkTarget(Target):
         try:
             self._attach(require_control, hello_timeout)
         except BaseException:
-            self._close_socket()
+            self._link.close()
             raise
 
     # -- attaching -------------------------------------------------------
@@ -657,9 +640,7 @@ class NetworkTarget(Target):
     def _attach(self, require_control: bool, hello_timeout: Optional[float]) -> None:
         timeout = self.wall_timeout if require_control else min(hello_timeout or _HELLO_TIMEOUT, self.wall_timeout)
         guard = _WallGuard(timeout, "attaching (Hello)")
-        reply = self._control("hello", pb.Hello(catalogue_hash=_core.catalogue_hash,
-                                                bundle_bytes=self._bundle_request), guard,
-                              silence_ok=not require_control)
+        reply = self._control("hello", self._hello.request, guard, silence_ok=not require_control)
         if reply is None:
             self._attach_without_control()
             return
@@ -669,7 +650,7 @@ class NetworkTarget(Target):
         self.speed = reply.ready.speed or 1.0
         self.rate_hz = reply.ready.rate_hz or DEFAULT_RATE_HZ
         self.stepped = self.clock == "step"
-        if reply.ready.catalogue_hash != _core.catalogue_hash:
+        if not self._hello.catalogue_matches(reply.ready.catalogue_hash):
             catalogue = self._control("get_catalogue", pb.GetCatalogue(),
                                       _WallGuard(self.wall_timeout, "GetCatalogue")).catalogue
             self.types = Decoder(Catalogue.from_proto(catalogue))
@@ -678,7 +659,7 @@ class NetworkTarget(Target):
     def _attach_without_control(self) -> None:
         self.stepped = False
         request_id = 0x51C0FFEE
-        self._send_datagram(_core.encode(_core.RevisionRequest(request_id=request_id)))
+        self._link.send(_core.encode(_core.RevisionRequest(request_id=request_id)))
         guard = _WallGuard(self.wall_timeout, "attaching (RevisionRequest)")
         for _ in range(1_000_000):
             for entry in self._log:
@@ -687,9 +668,9 @@ class NetworkTarget(Target):
                     response = _core.RevisionResponse.from_bytes(entry.payload)
                     if response.request_id == request_id:
                         self.rate_hz = response.tick_rate_hz or DEFAULT_RATE_HZ
-                        if response.catalogue_hash != _core.catalogue_hash:
+                        if not self._hello.catalogue_matches(response.catalogue_hash):
                             self._warn_mismatch(response.catalogue_hash, fetched=False)
-                        warnings.warn(f"{self._where()} has no control plane (no answer to Hello): waiting in "
+                        warnings.warn(f"{self._hello.where} has no control plane (no answer to Hello): waiting in "
                                       "wall time at speed 1", RuntimeWarning, stacklevel=4)
                         return
             if guard.expired():
@@ -698,8 +679,9 @@ class NetworkTarget(Target):
         raise self._hung(guard, "no answer to a RevisionRequest")
 
     def _warn_mismatch(self, theirs: int, *, fetched: bool = True) -> None:
-        text = (f"{self._where()} was built from a different message catalogue: its hash is {theirs:#010x} "
-                f"({theirs}), this harness's is {_core.catalogue_hash:#010x} ({_core.catalogue_hash}). ")
+        ours = self._hello.catalogue_hash
+        text = (f"{self._hello.mismatch()}: its hash is {theirs:#010x} ({theirs}), this harness's is "
+                f"{ours:#010x} ({ours}). ")
         if fetched:
             differing = ", ".join(self.types.mismatched) or "none of this build's"
             text += (f"Messages laid out differently or missing there: {differing}; they are decoded from the "
@@ -708,10 +690,6 @@ class NetworkTarget(Target):
             text += ("Without a control plane its catalogue cannot be fetched: messages are decoded with this "
                      "build's layouts, which may not be the sim's.")
         warnings.warn(CatalogueMismatchWarning(text), stacklevel=4)
-
-    def _where(self) -> str:
-        host, port = self.address
-        return f"the sim at {host}:{port}"
 
     @property
     def build(self) -> Optional[dict]:
@@ -734,78 +712,58 @@ class NetworkTarget(Target):
 
     # -- sending ---------------------------------------------------------
 
-    def _send_datagram(self, data: bytes) -> None:
-        try:
-            self._sock.send(data)
-        except ConnectionRefusedError as error:
-            raise self._gone() from error
-
     def _send(self, msg_id: int, payload: bytes, message) -> None:
-        self._send_datagram(msg_id.to_bytes(2, "little") + payload)
+        self._link.send(msg_id.to_bytes(2, "little") + payload)
         self._dirty = True
 
     def _send_raw(self, data: bytes) -> None:
-        self._send_datagram(data)
+        self._link.send(data)
         self._dirty = True
 
     # -- receiving -------------------------------------------------------
 
+    @property
+    def bundles(self) -> int:
+        """Bundles received."""
+        return self._link.bundles
+
     def _pump(self, timeout: float, want: Sequence[int] = ()) -> Optional[pb.Reply]:
-        """Waits up to timeout for the socket, then reads what is there: data
+        """Waits up to timeout for a datagram, then reads what is there: data
         into the log, replies stamp the data before them. Returns the reply
         with a sequence in `want` as soon as it is read (what follows it stays in
         the socket; what follows it in the same bundle is taken first)."""
-        if not self._selector.select(max(timeout, 0.0)):
-            return None
-        view = memoryview(self._rx_buffer)
-        for _ in range(_RECV_BATCH):
+        for datagram in self._link.datagrams(timeout):
+            self._segment_cost += _rx_cost(len(datagram))
             try:
-                length = self._sock.recv_into(self._rx_buffer)
-            except BlockingIOError:
-                return None
-            except ConnectionRefusedError as error:
-                raise self._gone() from error
-            self._segment_cost += _rx_cost(length)
-            if length >= 2 and self._rx_buffer[0] | self._rx_buffer[1] << 8 == _core.BUNDLE_ID:
-                self.bundles += 1
-                try:
-                    items = _core.unbundle(view[:length])
-                except _core.DecodeError as error:
-                    self.undecodable.append((bytes(view[:length]), f"bundle {error.verdict}"))
-                    continue
-                wanted = None
-                for item in items:
-                    reply = self._take_datagram(item, len(item))
-                    if reply is not None and reply.sequence in want:
-                        wanted = reply
-                if wanted is not None:
-                    return wanted
+                items = self._link.opened(datagram)
+            except _core.DecodeError as error:
+                self.undecodable.append((bytes(datagram), f"bundle {error.verdict}"))
                 continue
-            reply = self._take_datagram(view, length)
-            if reply is not None and reply.sequence in want:
-                return reply
+            wanted = None
+            for item in items:
+                reply = self._take_datagram(item)
+                if reply is not None and reply.sequence in want:
+                    wanted = reply
+            if wanted is not None:
+                return wanted
         return None
 
-    def _take_datagram(self, data, length: int) -> Optional[pb.Reply]:
-        """One datagram (data[:length]) as the sim would send it alone: data
-        goes into the log; a control reply is returned."""
-        if length < 2:
-            self.undecodable.append((bytes(data[:length]), "too_short"))
-            return None
-        msg_id = data[0] | data[1] << 8
-        if msg_id == control.CONTROL_REPLY_ID:
-            reply = control.decode_reply(bytes(data[:length]))
+    def _take_datagram(self, datagram) -> Optional[pb.Reply]:
+        """One datagram as the sim would send it alone: data goes into the
+        log; a control reply is returned."""
+        if transport.is_control_reply(datagram):
+            reply = control.decode_reply(bytes(datagram))
             if reply is None:
-                self.undecodable.append((bytes(data[:length]), "malformed control reply"))
+                self.undecodable.append((bytes(datagram), "malformed control reply"))
                 return None
             self._on_reply(reply)
             return reply
-        size = self.types.size_of(msg_id)
-        if size is None or size != length - 2:
-            reason = "unknown_id" if size is None else "wrong_size"
-            self.undecodable.append((bytes(data[:length]), reason))
+        try:
+            msg_id = transport.message_id(datagram, self.types)
+        except _core.DecodeError as error:
+            self.undecodable.append((bytes(datagram), error.verdict))
             return None
-        entry = _Entry(len(self._log), msg_id, bytes(data[2:length]), self._last_reply_ns, None)
+        entry = _Entry(len(self._log), msg_id, bytes(datagram[2:]), self._last_reply_ns, None)
         self._log.append(entry)
         self._segment.append(entry)
         return None
@@ -826,33 +784,10 @@ class NetworkTarget(Target):
     def _control(self, command: str, body, guard: _WallGuard, *, silence_ok: bool = False) -> Optional[pb.Reply]:
         # The guard runs per request: a long advance made of many promptly
         # answered chunks is not a hung sim.
-        guard = _WallGuard(guard.seconds, guard.what)
-        # A request that changes nothing is sent again when its reply is late:
-        # a free-running sim can flood this socket, and a reply dropped with
-        # the flood must not read as a hung sim. An Advance is never repeated.
-        repeatable = command in ("hello", "get_stats", "get_catalogue")
-        sequences: list[int] = []
-        resend_at = 0.0
-        for _ in range(1_000_000):
-            if not sequences or (repeatable and time.monotonic() >= resend_at):
-                sequences.append(next(self._sequences) & 0xFFFFFFFF)
-                data = control.encode_request(sequences[-1], **{command: body})
-                self._send_datagram(data)
-                resend_at = time.monotonic() + _RESEND_AFTER * len(sequences)
-            remaining = guard.remaining()
-            if remaining <= 0:
-                if silence_ok:
-                    return None
-                raise self._hung(guard, f"no reply to {control.describe(_parse_request(data))}{self._drops_note()}")
-            wait = min(remaining, 0.25, max(resend_at - time.monotonic(), 0.0) if repeatable else 0.25)
-            reply = self._pump(wait, want=sequences)
-            if reply is not None:
-                if reply.WhichOneof("result") == "error":
-                    raise ControlError(control.describe(_parse_request(data)),
-                                       control.error_name(reply.error.code), reply.error.message)
-                return reply
-            self._check_alive(guard)
-        raise self._hung(guard, "no reply")
+        reply = self._link.call(command, body, guard.seconds, self._pump, lambda: self._check_alive(guard))
+        if reply is None and not silence_ok:
+            raise self._hung(guard, f"no reply to {transport.describe(command, body)}{self._drops_note()}")
+        return reply
 
     def control_request(self, **command) -> pb.Reply:
         """Sends one control request and returns the sim's reply, e.g.
@@ -874,7 +809,7 @@ class NetworkTarget(Target):
         return SimHungError(f"nothing listens at {host}:{port} any more (has the sim exited?)")
 
     def _drops_note(self) -> str:
-        drops = _socket_drops(self._sock)
+        drops = self._link.kernel_drops()
         if drops:
             return (f" (this harness's socket dropped {drops} datagrams: its receive buffer overflowed, "
                     "so the reply may have been lost)")
@@ -957,7 +892,7 @@ class NetworkTarget(Target):
             "overruns": stats.overruns, "tx_errors": stats.tx_errors, "tx_no_peer": stats.tx_no_peer,
             "peer_changes": stats.peer_changes, "control_requests": stats.control_requests,
             "control_errors": stats.control_errors, "clock": stats.clock, "speed": stats.speed,
-            "paused": stats.paused, "harness_rx_drops": _socket_drops(self._sock),
+            "paused": stats.paused, "harness_rx_drops": self._link.kernel_drops(),
             "harness_undecodable": len(self.undecodable),
         }
         return Stats(ticks=stats.ticks, sim_time_ns=reply.sim_time_ns,
@@ -1046,17 +981,10 @@ class NetworkTarget(Target):
 
     # -- lifetime --------------------------------------------------------
 
-    def _close_socket(self) -> None:
-        try:
-            self._selector.close()
-        except AttributeError:
-            pass
-        self._sock.close()
-
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._close_socket()
+            self._link.close()
 
     def __repr__(self) -> str:
         host, port = self.address
@@ -1078,7 +1006,7 @@ class ProcessTarget(NetworkTarget):
                  speed: Optional[float] = None, egress: str = "batched",
                  log_dir: Optional[Union[str, os.PathLike]] = None,
                  extra_args: Sequence[str] = (), wall_timeout: float = DEFAULT_WALL_TIMEOUT,
-                 default_within=DEFAULT_WITHIN, receive_buffer: int = _RX_BUFFER_REQUEST,
+                 default_within=DEFAULT_WITHIN, receive_buffer: int = RECEIVE_BUFFER_REQUEST,
                  bundle_bytes: Optional[int] = None) -> None:
         args = ["--port", "0", "--rate", str(rate_hz), "--clock", clock, "--egress", egress]
         if speed is not None:
@@ -1113,53 +1041,12 @@ class ProcessTarget(NetworkTarget):
 _rx_cost = _core.RxBudget.cost  # socket buffer bytes a datagram of this length may take
 
 
-def bundle_request(host: str, bundle_bytes: Optional[int]) -> int:
-    """What a Hello to host asks for (README "Bundles"): bundle_bytes as
-    given, or for None 65507 on loopback and 1472 (one Ethernet frame)
-    elsewhere. Raises ValueError for anything that is not a byte count."""
-    if bundle_bytes is None:
-        return _LOOPBACK_BUNDLE_BYTES if _is_loopback(host) else _NETWORK_BUNDLE_BYTES
-    if isinstance(bundle_bytes, bool) or not isinstance(bundle_bytes, int) or not 0 <= bundle_bytes <= 0xFFFFFFFF:
-        raise ValueError(f"bundle_bytes must be None, 0 (no bundles) or a datagram size in bytes, "
-                         f"got {bundle_bytes!r}")
-    return bundle_bytes
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
-    except (OSError, ValueError):
-        return False
-
-
 def _when(entry: _Entry) -> str:
     if entry.sim_time_ns is not None:
         return f" at {format_ns(entry.sim_time_ns)}"
     if entry.earliest_ns is not None and entry.latest_ns is not None:
         return f" between {format_ns(entry.earliest_ns)} and {format_ns(entry.latest_ns)}"
     return ""
-
-
-def _parse_request(datagram: bytes) -> pb.Request:
-    request = pb.Request()
-    request.ParseFromString(datagram[2:])
-    return request
-
-
-def _socket_drops(sock: socket.socket) -> int:
-    """Datagrams the kernel dropped for this socket (Linux /proc/net/udp),
-    or 0 when that cannot be read."""
-    try:
-        inode = os.fstat(sock.fileno()).st_ino
-        with open("/proc/net/udp") as table:
-            next(table)
-            for line in table:
-                columns = line.split()
-                if len(columns) > 12 and columns[9] == str(inode):
-                    return int(columns[12])
-    except (OSError, ValueError, StopIteration):
-        pass
-    return 0
 
 
 def parse_target(spec: str) -> tuple[str, Optional[tuple[str, int]]]:
