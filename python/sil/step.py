@@ -11,7 +11,7 @@ from sil import _core
 from sil import sil_control_pb2 as pb
 from sil.catalogue import CatalogueMismatchError
 from sil.control import ControlError, error_name
-from sil.targets import DEFAULT_WALL_TIMEOUT
+from sil.target_base import DEFAULT_WALL_TIMEOUT
 from sil.transport import RECEIVE_BUFFER_REQUEST, Hello, Transport
 
 
