@@ -7,8 +7,9 @@ they return, so two waits never return the same message, and messages that
 arrive while waiting for something else stay buffered for a later wait.
 
 For telemetry in bulk, ``ingest()`` starts a receiver on a C++ thread
-(``sil._core.Receiver``: recvmmsg with the GIL released); from then on it is
-the only reader of the socket, and the waiting verbs read through it too.
+(the system module's ``Receiver``: recvmmsg with the GIL released); from
+then on it is the only reader of the socket, and the waiting verbs read
+through it too.
 
 Remember the sim's peer rule: it sends only to the address that last sent it a
 valid datagram, so a client receives nothing until it has sent something
@@ -20,11 +21,14 @@ from __future__ import annotations
 import collections
 import itertools
 import time
-from typing import Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
 from sil import transport
-from sil._core import DecodeError, Receiver, RevisionRequest, RevisionResponse, encode
+from sil._system import system_module
 from sil.transport import Transport
+
+if TYPE_CHECKING:  # never at run time: the system module is chosen at first use (sil._system)
+    from sil._core import DecodeError, Receiver, RevisionResponse
 
 M = TypeVar("M")
 
@@ -61,6 +65,7 @@ class SimClient:
         decoded from that catalogue); None decodes with this build's classes."""
         self.address = (host, port)
         self._decoder = decoder
+        self._system = system_module()
         self.timeout = timeout
         self._transport = Transport(host, port, bind=bind, gone=self._refused)
         self._history: list = []
@@ -80,7 +85,7 @@ class SimClient:
 
     def send(self, msg) -> None:
         """Sends one message to the sim."""
-        self.send_raw(encode(msg))
+        self.send_raw(self._system.encode(msg))
 
     inject = send
 
@@ -156,8 +161,8 @@ class SimClient:
         """Asks which build the sim runs. Also makes this client the sim's
         active peer, so telemetry starts coming here."""
         __tracebackhide__ = True
-        req = RevisionRequest(request_id=next(self._request_ids) & 0xFFFFFFFF)
-        return self.request(req, RevisionResponse, timeout)
+        req = self._system.RevisionRequest(request_id=next(self._request_ids) & 0xFFFFFFFF)
+        return self.request(req, self._system.RevisionResponse, timeout)
 
     def collect(self, duration: float, msg_type: Optional[type] = None) -> list:
         """Receives for duration seconds and returns (consuming) the messages,
@@ -186,7 +191,8 @@ class SimClient:
 
     def ingest(self, *, receive_buffer: Optional[int] = _INGEST_RECEIVE_BUFFER, batch: int = 128,
                gro: bool = False) -> Receiver:
-        """Starts receiving on a C++ thread and returns the sil._core.Receiver.
+        """Starts receiving on a C++ thread and returns the system module's
+        Receiver (sil._core.Receiver for the framework's).
 
         Take telemetry from it in batches: ``take(timeout)`` (message
         objects), ``take_arrays(timeout)`` (a numpy structured array per
@@ -209,7 +215,7 @@ class SimClient:
             raise ValueError("the client is closed")
         if self._receiver is not None and not self._receiver.closed:
             raise RuntimeError("this client already ingests; close() its Receiver first")
-        receiver = Receiver(self._transport.fileno(), receive_buffer=receive_buffer, batch=batch, gro=gro)
+        receiver = self._system.Receiver(self._transport.fileno(), receive_buffer=receive_buffer, batch=batch, gro=gro)
         receiver.start()
         self._receiver = receiver
         self._refused_seen = 0
@@ -336,7 +342,7 @@ class SimClient:
         """The message in data, or None after recording it as undecodable."""
         try:
             return transport.decode(data, self._decoder)
-        except DecodeError as error:
+        except self._system.DecodeError as error:
             self.undecodable.append((data, error))
             return None
 
@@ -363,7 +369,7 @@ class SimClient:
         return text
 
 
-def _ingest_decode_error(data: bytes, verdict: str, length: int) -> DecodeError:
+def _ingest_decode_error(data: bytes, verdict: str, length: int) -> "DecodeError":
     """The DecodeError for a datagram the ingest thread found invalid; an
     oversized one was kept only in part, so its verdict comes from there."""
     msg_id = int.from_bytes(data[:2], "little") if len(data) >= 2 else None

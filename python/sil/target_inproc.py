@@ -1,11 +1,11 @@
-"""InprocTarget: the services and bus in this process (sil._core.InprocSim),
-stepped directly."""
+"""InprocTarget: the services and bus in this process (the system module's
+InprocSim, see sil._system), stepped directly."""
 
 from __future__ import annotations
 
 from typing import Optional
 
-from sil import _core
+from sil._system import system_module
 from sil.catalogue import CatalogueMessage, Decoder
 from sil.simtime import format_ns
 from sil.target_base import (
@@ -33,7 +33,8 @@ class InprocTarget(Target):
 
     def __init__(self, rate_hz: int = DEFAULT_RATE_HZ, *, wall_timeout: float = DEFAULT_WALL_TIMEOUT,
                  default_within=DEFAULT_WITHIN) -> None:
-        self.sim = _core.InprocSim(rate_hz)
+        self._system = system_module()
+        self.sim = self._system.InprocSim(rate_hz)
         super().__init__(Decoder(), wall_timeout=wall_timeout, default_within=default_within)
         self.rate_hz = self.sim.rate_hz
 
@@ -44,7 +45,7 @@ class InprocTarget(Target):
     @property
     def build(self) -> dict:
         """version and git_revision of the build this target runs."""
-        return _core.build_info()
+        return self._system.build_info()
 
     def _send(self, msg_id: int, payload: bytes, message) -> None:
         if isinstance(message, CatalogueMessage):

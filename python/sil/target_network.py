@@ -7,7 +7,8 @@ import time
 import warnings
 from typing import Optional, Sequence
 
-from sil import _core, control, transport
+from sil import control, transport
+from sil._system import system_module
 from sil.catalogue import Catalogue, Decoder
 from sil.client import SilTimeout
 from sil.control import ControlError, pb
@@ -69,7 +70,9 @@ class NetworkTarget(Target):
         # A smaller buffer than asked for only means advances are cut into smaller chunks.
         self._link = Transport(host, port, bind=bind, receive_buffer=receive_buffer, gone=self._gone)
         # How many ticks one Advance may ask for: learnt as advances run (the policy sil.StepLink uses too).
-        self._budget = _core.RxBudget(self._link.receive_buffer)
+        self._system = system_module()
+        self._budget = self._system.RxBudget(self._link.receive_buffer)
+        self._rx_cost = self._system.RxBudget.cost  # socket buffer bytes a datagram of this length may take
         self._segment_cost = 0  # buffer bytes of what _segment arrived in
         self._last_segment_cost = 0
         self._segment: list[_Entry] = []  # data received since the last reply
@@ -114,13 +117,14 @@ class NetworkTarget(Target):
     def _attach_without_control(self) -> None:
         self.stepped = False
         request_id = 0x51C0FFEE
-        self._link.send(_core.encode(_core.RevisionRequest(request_id=request_id)))
+        system = self._system
+        self._link.send(system.encode(system.RevisionRequest(request_id=request_id)))
         guard = _WallGuard(self.wall_timeout, "attaching (RevisionRequest)")
         for _ in range(1_000_000):
             for entry in self._log:
-                if entry.msg_id == int(_core.MsgId.RevisionResponse) and \
-                        len(entry.payload) == _core.RevisionResponse.SIZE:
-                    response = _core.RevisionResponse.from_bytes(entry.payload)
+                if entry.msg_id == int(system.MsgId.RevisionResponse) and \
+                        len(entry.payload) == system.RevisionResponse.SIZE:
+                    response = system.RevisionResponse.from_bytes(entry.payload)
                     if response.request_id == request_id:
                         self.rate_hz = response.tick_rate_hz or DEFAULT_RATE_HZ
                         if not self._hello.catalogue_matches(response.catalogue_hash):
@@ -188,10 +192,10 @@ class NetworkTarget(Target):
         with a sequence in `want` as soon as it is read (what follows it stays in
         the socket; what follows it in the same bundle is taken first)."""
         for datagram in self._link.datagrams(timeout):
-            self._segment_cost += _rx_cost(len(datagram))
+            self._segment_cost += self._rx_cost(len(datagram))
             try:
                 items = self._link.opened(datagram)
-            except _core.DecodeError as error:
+            except self._system.DecodeError as error:
                 self.undecodable.append((bytes(datagram), f"bundle {error.verdict}"))
                 continue
             wanted = None
@@ -215,7 +219,7 @@ class NetworkTarget(Target):
             return reply
         try:
             msg_id = transport.message_id(datagram, self.types)
-        except _core.DecodeError as error:
+        except self._system.DecodeError as error:
             self.undecodable.append((bytes(datagram), error.verdict))
             return None
         entry = _Entry(len(self._log), msg_id, bytes(datagram[2:]), self._last_reply_ns, None)
@@ -453,5 +457,3 @@ def _field_value(value) -> pb.FieldValue:
         return pb.FieldValue(float_value=value)
     return pb.FieldValue(int_value=value)
 
-
-_rx_cost = _core.RxBudget.cost  # socket buffer bytes a datagram of this length may take

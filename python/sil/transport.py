@@ -6,11 +6,11 @@ and a sim is greeted (Hello) one way whichever of them attaches.
 ``Transport`` is the socket: connected, so the kernel drops datagrams from
 anyone but the sim and a sim that is gone shows up as a refusal; blocking,
 with waits bounded by SO_RCVTIMEO, because a blocking receive is what makes
-a reply cost one system call (and what sil._core's Receiver and
+a reply cost one system call (and what the system module's Receiver and
 StepLinkCore, which take its descriptor, require).
 
 The datagram functions (``message_id``, ``decode``) are the one validator
-and decoder: this build's compiled classes (sil._core.decode), or a
+and decoder: the system module's compiled classes (its decode()), or a
 sil.Decoder for a sim built from another catalogue.
 """
 
@@ -26,7 +26,8 @@ import struct
 import time
 from typing import Callable, Iterator, Optional, Sequence
 
-from sil import _core, control
+from sil import control
+from sil._system import system_module
 from sil.control import ControlError, pb
 
 # Larger than any datagram, so an oversized one is seen whole and recorded
@@ -65,6 +66,7 @@ class Transport:
                  bind: tuple[str, int] = ("127.0.0.1", 0), receive_buffer: Optional[int] = None) -> None:
         self.address = (host, port)
         self._gone = gone
+        self._system = system_module()
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             sock.bind(bind)
@@ -164,9 +166,9 @@ class Transport:
         """The datagrams datagram carries: a bundle's items in order (README
         "Bundles"), or datagram itself. Raises DecodeError for a malformed
         bundle."""
-        if len(datagram) >= 2 and datagram[0] | datagram[1] << 8 == _core.BUNDLE_ID:
+        if len(datagram) >= 2 and datagram[0] | datagram[1] << 8 == self._system.BUNDLE_ID:
             self.bundles += 1
-            return _core.unbundle(datagram)
+            return self._system.unbundle(datagram)
         return (datagram,)
 
     def _receive_until(self, deadline: float) -> int:
@@ -255,7 +257,7 @@ def message_id(datagram, decoder) -> int:
     too_short, unknown_id or wrong_size) for any other."""
     length = len(datagram)
     if length < 2:
-        _core.decode(datagram)  # raises too_short, worded as the compiled decoder words it
+        system_module().decode(datagram)  # raises too_short, worded as the compiled decoder words it
     msg_id = datagram[0] | datagram[1] << 8
     size = decoder.size_of(msg_id)
     if size is None or length != 2 + size:
@@ -270,14 +272,14 @@ def decode(datagram, decoder=None):
     build's compiled classes, else by decoder (a sil.Decoder: the sim's
     catalogue). Raises DecodeError."""
     if decoder is None:
-        return _core.decode(datagram)
+        return system_module().decode(datagram)
     return decoder.decode(message_id(datagram, decoder), datagram[2:])
 
 
-def decode_error(verdict: str, detail: str, length: int, msg_id: Optional[int]) -> "_core.DecodeError":
-    """A DecodeError that carries verdict, length and msg_id as the compiled
-    decoder's do."""
-    error = _core.DecodeError(f"{verdict}: {detail}")
+def decode_error(verdict: str, detail: str, length: int, msg_id: Optional[int]):
+    """A DecodeError (the system module's) that carries verdict, length and
+    msg_id as the compiled decoder's do."""
+    error = system_module().DecodeError(f"{verdict}: {detail}")
     error.verdict, error.length, error.msg_id = verdict, length, msg_id
     return error
 
@@ -293,7 +295,7 @@ class Hello:
 
     def __init__(self, host: str, port: int, bundle_bytes: Optional[int]) -> None:
         self.where = f"the sim at {host}:{port}"
-        self.catalogue_hash = _core.catalogue_hash
+        self.catalogue_hash = system_module().catalogue_hash
         self.request = pb.Hello(catalogue_hash=self.catalogue_hash, bundle_bytes=bundle_request(host, bundle_bytes))
 
     def catalogue_matches(self, theirs: int) -> bool:
@@ -307,7 +309,7 @@ class Hello:
 def bundle_request(host: str, bundle_bytes: Optional[int]) -> int:
     """What a Hello to host asks for: see Hello."""
     if bundle_bytes is None:
-        return _core.MAX_BUNDLE_BYTES if _is_loopback(host) else NETWORK_BUNDLE_BYTES
+        return system_module().MAX_BUNDLE_BYTES if _is_loopback(host) else NETWORK_BUNDLE_BYTES
     if isinstance(bundle_bytes, bool) or not isinstance(bundle_bytes, int) or not 0 <= bundle_bytes <= 0xFFFFFFFF:
         raise ValueError(f"bundle_bytes must be None, 0 (no bundles) or a datagram size in bytes, "
                          f"got {bundle_bytes!r}")

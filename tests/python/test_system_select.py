@@ -1,0 +1,154 @@
+"""Which compiled system module the sil package drives (sil._system):
+$SIL_MODULE and sil.use_system(). A selection only holds before first use,
+so each one is tried in a fresh interpreter; the test process itself
+already uses sil._core."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import types
+
+import pytest
+
+import sil
+
+# A system module as a user's build would make one: the framework's API,
+# with an InprocSim and a StepLinkCore of its own so a test can tell which
+# module the package used.
+FAKE_SYSTEM = '''
+import sil._core as _framework
+from sil._core import *  # noqa: F401,F403
+
+
+class InprocSim(_framework.InprocSim):
+    made = 0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        type(self).made += 1
+
+
+class StepLinkCore(_framework.StepLinkCore):
+    pass
+
+
+catalogue_hash = _framework.catalogue_hash
+'''
+
+# Importable, but not a system module.
+NOT_A_SYSTEM = "MsgId = int\n"
+
+
+@pytest.fixture
+def python(tmp_path):
+    """Runs code in a fresh interpreter that can import fake_system and
+    not_a_system; returns the CompletedProcess."""
+    (tmp_path / "fake_system.py").write_text(FAKE_SYSTEM)
+    (tmp_path / "not_a_system.py").write_text(NOT_A_SYSTEM)
+
+    def run(code: str, **env) -> subprocess.CompletedProcess:
+        environment = {key: value for key, value in os.environ.items() if key != "SIL_MODULE"}
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), *sys.path]))
+        environment.update(env)
+        return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=environment, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)
+
+    return run
+
+
+def passes(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode == 0, result.stderr
+
+
+# -- in a fresh interpreter ---------------------------------------------------
+
+def test_importing_sil_and_its_modules_uses_no_system_module(python):
+    passes(python("""
+        import sys
+        import sil, sil.pytest_plugin, sil.recording, sil.rec, sil.artefacts, sil.targets, sil.step
+        import sil.transport, sil._stubgen
+        assert "sil._core" not in sys.modules, "a module touched the compiled code at import"
+        from sil import SetPoint
+        assert sys.modules["sil._core"].SetPoint is SetPoint
+    """))
+
+
+def test_sil_module_names_the_default_system(python):
+    passes(python("""
+        import fake_system, sil
+        assert sil.system_module() is fake_system
+        assert sil.SetPoint is fake_system.SetPoint and sil.catalogue_hash == fake_system.catalogue_hash
+        sil.InprocTarget().advance(ticks=1)
+        assert fake_system.InprocSim.made == 1
+        assert issubclass(sil.StepLink, fake_system.StepLinkCore)
+    """, SIL_MODULE="fake_system"))
+
+
+def test_use_system_before_first_use_wins_over_the_environment(python):
+    passes(python("""
+        import fake_system, sil
+        assert sil.use_system("fake_system") is fake_system
+        from sil import SetPoint, StepLink
+        assert sil.system_module() is fake_system and issubclass(StepLink, fake_system.StepLinkCore)
+        assert sil.use_system(fake_system) is fake_system, "selecting the module in use again is allowed"
+    """, SIL_MODULE="no_such_system_module"))
+
+
+def test_a_selection_before_first_use_can_still_be_changed(python):
+    passes(python("""
+        import sil, fake_system
+        sil.use_system("fake_system")
+        sil.use_system("sil._core")
+        assert sil.system_module().__name__ == "sil._core"
+    """))
+
+
+def test_a_missing_module_in_sil_module_is_a_clear_error_at_first_use(python):
+    result = python("""
+        import sil
+        try:
+            sil.SetPoint
+        except sil.SystemModuleError as error:
+            print(error)
+        else:
+            raise AssertionError("no error")
+    """, SIL_MODULE="no_such_system_module")
+    passes(result)
+    assert "cannot import the system module 'no_such_system_module' (named by $SIL_MODULE)" in result.stdout
+
+
+# -- in this process (already on sil._core) ----------------------------------
+
+def test_another_module_after_first_use_is_refused():
+    other = types.ModuleType("other_system")
+    other.__dict__.update({name: value for name, value in vars(sil._core).items() if not name.startswith("__")})
+    assert sil.use_system("sil._core") is sil.system_module()
+    with pytest.raises(sil.SystemInUseError, match="'sil._core' is already in use .* select the system before"):
+        sil.use_system(other)
+    assert sil.system_module().__name__ == "sil._core"
+
+
+def test_a_module_that_does_not_exist_is_a_clear_error():
+    with pytest.raises(sil.SystemModuleError, match="cannot import the system module 'no_such_system_module'"):
+        sil.use_system("no_such_system_module")
+
+
+def test_a_module_without_the_api_is_a_clear_error():
+    with pytest.raises(sil.SystemModuleError, match="'json' .* is not a sil system module: it lacks BUNDLE_ID"):
+        sil.use_system("json")
+    assert isinstance(sil.SystemModuleError("x"), ImportError)
+
+
+@pytest.mark.parametrize("bad", ["", 3, None])
+def test_use_system_takes_a_name_or_a_module(bad):
+    with pytest.raises(TypeError, match="module name or a module"):
+        sil.use_system(bad)
+
+
+def test_sil_forwards_the_system_api_and_says_what_it_lacks():
+    assert sil.SetPoint is sil._core.SetPoint and sil.MAX_BUNDLE_BYTES == sil._core.MAX_BUNDLE_BYTES
+    assert "SetPoint" in sil.__all__ and "StepLink" in sil.__all__ and "ms" not in sil.__all__
+    assert {"SetPoint", "InprocTarget", "use_system"} <= set(dir(sil))
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchThing' .*nor has the system module 'sil._core'"):
+        sil.NoSuchThing
