@@ -1,6 +1,7 @@
 """Which compiled system module the sil package drives (sil._system):
-$SIL_MODULE and sil.use_system(). A selection only holds before first use,
-so each one is tried in a fresh interpreter; the test process itself
+$SIL_MODULE, sil.use_system(), and the pytest plugin's --sil-module and
+ini settings sil_module and sil_sim. A selection only holds before first
+use, so each one is tried in a fresh interpreter; the test process itself
 already uses sil._core."""
 
 import os
@@ -12,6 +13,8 @@ import types
 import pytest
 
 import sil
+
+pytest_plugins = ["pytester"]
 
 # A system module as a user's build would make one: the framework's API,
 # with an InprocSim and a StepLinkCore of its own so a test can tell which
@@ -152,3 +155,85 @@ def test_sil_forwards_the_system_api_and_says_what_it_lacks():
     assert {"SetPoint", "InprocTarget", "use_system"} <= set(dir(sil))
     with pytest.raises(AttributeError, match="no attribute 'NoSuchThing' .*nor has the system module 'sil._core'"):
         sil.NoSuchThing
+
+
+# -- the pytest plugin ----------------------------------------------------------
+
+@pytest.fixture
+def scenario(pytester, monkeypatch):
+    monkeypatch.delenv("SIL_MODULE", raising=False)
+    pytester.makepyfile(fake_system=FAKE_SYSTEM, not_a_system=NOT_A_SYSTEM)
+    pytester.makepyfile(test_scenario="""
+        import fake_system
+        import sil as sil_package
+
+        def test_uses_the_fake_system(sil):
+            sil.advance(ticks=1)
+            assert sil_package.system_module() is fake_system
+            assert fake_system.InprocSim.made == 1
+    """)
+
+    def run(*args):
+        return pytester.runpytest_subprocess("-p", "no:cacheprovider", "--sil-target=inproc", *args)
+
+    return run
+
+
+def test_the_option_selects_the_module(scenario):
+    scenario("--sil-module", "fake_system").assert_outcomes(passed=1)
+
+
+def test_without_a_selection_the_default_stands(scenario):
+    scenario().assert_outcomes(failed=1)
+
+
+def test_the_ini_setting_selects_the_module_and_the_option_overrides_it(pytester, scenario):
+    pytester.makeini("[pytest]\nsil_module = fake_system\n")
+    scenario().assert_outcomes(passed=1)
+    pytester.makeini("[pytest]\nsil_module = no_such_system_module\n")
+    scenario("--sil-module", "fake_system").assert_outcomes(passed=1)
+
+
+def test_the_module_is_selected_before_conftest_files_are_imported(pytester, scenario):
+    pytester.makeconftest("""
+        import fake_system
+        from sil import SetPoint
+
+        assert SetPoint is fake_system.SetPoint
+    """)
+    scenario("--sil-module", "fake_system").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("args, ini, text", [
+    (["--sil-module", "no_such_system_module"], "",
+     "--sil-module: cannot import the system module 'no_such_system_module'"),
+    (["--sil-module", "not_a_system"], "", "is not a sil system module: it lacks BUNDLE_ID"),
+    ([], "[pytest]\nsil_module = not_a_system\n", "the ini setting sil_module: the system module 'not_a_system'"),
+])
+def test_a_module_that_cannot_be_used_is_a_usage_error(pytester, scenario, args, ini, text):
+    if ini:
+        pytester.makeini(ini)
+    result = scenario(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert text in result.stderr.str()
+
+
+def test_the_sim_path_comes_from_the_option_then_the_ini_then_sil_sim(pytester, sil_sim_path, monkeypatch):
+    pytester.makepyfile("""
+        def test_path(sil_sim_path):
+            print("SIM PATH", sil_sim_path)
+    """)
+    monkeypatch.setenv("SIL_SIM", "/from/the/environment/sil-sim")
+
+    def sim_path(*args):
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s", *args)
+        return next(line.split("SIM PATH ", 1)[1] for line in result.outlines if "SIM PATH " in line) \
+            if result.ret == 0 else result.stdout.str()
+
+    assert "/from/the/environment/sil-sim" in sim_path()
+    pytester.makeini("[pytest]\nsil_sim = bin/sil-sim-from-ini\n")
+    assert f"sil-sim not found at {pytester.path}/bin/sil-sim-from-ini" in sim_path()
+    pytester.makeini(f"[pytest]\nsil_sim = {sil_sim_path}\n")
+    assert sim_path() == str(sil_sim_path)
+    pytester.makeini("[pytest]\nsil_sim = /from/the/ini/sil-sim\n")
+    assert sim_path("--sil-sim", str(sil_sim_path)) == str(sil_sim_path)
