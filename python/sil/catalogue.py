@@ -385,6 +385,14 @@ class Decoder:
         return msg_id, message.to_bytes()
 
 
+def check_request_pair(request_type: type, response_type: type, instead: str) -> None:
+    """A request() pairs request and response by their request_id fields:
+    raises TypeError, pointing at `instead`, when either type has none."""
+    for what, cls in (("request", request_type), ("response type", response_type)):
+        if "request_id" not in (name for name, *_ in cls.fields()):
+            raise TypeError(f"request(): the {what} {cls.__name__} has no request_id field; use {instead}")
+
+
 class CatalogueMismatchError(TypeError):
     """A compiled message class used with a sim whose catalogue lays that
     message out differently (or lacks it)."""

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
 from sil import transport
 from sil._system import system_module
+from sil.catalogue import check_request_pair
 from sil.transport import Transport
 
 if TYPE_CHECKING:  # never at run time: the system module is chosen at first use (sil._system)
@@ -143,10 +144,7 @@ class SimClient:
         pair = (type(req), response_type)
         if pair not in self._request_pairs:
             # fields() builds its list anew on every call: check each pair once.
-            for what, cls in (("request", type(req)), ("response type", response_type)):
-                if "request_id" not in (name for name, *_ in cls.fields()):
-                    raise TypeError(f"request(): the {what} {cls.__name__} has no request_id field; "
-                                    "use send() and expect()")
+            check_request_pair(*pair, "send() and expect()")
             self._request_pairs.add(pair)
         request_id = req.request_id
         self.send(req)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field as dataclass_field
 from typing import Any, Callable, NamedTuple, Optional
 
 from sil import control, simtime
-from sil.catalogue import INT_RANGES, Decoder, MessageInfo
+from sil.catalogue import INT_RANGES, Decoder, MessageInfo, check_request_pair
 from sil.client import SilTimeout, _describe_predicate
 from sil.simtime import NS_PER_S, SimTime, format_ns, to_sim_time
 
@@ -262,10 +262,7 @@ class Target:
         """Injects req and returns the response_type message with the same
         request_id, published within `within` of simulated time."""
         __tracebackhide__ = True
-        for what, cls in (("request", type(req)), ("response type", response_type)):
-            if "request_id" not in (name for name, *_ in cls.fields()):
-                raise TypeError(f"request(): the {what} {cls.__name__} has no request_id field; "
-                                "use inject() and expect()")
+        check_request_pair(type(req), response_type, "inject() and expect()")
         request_id = req.request_id
         self.inject(req)
         return self.expect(response_type, where={"request_id": request_id}, within=within)
