@@ -258,6 +258,7 @@ def message_id(datagram, decoder) -> int:
     length = len(datagram)
     if length < 2:
         system_module().decode(datagram)  # raises too_short, worded as the compiled decoder words it
+        raise decode_error("too_short", f"datagram of {length} bytes is shorter than its 2-byte MsgId", length, None)
     msg_id = datagram[0] | datagram[1] << 8
     size = decoder.size_of(msg_id)
     if size is None or length != 2 + size:
@@ -287,8 +288,8 @@ def decode_error(verdict: str, detail: str, length: int, msg_id: Optional[int]):
 # -- Hello ----------------------------------------------------------------
 
 class Hello:
-    """The greeting a harness attaches with: this build's catalogue hash and
-    the bundles it asks for (README "Bundles"): bundle_bytes as given, or
+    """The greeting a harness attaches with: the system module's catalogue
+    hash and the bundles it asks for (README "Bundles"): bundle_bytes as given, or
     for None the largest UDP datagram on loopback and one Ethernet frame's
     payload elsewhere. Raises ValueError for anything that is not a byte
     count."""
