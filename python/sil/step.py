@@ -1,7 +1,7 @@
 """sil.StepLink: a step-clock sim driven one Advance at a time with the
 round trip in C++ (sil._core.StepLinkCore), for co-simulation loops where the
 harness's own Python would otherwise cost more than the sim's tick
-(README "Stepping in a loop: sil.StepLink")."""
+(docs/scenarios.md "Stepping in a loop: sil.StepLink")."""
 
 from __future__ import annotations
 

@@ -75,7 +75,7 @@ _INPROC_SLICE = 1 << 16
 _HELLO_TIMEOUT = 2.0
 _RECV_BATCH = 1024
 _RX_BUFFER_REQUEST = 8 << 20
-# Bundles asked for in Hello (README "Bundles"): as large as UDP allows on
+# Bundles asked for in Hello (docs/wire-format.md "Bundles"): as large as UDP allows on
 # loopback, one Ethernet frame's payload elsewhere (no IP fragments).
 _LOOPBACK_BUNDLE_BYTES = _core.MAX_BUNDLE_BYTES
 _NETWORK_BUNDLE_BYTES = 1472
@@ -606,7 +606,7 @@ class NetworkTarget(Target):
     then becomes the peer with a RevisionRequest and waits in wall time at
     speed 1.
 
-    bundle_bytes: asked for in Hello (README "Bundles"): the sim then packs
+    bundle_bytes: asked for in Hello (docs/wire-format.md "Bundles"): the sim then packs
     what it sends this socket several datagrams to one, so a tick costs one
     trip through the kernel, not one per message. None: 65507 bytes for a
     loopback host, 1472 (one Ethernet frame) for any other; 0: no bundles.
@@ -1114,7 +1114,7 @@ _rx_cost = _core.RxBudget.cost  # socket buffer bytes a datagram of this length 
 
 
 def bundle_request(host: str, bundle_bytes: Optional[int]) -> int:
-    """What a Hello to host asks for (README "Bundles"): bundle_bytes as
+    """What a Hello to host asks for (docs/wire-format.md "Bundles"): bundle_bytes as
     given, or for None 65507 on loopback and 1472 (one Ethernet frame)
     elsewhere. Raises ValueError for anything that is not a byte count."""
     if bundle_bytes is None:
