@@ -1,8 +1,8 @@
 """sil.StepLink: a step-clock sim driven one Advance at a time with the
 round trip in C++ (the system module's StepLinkCore, sil._core.StepLinkCore
 for the framework's), for co-simulation loops where the harness's own
-Python would otherwise cost more than the sim's tick (README "Stepping in a
-loop: sil.StepLink").
+Python would otherwise cost more than the sim's tick (docs/scenarios.md
+"Stepping in a loop: sil.StepLink").
 
 StepLink derives from the StepLinkCore of the system module in use, which is
 chosen at first use (sil._system): the class is made when it is first taken

@@ -50,7 +50,7 @@ class NetworkTarget(Target):
     then becomes the peer with a RevisionRequest and waits in wall time at
     speed 1.
 
-    bundle_bytes: asked for in Hello (README "Bundles"): the sim then packs
+    bundle_bytes: asked for in Hello (docs/wire-format.md "Bundles"): the sim then packs
     what it sends this socket several datagrams to one, so a tick costs one
     trip through the kernel, not one per message. None: 65507 bytes for a
     loopback host, 1472 (one Ethernet frame) for any other; 0: no bundles.

@@ -48,7 +48,7 @@ RESEND_AFTER = 0.2
 # The longest a control call waits before its caller may look at the sim
 # (e.g. whether the process exited).
 CALL_SLICE = 0.25
-# Bundles asked for in Hello (README "Bundles"): as large as UDP allows on
+# Bundles asked for in Hello (docs/wire-format.md "Bundles"): as large as UDP allows on
 # loopback, one Ethernet frame's payload elsewhere (no IP fragments).
 NETWORK_BUNDLE_BYTES = 1472
 # Requests that change nothing in the sim, so sending one twice is harmless.
@@ -163,8 +163,8 @@ class Transport:
         return bool(self._poll.poll(0))
 
     def opened(self, datagram) -> Sequence:
-        """The datagrams datagram carries: a bundle's items in order (README
-        "Bundles"), or datagram itself. Raises DecodeError for a malformed
+        """The datagrams datagram carries: a bundle's items in order
+        (docs/wire-format.md "Bundles"), or datagram itself. Raises DecodeError for a malformed
         bundle."""
         if len(datagram) >= 2 and datagram[0] | datagram[1] << 8 == self._system.BUNDLE_ID:
             self.bundles += 1
@@ -289,7 +289,7 @@ def decode_error(verdict: str, detail: str, length: int, msg_id: Optional[int]):
 
 class Hello:
     """The greeting a harness attaches with: the system module's catalogue
-    hash and the bundles it asks for (README "Bundles"): bundle_bytes as given, or
+    hash and the bundles it asks for (docs/wire-format.md "Bundles"): bundle_bytes as given, or
     for None the largest UDP datagram on loopback and one Ethernet frame's
     payload elsewhere. Raises ValueError for anything that is not a byte
     count."""

@@ -50,7 +50,7 @@ void print_ready(const sil::bridge::UdpBridge& bridge, const sil::app::Options& 
 }
 
 // The last line on stderr, one JSON object, so tools can read the counters
-// without parsing prose (README "Running the simulator").
+// without parsing prose (docs/sil-sim.md "Stopped line").
 void log_stopped(const sil::bridge::BridgeStats& s, std::uint64_t ticks, std::uint64_t overruns,
                  const std::string& recording) {
   using sil::bridge::Verdict;

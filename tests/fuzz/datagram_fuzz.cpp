@@ -21,7 +21,7 @@ namespace {
 using sil::fuzz::check;
 using namespace sil;
 
-// The verdict the README's rules give, from the catalogue as data; `index`
+// The verdict docs/wire-format.md "Inbound datagram rules" gives, from the catalogue as data; `index`
 // is the catalogue position of an accepted message.
 bridge::Verdict expected_verdict(std::span<const std::byte> datagram, bool truncated, std::size_t& index) {
   static const std::vector<ipc::MessageInfo> catalogue = ipc::catalogue_info();

@@ -1,4 +1,4 @@
-"""sil.unbundle: the harness side of bundles (README "Bundles"), through the
+"""sil.unbundle: the harness side of bundles (docs/wire-format.md "Bundles"), through the
 same C++ reader the project's own tests use, so Python and C++ agree on
 what a bundle is. What a sim sends under bundles is compared with what it
 sends without them in test_determinism.py."""

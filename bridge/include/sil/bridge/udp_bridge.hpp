@@ -61,7 +61,7 @@ template <class... Messages>
 using InboundVariant = std::variant<Messages..., ControlFrame>;
 using Inbound = ipc::Catalogue::apply<InboundVariant>;
 
-// How bus messages leave (README "Egress modes").
+// How bus messages leave (docs/wire-format.md "Egress modes").
 enum class Egress : std::uint8_t {
   // One sendmsg per message, straight from the publisher's payload: no copy,
   // and the datagram is on its way before publish() returns.
@@ -190,7 +190,7 @@ class UdpBridge {
   }
   Egress egress() const noexcept { return batch_ ? Egress::batched : Egress::per_message; }
 
-  // The bundle limit a harness asking for `requested` bytes gets (README
+  // The bundle limit a harness asking for `requested` bytes gets (docs/wire-format.md
   // "Bundles"): 0 (none) under per-message egress, whose point is that it
   // copies nothing, and a bundle is a copy.
   std::size_t bundle_bytes_for(std::uint64_t requested) const noexcept {

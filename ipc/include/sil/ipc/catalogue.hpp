@@ -32,7 +32,7 @@ struct TypeList {
 using Catalogue = TypeList<RevisionRequest, RevisionResponse, Heartbeat, SetPoint, PlantTemperature, HeaterCommand,
                            OverTemperatureFault>;
 
-// Version of the datagram framing (README "Wire format"); reported in
+// Version of the datagram framing (docs/wire-format.md "Wire format"); reported in
 // RevisionResponse. Bump it when the framing, not a payload, changes.
 inline constexpr std::uint8_t kWireVersion = 1;
 

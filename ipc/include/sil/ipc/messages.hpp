@@ -3,7 +3,7 @@
 // message: the id binding, the Python class and the catalogue entry are all
 // derived from it. To add a message: add its id to msg_id.hpp, declare the
 // struct here, and list it in catalogue.hpp. The static_asserts pin the
-// sizes that the README's wire format documents.
+// sizes that docs/wire-format.md "Messages" documents.
 #include <cstdint>
 #include <string_view>
 #include <tuple>

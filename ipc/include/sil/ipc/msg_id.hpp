@@ -1,6 +1,6 @@
 #pragma once
 // Every message id the project knows, in one place. The numeric values are
-// part of the wire contract (README "Wire format"): never renumber an entry.
+// part of the wire contract (docs/wire-format.md "Messages"): never renumber an entry.
 #include <cstdint>
 
 namespace sil::ipc {
@@ -21,7 +21,7 @@ enum class MsgId : std::uint16_t {
   ControlRequest = 0xFFF0,
   ControlReply = 0xFFF1,
   // Several datagrams in one, sent only to a harness that asked for them in
-  // its Hello (bridge/include/sil/bridge/bundle.hpp, README "Bundles").
+  // its Hello (bridge/include/sil/bridge/bundle.hpp, docs/wire-format.md "Bundles").
   Bundle = 0xFFF2,
 };
 

@@ -1,6 +1,6 @@
 #pragma once
 // The messages of the example thermal system (services/thermal: a heater
-// plant, a thermostat and a fault monitor; README "Example system"). Declared
+// plant, a thermostat and a fault monitor; docs/example-thermal.md "Thermal messages"). Declared
 // like the messages in messages.hpp, in a header of their own so the example
 // can be read, or removed, in one piece. Units are in the field names:
 // _c degrees Celsius, _w watts, _ns nanoseconds of simulated time.

@@ -14,7 +14,7 @@ struct ServiceList {};
 
 // Of the thermal example only HeaterPlant ticks; its reading reaches the
 // Thermostat and then the FaultMonitor within the same tick, in list order
-// (README "Example system").
+// (docs/example-thermal.md "One tick").
 using RegisteredServices = ServiceList<RevisionService, HeartbeatService, HeaterPlant, Thermostat, FaultMonitor>;
 
 }  // namespace sil::services

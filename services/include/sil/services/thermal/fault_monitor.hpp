@@ -1,6 +1,6 @@
 #pragma once
 // Watches PlantTemperature for over-temperature, the supervisor of the
-// example thermal system (README "Example system").
+// example thermal system (docs/example-thermal.md "FaultMonitor").
 //
 // Raise: the temperature must stay above kThresholdC continuously for
 // kPersistenceNs of simulated time. The fault is raised at the first reading

@@ -1,6 +1,6 @@
 #pragma once
 // The thing being controlled: a lumped thermal mass with an electric heater,
-// losing heat to a constant ambient (README "Example system").
+// losing heat to a constant ambient (docs/example-thermal.md "HeaterPlant").
 //
 //     C * dT/dt = P - k * (T - T_ambient)
 //

@@ -1,6 +1,6 @@
 #pragma once
 // An on/off thermostat with hysteresis, the controller of the example thermal
-// system (README "Example system"). At every PlantTemperature it decides and
+// system (docs/example-thermal.md "Thermostat"). At every PlantTemperature it decides and
 // publishes a HeaterCommand:
 //
 //     T <  set point - kHysteresisC   ->  kHeaterOnPowerW
