@@ -1,4 +1,4 @@
-# The commands the README documents. Each one installs missing Debian
+# The commands README.md and docs/testing.md document. Each one installs missing Debian
 # packages first (scripts/install-deps), so a fresh machine needs nothing else.
 #   make scenarios   the scenario suites against freshly launched simulators
 #   make install     installs sil into PREFIX (default /usr/local)

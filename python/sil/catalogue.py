@@ -1,5 +1,6 @@
 """The message catalogue as data: every message's id, name, size and field
-layout. Built from this build's ``sil._core`` (``Catalogue.local()``) or from
+layout. Built from this build's system module (``Catalogue.local()``, see
+sil._system) or from
 a sim's GetCatalogue reply (``Catalogue.from_proto()``), it decodes and
 encodes messages for which this build has no compiled class, e.g. a message
 added to the sim after this harness was built.
@@ -19,7 +20,7 @@ import struct
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Union
 
-from sil import _core
+from sil._system import system_module
 
 KINDS = ("u8", "i8", "u16", "i16", "u32", "i32", "u64", "i64", "f32", "f64", "text")
 _SCALAR_FORMAT = {"u8": "<B", "i8": "<b", "u16": "<H", "i16": "<h", "u32": "<I", "i32": "<i",
@@ -96,9 +97,10 @@ class Catalogue:
 
     @classmethod
     def local(cls) -> "Catalogue":
-        """This build's catalogue, from sil._core."""
+        """This build's catalogue, from the system module in use."""
+        system = system_module()
         return cls((MessageInfo(msg_id, name, size, tuple(FieldInfo(*field) for field in fields))
-                    for msg_id, name, size, fields in _core.catalogue_info()), _core.catalogue_hash)
+                    for msg_id, name, size, fields in system.catalogue_info()), system.catalogue_hash)
 
     @classmethod
     def from_proto(cls, catalogue) -> "Catalogue":
@@ -308,7 +310,7 @@ class Decoder:
     def __init__(self, remote: Optional[Catalogue] = None) -> None:
         self.local = Catalogue.local()
         self.remote = remote if remote is not None else self.local
-        compiled = {int(cls.ID): cls for cls in _core.message_types()}
+        compiled = {int(cls.ID): cls for cls in system_module().message_types()}
         self._classes: dict[int, type] = {}
         self._compiled_ok: dict[int, bool] = {}
         for info in self.remote:
@@ -369,7 +371,7 @@ class Decoder:
                     f"the sim lays out {info.name} (MsgId {msg_id}) differently from this build's "
                     f"{msg_type.__name__}; use the class made from its catalogue: target.types.{info.name}")
             return msg_id, info
-        if isinstance(msg_type, (int, _core.MsgId)) and not isinstance(msg_type, bool):
+        if isinstance(msg_type, (int, system_module().MsgId)) and not isinstance(msg_type, bool):
             info = self.remote.get(int(msg_type))
             if info is None:
                 raise LookupError(f"the sim's catalogue has no MsgId {int(msg_type)}")
@@ -381,6 +383,14 @@ class Decoder:
         peer's layout."""
         msg_id, _info = self.resolve(type(message))
         return msg_id, message.to_bytes()
+
+
+def check_request_pair(request_type: type, response_type: type, instead: str) -> None:
+    """A request() pairs request and response by their request_id fields:
+    raises TypeError, pointing at `instead`, when either type has none."""
+    for what, cls in (("request", request_type), ("response type", response_type)):
+        if "request_id" not in (name for name, *_ in cls.fields()):
+            raise TypeError(f"request(): the {what} {cls.__name__} has no request_id field; use {instead}")
 
 
 class CatalogueMismatchError(TypeError):

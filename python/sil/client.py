@@ -7,8 +7,9 @@ they return, so two waits never return the same message, and messages that
 arrive while waiting for something else stay buffered for a later wait.
 
 For telemetry in bulk, ``ingest()`` starts a receiver on a C++ thread
-(``sil._core.Receiver``: recvmmsg with the GIL released); from then on it is
-the only reader of the socket, and the waiting verbs read through it too.
+(the system module's ``Receiver``: recvmmsg with the GIL released); from
+then on it is the only reader of the socket, and the waiting verbs read
+through it too.
 
 Remember the sim's peer rule: it sends only to the address that last sent it a
 valid datagram, so a client receives nothing until it has sent something
@@ -19,26 +20,19 @@ from __future__ import annotations
 
 import collections
 import itertools
-import math
-import select
-import socket
-import struct
 import time
-from typing import Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
-from sil._core import DecodeError, Receiver, RevisionRequest, RevisionResponse, decode, encode
-from sil._udp import connected_socket
+from sil import transport
+from sil._system import system_module
+from sil.catalogue import check_request_pair
+from sil.transport import Transport
+
+if TYPE_CHECKING:  # never at run time: the system module is chosen at first use (sil._system)
+    from sil._core import DecodeError, Receiver, RevisionResponse
 
 M = TypeVar("M")
 
-# Larger than any datagram, so an oversized one is seen whole and recorded
-# as undecodable instead of being cut to something that might decode.
-_RECV_SIZE = 65536
-# Bounds the datagrams read in one go, so a flood cannot starve a deadline check.
-_RECV_BATCH = 1024
-# A wait blocks in recv for at most this long at a time, so a long wait
-# still checks its deadline; shorter only for its last stretch.
-_WAIT_SLICE = 0.05
 _LAST_SHOWN = 5
 # What ingest() asks for: room for some 10 ms of a 400,000 messages/s stream
 # in the kernel while the receiving thread is not scheduled. The kernel caps
@@ -72,14 +66,9 @@ class SimClient:
         decoded from that catalogue); None decodes with this build's classes."""
         self.address = (host, port)
         self._decoder = decoder
+        self._system = system_module()
         self.timeout = timeout
-        self._sock, self._selector = connected_socket(self.address, bind)
-        # Waits block in recv, bounded by SO_RCVTIMEO (see _receive); the
-        # poll object serves the ingest path's "anything left?" check.
-        self._sock.setblocking(True)
-        self._wait_slice_us = 0
-        self._poll = select.poll()
-        self._poll.register(self._sock, select.POLLIN)
+        self._transport = Transport(host, port, bind=bind, gone=self._refused)
         self._history: list = []
         # Unconsumed messages by exact type, each (arrival number, message)
         # in arrival order: a wait looks only at the types it could return,
@@ -97,16 +86,13 @@ class SimClient:
 
     def send(self, msg) -> None:
         """Sends one message to the sim."""
-        self.send_raw(encode(msg))
+        self.send_raw(self._system.encode(msg))
 
     inject = send
 
     def send_raw(self, data: bytes) -> None:
         """Sends bytes as one datagram, valid or not."""
-        try:
-            self._sock.send(data)
-        except ConnectionRefusedError as error:
-            raise self._refused() from error
+        self._transport.send(data)
 
     # -- waiting ---------------------------------------------------------
 
@@ -158,10 +144,7 @@ class SimClient:
         pair = (type(req), response_type)
         if pair not in self._request_pairs:
             # fields() builds its list anew on every call: check each pair once.
-            for what, cls in (("request", type(req)), ("response type", response_type)):
-                if "request_id" not in (name for name, *_ in cls.fields()):
-                    raise TypeError(f"request(): the {what} {cls.__name__} has no request_id field; "
-                                    "use send() and expect()")
+            check_request_pair(*pair, "send() and expect()")
             self._request_pairs.add(pair)
         request_id = req.request_id
         self.send(req)
@@ -176,8 +159,8 @@ class SimClient:
         """Asks which build the sim runs. Also makes this client the sim's
         active peer, so telemetry starts coming here."""
         __tracebackhide__ = True
-        req = RevisionRequest(request_id=next(self._request_ids) & 0xFFFFFFFF)
-        return self.request(req, RevisionResponse, timeout)
+        req = self._system.RevisionRequest(request_id=next(self._request_ids) & 0xFFFFFFFF)
+        return self.request(req, self._system.RevisionResponse, timeout)
 
     def collect(self, duration: float, msg_type: Optional[type] = None) -> list:
         """Receives for duration seconds and returns (consuming) the messages,
@@ -206,7 +189,8 @@ class SimClient:
 
     def ingest(self, *, receive_buffer: Optional[int] = _INGEST_RECEIVE_BUFFER, batch: int = 128,
                gro: bool = False) -> Receiver:
-        """Starts receiving on a C++ thread and returns the sil._core.Receiver.
+        """Starts receiving on a C++ thread and returns the system module's
+        Receiver (sil._core.Receiver for the framework's).
 
         Take telemetry from it in batches: ``take(timeout)`` (message
         objects), ``take_arrays(timeout)`` (a numpy structured array per
@@ -229,7 +213,7 @@ class SimClient:
             raise ValueError("the client is closed")
         if self._receiver is not None and not self._receiver.closed:
             raise RuntimeError("this client already ingests; close() its Receiver first")
-        receiver = Receiver(self._sock.fileno(), receive_buffer=receive_buffer, batch=batch, gro=gro)
+        receiver = self._system.Receiver(self._transport.fileno(), receive_buffer=receive_buffer, batch=batch, gro=gro)
         receiver.start()
         self._receiver = receiver
         self._refused_seen = 0
@@ -248,7 +232,7 @@ class SimClient:
 
     @property
     def local_address(self) -> tuple[str, int]:
-        return self._sock.getsockname()
+        return self._transport.local_address
 
     # -- lifetime --------------------------------------------------------
 
@@ -257,8 +241,7 @@ class SimClient:
             self._closed = True
             if self._receiver is not None:
                 self._receiver.close()
-            self._selector.close()
-            self._sock.close()
+            self._transport.close()
 
     def __enter__(self) -> "SimClient":
         return self
@@ -313,52 +296,19 @@ class SimClient:
     def _receive(self, timeout: float) -> list:
         """Waits up to timeout for a datagram; returns the messages decoded
         (also buffered): with timeout > 0 the first to arrive, with 0 every
-        one already there.
-
-        A wait is one blocking recv, bounded by SO_RCVTIMEO, as a raw
-        client would do it: a request's reply then costs one syscall, not
-        a poll, the recv and a recv that finds nothing."""
+        one already there."""
         receiver = self._receiver
         if receiver is not None and not receiver.closed:
             return self._receive_from(receiver, timeout)
-        deadline = time.monotonic() + timeout if timeout > 0 else None
         received = []
-        for _ in range(_RECV_BATCH):
-            try:
-                data = self._recv(deadline)
-            except BlockingIOError:
-                break
-            msg = self._decode(data)
+        for datagram in self._transport.datagrams(timeout):
+            msg = self._decode(bytes(datagram))
             if msg is not None:
                 self._buffer(msg)
                 received.append(msg)
-            if deadline is not None:
+            if timeout > 0:
                 break  # a wait returns with the first datagram
         return received
-
-    def _recv(self, deadline: Optional[float]) -> bytes:
-        """One datagram: waiting until deadline, or (None) only if one is
-        there. BlockingIOError when none came."""
-        try:
-            if deadline is None:
-                return self._sock.recv(_RECV_SIZE, socket.MSG_DONTWAIT)
-            while True:
-                self._set_wait_slice(min(deadline - time.monotonic(), _WAIT_SLICE))
-                try:
-                    return self._sock.recv(_RECV_SIZE)
-                except BlockingIOError:  # SO_RCVTIMEO ran out
-                    if time.monotonic() >= deadline:
-                        raise
-        except ConnectionRefusedError as error:
-            raise self._refused() from error
-
-    def _set_wait_slice(self, seconds: float) -> None:
-        """SO_RCVTIMEO, set only when it changes (a wait near its deadline)."""
-        micros = max(1, math.ceil(seconds * 1e6))
-        if micros != self._wait_slice_us:
-            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
-                                  struct.pack("ll", micros // 1_000_000, micros % 1_000_000))
-            self._wait_slice_us = micros
 
     def _receive_from(self, receiver: Receiver, timeout: float) -> list:
         """_receive through the ingest thread: everything that has arrived,
@@ -366,7 +316,7 @@ class SimClient:
         a read of the socket itself would)."""
         received = self._take(receiver, timeout)
         for _ in range(_CATCH_UP_TAKES):
-            if not self._poll.poll(0):
+            if not self._transport.readable():
                 break
             received += self._take(receiver, _CATCH_UP_WAIT)
         for msg in received:
@@ -389,22 +339,10 @@ class SimClient:
     def _decode(self, data: bytes):
         """The message in data, or None after recording it as undecodable."""
         try:
-            return decode(data) if self._decoder is None else self._decode_with_catalogue(data)
-        except DecodeError as error:
+            return transport.decode(data, self._decoder)
+        except self._system.DecodeError as error:
             self.undecodable.append((data, error))
             return None
-
-    def _decode_with_catalogue(self, data: bytes):
-        if len(data) < 2:
-            return decode(data)  # raises too_short
-        msg_id = int.from_bytes(data[:2], "little")
-        size = self._decoder.size_of(msg_id)
-        if size is None or len(data) != 2 + size:
-            verdict = "unknown_id" if size is None else "wrong_size"
-            error = DecodeError(f"{verdict}: MsgId {msg_id}, datagram of {len(data)} bytes, per the sim's catalogue")
-            error.verdict, error.length, error.msg_id = verdict, len(data), msg_id
-            raise error
-        return self._decoder.decode(msg_id, data[2:])
 
     def _refused(self) -> ConnectionRefusedError:
         host, port = self.address
@@ -429,15 +367,13 @@ class SimClient:
         return text
 
 
-def _ingest_decode_error(data: bytes, verdict: str, length: int) -> DecodeError:
+def _ingest_decode_error(data: bytes, verdict: str, length: int) -> "DecodeError":
     """The DecodeError for a datagram the ingest thread found invalid; an
     oversized one was kept only in part, so its verdict comes from there."""
     msg_id = int.from_bytes(data[:2], "little") if len(data) >= 2 else None
     kept = "" if length == len(data) else f", {len(data)} kept"
-    error = DecodeError(f"{verdict}: datagram of {length} bytes{kept}" +
-                        ("" if msg_id is None else f", MsgId {msg_id}"))
-    error.verdict, error.length, error.msg_id = verdict, length, msg_id
-    return error
+    return transport.decode_error(verdict, f"datagram of {length} bytes{kept}" +
+                                  ("" if msg_id is None else f", MsgId {msg_id}"), length, msg_id)
 
 
 def _describe_predicate(predicate: Optional[Callable]) -> str:

@@ -1,4 +1,4 @@
-"""The control plane's framing (sil/proto/sil_control.proto): a request
+"""The control plane's framing (protocol/proto/sil_control.proto): a request
 datagram is the u16 little-endian MsgId 0xFFF0 followed by a serialized
 sil.control.Request; the reply is 0xFFF1 followed by a serialized Reply that
 echoes the request's sequence."""

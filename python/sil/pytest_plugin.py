@@ -22,8 +22,15 @@ Options:
   --sil-wall-timeout S
                       wall-clock seconds a sim may take to answer before the
                       test fails with SimHungError (default 30)
-  --sil-sim PATH      (default $SIL_SIM, else bin/sil-sim of the build tree
-                      this package lives in)
+  --sil-sim PATH      the sil-sim binary to run. Default: the ini setting
+                      sil_sim (relative to the ini file), else $SIL_SIM,
+                      else bin/sil-sim of the build tree this package lives in
+  --sil-module NAME   the compiled system module to use (sil._system): its
+                      message classes (sil.SetPoint, ...) and, on the inproc
+                      target, its simulation. Default: the ini setting
+                      sil_module, else $SIL_MODULE, else sil._core. It is
+                      selected before any conftest.py is imported, so a
+                      conftest may take message classes at import time
   --sil-rate HZ       tick rate for launched sims and inproc (default 100)
   --sil-artefact-messages N
                       how many of the last recorded messages a failing test's
@@ -31,6 +38,11 @@ Options:
   --sil-keep-artefacts
                       keep recordings and sim logs of passing tests too
   --sil-no-record     launched sims do not record
+
+Ini settings (pytest.ini, or [tool:pytest] in setup.cfg, ...):
+  sil_module = NAME   as --sil-module, which overrides it
+  sil_sim = PATH      as --sil-sim, which overrides it; a relative PATH is
+                      taken from the ini file's directory
 
 Markers:
   @pytest.mark.network        the test needs a real sil-sim on a socket (the
@@ -57,6 +69,7 @@ from typing import Optional
 import pytest
 
 import sil as sil_package
+from sil._system import SystemInUseError, SystemModuleError, use_system
 from sil.artefacts import SimArtefacts
 from sil.client import SimClient
 from sil.launcher import SimProcess
@@ -79,7 +92,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="wall-clock seconds a sim may take to answer before the test fails with SimHungError "
                          f"(default: {DEFAULT_WALL_TIMEOUT:g})")
     group.addoption("--sil-sim", metavar="PATH", default=None,
-                    help="sil-sim binary to run (default: $SIL_SIM, else <build>/bin/sil-sim)")
+                    help="sil-sim binary to run (default: ini sil_sim, else $SIL_SIM, else <build>/bin/sil-sim)")
+    group.addoption("--sil-module", metavar="NAME", default=None,
+                    help="compiled system module for the message classes and the inproc target "
+                         "(default: ini sil_module, else $SIL_MODULE, else sil._core)")
     group.addoption("--sil-rate", metavar="HZ", type=int, default=100,
                     help="simulation tick rate for launched sims and the in-process target (default: 100)")
     group.addoption("--sil-artefact-messages", metavar="N", type=int, default=DEFAULT_ARTEFACT_MESSAGES,
@@ -89,9 +105,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="keep the recordings and sim logs of passing tests (default: deleted)")
     group.addoption("--sil-no-record", action="store_true",
                     help="launched sims do not record (no --record)")
+    parser.addini("sil_module", "compiled system module for the message classes and the inproc target "
+                                "(--sil-module overrides it)", default="")
+    parser.addini("sil_sim", "sil-sim binary to run, relative to the ini file (--sil-sim overrides it)",
+                  default="")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # Before the conftest.py files are imported: one that takes a message
+    # class at import time then gets the selected module's.
+    _select_system(early_config, early_config.known_args_namespace.sil_module)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _select_system(config, config.getoption("--sil-module"))
     config.addinivalue_line("markers", "network: needs a real sil-sim on a socket; skipped with --sil-target=inproc")
     config.addinivalue_line("markers", "sil_clock(clock): the clock a process target launches with "
                                        "(step, fast or realtime; default step)")
@@ -103,6 +131,20 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("--sil-wall-timeout must be a positive number of seconds")
     if config.getoption("--sil-artefact-messages") < 0:
         raise pytest.UsageError("--sil-artefact-messages must be 0 or more")
+
+
+def _select_system(config: pytest.Config, option: Optional[str]) -> None:
+    """Selects the system module named by --sil-module (option), else by the
+    ini setting; with neither, sil._system's default stands ($SIL_MODULE,
+    else sil._core). A module that cannot be used is a usage error."""
+    name = option or config.getini("sil_module")
+    if not name:
+        return
+    where = "--sil-module" if option else "the ini setting sil_module"
+    try:
+        use_system(name)
+    except (SystemModuleError, SystemInUseError) as error:
+        raise pytest.UsageError(f"{where}: {error}") from None
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -122,10 +164,21 @@ def _default_sim_path() -> Path:
     return Path(sil_package.__file__).resolve().parents[2] / "bin" / "sil-sim"
 
 
+def _sim_path(config: pytest.Config) -> Path:
+    """--sil-sim, else the ini setting sil_sim, else the default."""
+    option = config.getoption("--sil-sim")
+    if option:
+        return Path(option)
+    setting = config.getini("sil_sim")
+    if setting:
+        path = Path(setting).expanduser()
+        return path if path.is_absolute() or config.inipath is None else config.inipath.parent / path
+    return _default_sim_path()
+
+
 @pytest.fixture(scope="session")
 def sil_sim_path(pytestconfig: pytest.Config) -> Path:
-    option = pytestconfig.getoption("--sil-sim")
-    path = Path(option) if option else _default_sim_path()
+    path = _sim_path(pytestconfig)
     if not (path.is_file() and os.access(path, os.X_OK)):
         pytest.fail(
             f"sil-sim not found at {path}. Build it with `cmake --build <build-dir> --target sil-sim`, "

@@ -1,5 +1,5 @@
 """Reads sil recordings (``sil-sim --record PATH``; the format is
-record/proto/sil_record.proto).
+protocol/proto/sil_record.proto).
 
     import sil.recording
     with sil.recording.open("run.silrec") as rec:
@@ -36,16 +36,19 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterable, Iterator, Optional, Union
+from typing import IO, TYPE_CHECKING, Iterable, Iterator, Optional, Union
 
 from google.protobuf.message import DecodeError as _ProtobufDecodeError
 
-from sil import _core
+from sil._system import system_module
 from sil import sil_record_pb2 as rpb
 from sil.catalogue import Catalogue, CatalogueError, Decoder, MessageInfo
 from sil.control import CONTROL_REPLY_ID, CONTROL_REQUEST_ID
 from sil.control import pb as control_pb
 from sil.simtime import to_sim_time
+
+if TYPE_CHECKING:  # never at run time: the system module is chosen at first use (sil._system)
+    from sil._core import MsgId, RecordMessages
 
 FORMAT_VERSION = 1
 # Record.message.direction, by enum value (sil.record.Direction).
@@ -59,7 +62,7 @@ _CORRUPTION = {
     "bad checksum": "a frame whose CRC-32C does not match its bytes (the file is corrupted)",
 }
 
-TypeSpec = Union[str, int, type, "_core.MsgId"]
+TypeSpec = Union[str, int, type, "MsgId"]
 
 
 class RecordingError(ValueError):
@@ -243,7 +246,7 @@ class Recording:
         Raises LookupError for a type the recording's catalogue lacks."""
         if types is None:
             return None
-        if isinstance(types, (str, int, type, _core.MsgId)):
+        if isinstance(types, (str, int, type, system_module().MsgId)):
             types = [types]
         return frozenset(self._resolve_type(spec) for spec in types)
 
@@ -259,7 +262,7 @@ class Recording:
             return info.id
         if isinstance(spec, type):
             return self._decoder.resolve(spec)[0]
-        if isinstance(spec, (int, _core.MsgId)) and not isinstance(spec, bool):
+        if isinstance(spec, (int, system_module().MsgId)) and not isinstance(spec, bool):
             msg_id = int(spec)
             if msg_id in CONTROL_NAMES or msg_id in self.header.catalogue:
                 return msg_id
@@ -313,7 +316,7 @@ class Recording:
             raise RecordingError(self.path, offset, "a record that does not parse as sil.record.Record") from None
 
     def _read_header(self) -> Header:
-        frames = _core.RecordFrames(self._data)
+        frames = system_module().RecordFrames(self._data)
         raw = next(frames, None)
         if raw is None:
             if frames.status in ("end", "torn tail"):
@@ -339,7 +342,7 @@ class Recording:
                  wanted: Optional[frozenset[str]]) -> Iterator[RecordedMessage]:
         # Message records come parsed from C++; every other record stops
         # the inner loop and is judged here.
-        frames = _core.RecordMessages(self._data)
+        frames = system_module().RecordMessages(self._data)
         directions = DIRECTIONS
         first = True
         while True:
@@ -369,7 +372,7 @@ class Recording:
         self._end_without_footer(frames)
 
     def _scan(self) -> None:
-        frames = _core.RecordFrames(self._data)
+        frames = system_module().RecordFrames(self._data)
         last, last_offset = None, 0
         for raw in frames:
             last, last_offset = raw, frames.offset
@@ -379,7 +382,7 @@ class Recording:
         else:
             self._end_without_footer(frames)
 
-    def _end_at_footer(self, frames: "_core.RecordMessages", footer) -> None:
+    def _end_at_footer(self, frames: "RecordMessages", footer) -> None:
         footer_offset = frames.offset
         if next(frames, None) is not None or frames.held is not None or frames.status != "end":
             if frames.status in _CORRUPTION:

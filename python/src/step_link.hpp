@@ -3,7 +3,7 @@
 // read until its Reply (opening bundles, keeping the bus datagrams that come
 // before it), parse the Reply. For co-simulation loops that step the sim one
 // tick at a time and would otherwise spend more time in the harness's own
-// Python than in the sim (README "Stepping in a loop: sil.StepLink").
+// Python than in the sim (docs/scenarios.md "Stepping in a loop: sil.StepLink").
 //
 // No threads and no Python objects here: the binding (step.cpp) releases the
 // GIL around wait_reply() and turns outcomes into Python exceptions.

@@ -2,7 +2,7 @@
 
 `sil-sim --clock fast` left alone for a fixed wall time (no_peer), and the
 same with a Python consumer draining every datagram (with_consumer), and
-with one that asks for bundles (README "Bundles") from a sim with
+with one that asks for bundles (docs/wire-format.md "Bundles") from a sim with
 `--egress batched` (with_bundling_consumer: a tick's messages arrive as one
 datagram); simulated seconds per wall second from the ticks in its stopped
 line. Repetitions alternate.

@@ -1,7 +1,7 @@
 """Lockstep round trip against raw UDP ping-pong.
 
 lockstep_round_trip_steplink (the bar): sil.StepLink, the package's C++
-round trip (README "Stepping in a loop: sil.StepLink"), driving a step-clock
+round trip (docs/scenarios.md "Stepping in a loop: sil.StepLink"), driving a step-clock
 sil-sim with advance() from the same interpreter; the messages each tick
 publishes are kept and decoded by take() after each block, outside the
 timed loop.
@@ -9,7 +9,7 @@ timed loop.
 lockstep_round_trip: one UDP socket drives `sil-sim --clock step --egress batched` with
 Advance(ticks=1) requests, as the process target does: its Hello asks for
 bundles, so the tick's bus messages and the Reply arrive as one datagram
-(README "Bundles"), which this harness opens with sil.unbundle. Against
+(docs/wire-format.md "Bundles"), which this harness opens with sil.unbundle. Against
 raw_udp_ping_pong, the same interpreter bouncing a 6-byte datagram off
 udp_echo. lockstep_round_trip_unbundled is the same harness without bundles
 (a Hello without bundle_bytes, as tools written before bundles send): one

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 RECV_TIMEOUT_S = 2.0
 CONTROL_REQUEST = b"\xf0\xff"  # MsgId 0xFFF0, u16 LE
 CONTROL_REPLY_LO, CONTROL_REPLY_HI = 0xF1, 0xFF  # MsgId 0xFFF1
-BUNDLE_LO, BUNDLE_HI = 0xF2, 0xFF  # MsgId 0xFFF2 (README "Bundles")
+BUNDLE_LO, BUNDLE_HI = 0xF2, 0xFF  # MsgId 0xFFF2 (docs/wire-format.md "Bundles")
 REVISION_REQUEST = b"\xd0\x07" + struct.pack("<I", 1)  # MsgId 2000 + request_id
 
 

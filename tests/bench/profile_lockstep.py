@@ -92,8 +92,9 @@ def main() -> int:
     parser.add_argument("--blocks", type=int, default=5)
     parser.add_argument("--block-size", type=int, default=5000)
     parser.add_argument("--bundles", action="store_true",
-                        help="ask for bundles in Hello, as the process target does (README \"Bundles\"): the "
-                             "tick's messages and the Reply then arrive as one datagram")
+                        help="ask for bundles in Hello, as the process target does "
+                             "(docs/wire-format.md \"Bundles\"): the tick's messages and the Reply then arrive "
+                             "as one datagram")
     parser.add_argument("--pin", choices=("none", "one-cpu", "split"), default="none",
                         help="one-cpu: every thread (Python and the servers') on CPU 0; split: Python on CPU 0, "
                              "the servers on CPU 1; none: leave placement to the scheduler")

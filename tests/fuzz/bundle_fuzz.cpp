@@ -17,7 +17,7 @@ namespace {
 using sil::fuzz::check;
 using Item = std::span<const std::byte>;
 
-// The README's layout: 0xFFF2, then one or more {u16 LE n, n bytes}, each
+// The layout of docs/wire-format.md "Bundles": 0xFFF2, then one or more {u16 LE n, n bytes}, each
 // item at least 2 bytes and not a bundle, filling the datagram exactly.
 bool well_formed(std::span<const std::byte> data, std::vector<Item>& items) {
   auto u16 = [&](std::size_t at) {

@@ -23,7 +23,7 @@ namespace {
 using sil::fuzz::check;
 using namespace sil;
 
-// The verdict the README's rules give, from the catalogue as data; `index`
+// The verdict docs/wire-format.md "Inbound datagram rules" gives, from the catalogue as data; `index`
 // is the catalogue position of an accepted message.
 ipc::Verdict expected_verdict(std::span<const std::byte> datagram, bool truncated, std::size_t& index) {
   static const std::vector<ipc::MessageInfo> catalogue = sil::test::catalogue_info().messages;

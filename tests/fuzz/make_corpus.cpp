@@ -2,7 +2,7 @@
 //   make_fuzz_corpus DIR   writes DIR/<target>/* for every fuzz target
 // Deterministic: the same catalogue and schema give the same files, so a
 // regenerated corpus shows in `git diff` only when the wire format changed.
-// The datagram seeds follow the inbound rules (README "Inbound datagram
+// The datagram seeds follow the inbound rules (docs/wire-format.md "Inbound datagram
 // rules"): every message at its exact size and one byte either side, the
 // lengths 0, 1, 2 and 65507, unknown and reserved ids. The control seeds are
 // every command, every argument the parser refuses, each valid request cut
@@ -236,7 +236,7 @@ void write_hello_corpus(const fs::path& dir) {
   write(dir, "hello-malformed-inner", {0x12, 0x06, 0x08, 0x99, 0x52, 0x12, 0x31, 0xF0});
 }
 
-// A bundle of these datagrams (README "Bundles").
+// A bundle of these datagrams (docs/wire-format.md "Bundles").
 Bytes bundle(std::initializer_list<Bytes> items) {
   Bytes out{0xF2, 0xFF};
   for (const Bytes& item : items) {

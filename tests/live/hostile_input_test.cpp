@@ -1,4 +1,4 @@
-// A million hostile datagrams at a running sil-sim (README "Inbound datagram
+// A million hostile datagrams at a running sil-sim (docs/wire-format.md "Inbound datagram
 // rules"). Each one is generated as a member of a known class, so the test
 // knows how many of each drop reason it sent; the sim must stay up, count
 // exactly those drops, accept exactly the valid messages, refuse every bad

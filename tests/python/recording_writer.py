@@ -1,7 +1,7 @@
 """Test-only: writes sil recordings byte by byte, so the reader's tests can
 craft files sil-sim would never write (torn, corrupt, from another build).
 Its CRC-32C is a plain bitwise one, written from the definition in
-record/proto/sil_record.proto, so it checks the C++ implementation instead of
+protocol/proto/sil_record.proto, so it checks the C++ implementation instead of
 repeating it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""sil.unbundle: the harness side of bundles (README "Bundles"), through the
+"""sil.unbundle: the harness side of bundles (docs/wire-format.md "Bundles"), through the
 same C++ reader the project's own tests use, so Python and C++ agree on
 what a bundle is. What a sim sends under bundles is compared with what it
 sends without them in test_determinism.py."""
@@ -55,11 +55,11 @@ def test_a_target_refuses_a_bundle_limit_that_is_not_a_byte_count(bad):
 
 
 def test_loopback_hosts_get_the_largest_bundles_and_others_one_ethernet_frame():
-    from sil import targets
+    from sil import transport
 
-    assert targets._is_loopback("127.0.0.1") and targets._is_loopback("localhost")
-    assert not targets._is_loopback("192.0.2.1")  # TEST-NET-1: never loopback, never resolved
-    assert not targets._is_loopback("no-such-host.invalid")
+    assert transport._is_loopback("127.0.0.1") and transport._is_loopback("localhost")
+    assert not transport._is_loopback("192.0.2.1")  # TEST-NET-1: never loopback, never resolved
+    assert not transport._is_loopback("no-such-host.invalid")
 
 
 def test_a_sim_that_asked_for_none_sends_none(sil_sim_path, tmp_path):

@@ -1,4 +1,4 @@
-"""sil.StepLink: the lockstep round trip in C++ (README "Stepping in a loop:
+"""sil.StepLink: the lockstep round trip in C++ (docs/scenarios.md "Stepping in a loop:
 sil.StepLink"). Against a real sil-sim: what it delivers equals what the
 process target sees. Against a scripted fake sim on loopback: every way a
 reply can be wrong, late or missing gets a clear error or lands in

@@ -1,4 +1,4 @@
-"""The example thermal system (README "Example system"): a heater plant, a
+"""The example thermal system (docs/example-thermal.md "Example system"): a heater plant, a
 thermostat that regulates it to a set point, and a fault monitor that raises
 an over-temperature fault once the temperature has stayed above 80 C for 2 s
 of simulated time. Every time below is simulated time: these run in well

@@ -15,7 +15,7 @@ all code a publish can run. Then asserts, over all of it:
   - exactly one call site of sendmsg.
 One function is not followed: BridgeCore::queue, the batched egress mode
 (--egress batched), which copies each message into its batch by design
-(README "Egress modes") and is out of line so that the per-message path
+(docs/wire-format.md "Egress modes") and is out of line so that the per-message path
 checked here stays copy-free.
 As a control, sil_probe_copying_send (which copies into a std::vector) must
 fail the same check; if it passes, the check cannot see what it claims to.

@@ -1,6 +1,6 @@
 #pragma once
 // A message's field layout as comparable rows, so a layout test reads as the
-// table the README documents.
+// table docs/wire-format.md "Messages" documents.
 #include <cstddef>
 #include <ostream>
 #include <string>

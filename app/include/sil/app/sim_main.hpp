@@ -59,7 +59,7 @@ inline void print_ready(std::uint16_t port, const Options& options, const ipc::B
 }
 
 // The last line on stderr, one JSON object, so tools can read the counters
-// without parsing prose (README "Running the simulator").
+// without parsing prose (docs/sil-sim.md "Stopped line").
 inline void log_stopped(const sil::bridge::BridgeStats& s, std::uint64_t ticks, std::uint64_t overruns,
                  const std::string& recording) {
   using sil::bridge::Verdict;

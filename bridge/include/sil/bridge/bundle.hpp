@@ -5,7 +5,7 @@
 // that publishes three messages plus an Advance reply costs four. Bundled,
 // it costs one, and the harness unpacks the rest in user space.
 //
-// Layout (README "Bundles"):
+// Layout (docs/wire-format.md "Bundles"):
 //   u16 LE 0xFFF2, then one or more items, each
 //   u16 LE n, then n bytes: a complete datagram exactly as it would have
 //   been sent alone (its 2-byte MsgId, then its body).

@@ -4,7 +4,7 @@
 // the only way bytes from outside become a message of a catalogue; the
 // bridge's rx loop, replay and the Python binding all use it.
 //
-// The inbound rules (README "Inbound datagram rules"), checked in this order:
+// The inbound rules (docs/wire-format.md "Inbound datagram rules"), checked in this order:
 //  1. a datagram the kernel cut (MSG_TRUNC) or longer than the largest
 //     message is `truncated`: a length field is never trusted, there is none;
 //  2. fewer than 2 bytes is `too_short`: there is no MsgId;

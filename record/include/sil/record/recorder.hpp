@@ -21,7 +21,7 @@
 
 namespace sil::record {
 
-// MsgIds of the control plane on the wire (README "Control plane").
+// MsgIds of the control plane on the wire (docs/control-plane.md "Control plane").
 inline constexpr std::uint16_t kControlRequestId = 0xFFF0;
 inline constexpr std::uint16_t kControlReplyId = 0xFFF1;
 

@@ -1,4 +1,4 @@
-// The payload layouts the README's wire format documents, read through the
+// The payload layouts docs/wire-format.md "Messages" documents, read through the
 // same field descriptors the catalogue hash and the Python binding use.
 #include <gtest/gtest.h>
 

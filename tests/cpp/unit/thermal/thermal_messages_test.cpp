@@ -1,5 +1,5 @@
-// The thermal messages' ids, sizes and byte layouts, as README "Example
-// system" documents them, read through the field descriptors that the
+// The thermal messages' ids, sizes and byte layouts, as docs/example-thermal.md
+// "Thermal messages" documents them, read through the field descriptors that the
 // catalogue hash and the Python binding use.
 #include <gtest/gtest.h>
 

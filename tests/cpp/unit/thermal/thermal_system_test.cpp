@@ -94,7 +94,7 @@ TEST(ThermalSystem, HeatsToTheDefaultSetPointAndSettlesWithinTheHysteresisBand) 
   }
   ASSERT_LT(k, readings.size()) << "never reached the set point";
   EXPECT_EQ(readings[k].tick, first_tick_above_on_full_power(kHigh));
-  EXPECT_EQ(readings[k].tick, 1655U) << "16.55 s, as the README says: tau * ln(200 / 169.5) = 16.546 s";
+  EXPECT_EQ(readings[k].tick, 1655U) << "16.55 s, as docs/example-thermal.md says: tau * ln(200 / 169.5) = 16.546 s";
 
   // From then on it stays in the band, give or take one tick's movement.
   std::uint64_t switched_on = 0;
@@ -195,7 +195,7 @@ TEST(ThermalSystem, RaisesTheFaultTwoSecondsAfterTheFirstReadingAbove80CAndClear
 
   // Where the plant first exceeds 80 C, from the model and from the record.
   const std::uint64_t first_above = first_tick_above_on_full_power(FaultMonitor::kThresholdC);
-  EXPECT_EQ(first_above, 3567U) << "35.67 s, as the README says: tau * ln(200 / 140) = 35.667 s";
+  EXPECT_EQ(first_above, 3567U) << "35.67 s, as docs/example-thermal.md says: tau * ln(200 / 140) = 35.667 s";
   const auto readings = recorder.all<thermal::PlantTemperature>();
   ASSERT_LE(readings[first_above - 1].msg.temperature_c, FaultMonitor::kThresholdC);
   ASSERT_GT(readings[first_above].msg.temperature_c, FaultMonitor::kThresholdC);

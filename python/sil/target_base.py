@@ -1,0 +1,454 @@
+"""What every target shares: the verbs on simulated time (``Target``), the
+log of what the sim published, the wall-clock guard and what expect()
+waits for. The targets themselves are in target_inproc, target_network and
+target_process; sil.targets says what the verbs mean."""
+
+from __future__ import annotations
+
+import collections
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field as dataclass_field
+from typing import Any, Callable, NamedTuple, Optional
+
+from sil import control, simtime
+from sil.catalogue import INT_RANGES, Decoder, MessageInfo, check_request_pair
+from sil.client import SilTimeout, _describe_predicate
+from sil.simtime import NS_PER_S, SimTime, format_ns, to_sim_time
+
+DEFAULT_WALL_TIMEOUT = 30.0
+DEFAULT_WITHIN = SimTime(NS_PER_S)
+DEFAULT_RATE_HZ = 100
+VERDICTS = ("too_short", "unknown_id", "wrong_size", "truncated")
+_LAST_SHOWN = 5
+
+
+class SimHungError(RuntimeError):
+    """The sim did not answer within the wall-clock guard, or is gone. This is
+    about the simulator (hung, crashed, or overloaded), not about the
+    condition the test was waiting for."""
+
+
+@dataclass
+class Stats:
+    """The sim's counters. ``published`` counts every publication on the bus
+    (services and injections) by message name, zero counts left out;
+    ``received`` counts what the sim accepted from harnesses by name;
+    ``drops`` counts inbound datagrams dropped by verdict (all four present);
+    ``trace_digest``/``trace_count`` fold every publication (sim time, MsgId,
+    payload) in order, so two runs with equal digests published the same."""
+
+    ticks: int
+    sim_time_ns: int
+    published: dict[str, int]
+    received: dict[str, int]  # accepted from the harness (inject, valid inject_raw), zero counts left out
+    drops: dict[str, int]
+    trace_digest: int
+    trace_count: int
+    details: dict[str, Any] = dataclass_field(default_factory=dict)
+
+
+class Received(NamedTuple):
+    """One publication as the harness saw it. ``sim_time_ns`` is exact, or
+    None when the target only knows it lies in [earliest_ns, latest_ns]."""
+
+    sim_time_ns: Optional[int]
+    earliest_ns: Optional[int]
+    latest_ns: Optional[int]
+    msg_id: int
+    payload: bytes
+
+
+def ticks_for(rate_hz: int, duration_ns: int) -> int:
+    """Whole ticks needed to cover duration_ns at rate_hz, rounded up
+    (sil::core::ticks_for)."""
+    whole = duration_ns // NS_PER_S * rate_hz
+    rest = duration_ns % NS_PER_S * rate_hz
+    return whole + (rest + NS_PER_S - 1) // NS_PER_S
+
+
+def ns_at(rate_hz: int, tick: int) -> int:
+    """Simulated time of a tick (SimClock::ns_at)."""
+    return tick // rate_hz * NS_PER_S + tick % rate_hz * NS_PER_S // rate_hz
+
+
+class _Entry:
+    __slots__ = ("index", "msg_id", "payload", "earliest_ns", "latest_ns", "injected", "consumed", "message")
+
+    def __init__(self, index: int, msg_id: int, payload: bytes, earliest_ns: Optional[int],
+                 latest_ns: Optional[int], injected: bool = False) -> None:
+        self.index = index
+        self.msg_id = msg_id
+        self.payload = payload
+        self.earliest_ns = earliest_ns
+        self.latest_ns = latest_ns
+        self.injected = injected
+        self.consumed = False
+        self.message = None
+
+    @property
+    def sim_time_ns(self) -> Optional[int]:
+        if self.earliest_ns is not None and self.earliest_ns == self.latest_ns:
+            return self.earliest_ns
+        return None
+
+
+class _WallGuard:
+    def __init__(self, seconds: float, what: str) -> None:
+        self.seconds = seconds
+        self.what = what
+        self.deadline = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+
+class _Condition:
+    """What expect() waits for: a MsgId, field equalities (the first one the
+    sim can evaluate is pushed into it as Until.field/equals) and an optional
+    predicate evaluated here."""
+
+    def __init__(self, decoder: Decoder, msg_type, where) -> None:
+        self.msg_id, self.info = decoder.resolve(msg_type)
+        self.checks: list[tuple[str, object]] = []
+        self.predicate: Optional[Callable] = None
+        self.pushed: Optional[tuple[str, object]] = None
+        if where is None:
+            pass
+        elif isinstance(where, Mapping):
+            for name, value in where.items():
+                self.checks.append((name, _where_value(self.info, name, value)))
+            self.pushed = next((check for check in self.checks if _pushable(self.info, *check)), None)
+        elif callable(where):
+            self.predicate = where
+        else:
+            raise TypeError(f"where must be a dict of {{field: value}} or a callable, got {type(where).__name__}")
+
+    def matches(self, message) -> bool:
+        for name, value in self.checks:
+            if getattr(message, name) != value:
+                return False
+        return self.predicate is None or bool(self.predicate(message))
+
+    def matches_pushed(self, message) -> bool:
+        return self.pushed is None or getattr(message, self.pushed[0]) == self.pushed[1]
+
+    def describe(self) -> str:
+        text = self.info.name
+        parts = [f"{name} == {value!r}" for name, value in self.checks]
+        if self.predicate is not None:
+            parts.append(_describe_predicate(self.predicate))
+        return text + (" with " + " and ".join(parts) if parts else "")
+
+
+def _where_value(info: MessageInfo, name: str, value):
+    if not isinstance(name, str):
+        raise TypeError(f"where: field names are str, got {name!r}")
+    field = info.field(name)
+    if field is None:
+        raise ValueError(f"where: {info.name} has no field {name!r} (fields: {info.field_names()})")
+    ref = f"where: {info.name}.{name} ({field.kind})"
+    if isinstance(value, bool):
+        raise TypeError(f"{ref} is compared with {'a str' if field.is_text else 'a number'}, got bool (use 1 or 0)")
+    if field.is_text:
+        if not isinstance(value, str):
+            raise TypeError(f"{ref} is compared with a str, got {type(value).__name__}")
+        try:
+            encoded = value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(f"{ref}: {value!r} is not valid UTF-8 text") from error
+        if len(encoded) > field.size or "\0" in value:
+            raise ValueError(f"{ref} holds at most {field.size} bytes without NUL: {value!r} can never match")
+        return value
+    if field.is_float:
+        if not isinstance(value, (int, float)):
+            raise TypeError(f"{ref} is compared with a number, got {type(value).__name__}")
+        return float(value)
+    if not isinstance(value, int):
+        raise TypeError(f"{ref} is compared with an int, got {type(value).__name__}")
+    low, high = INT_RANGES[field.kind]
+    if not low <= value <= high:
+        raise ValueError(f"{ref}: {value} is out of range ({low}..{high}) and can never match")
+    return value
+
+
+def _pushable(info: MessageInfo, name: str, value) -> bool:
+    # The control protocol carries integers as int64.
+    return not (isinstance(value, int) and not -(2 ** 63) <= value < 2 ** 63)
+
+
+class Target:
+    """The verbs; subclasses supply the sim."""
+
+    kind = "?"
+
+    # The duration helpers, here too: inside a test whose fixture is named
+    # `sil`, sil.s(2) then still means two seconds of simulated time.
+    ns = staticmethod(simtime.ns)
+    us = staticmethod(simtime.us)
+    ms = staticmethod(simtime.ms)
+    s = staticmethod(simtime.s)
+
+    def __init__(self, decoder: Decoder, *, wall_timeout: float, default_within: SimTime) -> None:
+        if not (isinstance(wall_timeout, (int, float)) and wall_timeout > 0):
+            raise ValueError(f"wall_timeout must be a positive number of seconds, got {wall_timeout!r}")
+        self.types = decoder
+        self.wall_timeout = float(wall_timeout)
+        self.default_within = to_sim_time(default_within, "default_within")
+        self._log: list[_Entry] = []
+        self._cursor = 0
+        self._by_identity: dict[int, _Entry] = {}
+        self._closed = False
+
+    # -- what the subclass provides --------------------------------------
+
+    rate_hz: int
+    stepped = True  # time moves only when a verb moves it
+
+    @property
+    def now_ns(self) -> int:
+        raise NotImplementedError
+
+    def _send(self, msg_id: int, payload: bytes, message) -> None:
+        raise NotImplementedError
+
+    def _send_raw(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def _sync(self, guard: _WallGuard) -> None:
+        """Brings the log up to date with everything published so far."""
+        raise NotImplementedError
+
+    def _run(self, ticks: int, condition: Optional[_Condition], guard: _WallGuard) -> bool:
+        """Runs up to ticks ticks, stopping at the end of the first tick that
+        publishes a condition.msg_id message (with its pushed field). Returns
+        whether it stopped for that."""
+        raise NotImplementedError
+
+    def _stats(self, guard: _WallGuard) -> Stats:
+        raise NotImplementedError
+
+    def _log_end(self) -> int:
+        return len(self._log)
+
+    # -- verbs -----------------------------------------------------------
+
+    @property
+    def period_ns(self) -> int:
+        return NS_PER_S // self.rate_hz
+
+    def inject(self, msg) -> None:
+        """Publishes msg on the sim's bus at the current tick boundary (before
+        the next tick runs). Not echoed into history()."""
+        self._check_open()
+        msg_id, payload = self.types.payload_of(msg)
+        self._send(msg_id, payload, msg)
+
+    def inject_raw(self, data) -> None:
+        """Hands data to the sim exactly as a datagram from the network: it is
+        published if valid, else dropped and counted in stats().drops."""
+        self._check_open()
+        data = bytes(memoryview(data))
+        if len(data) >= 2 and int.from_bytes(data[:2], "little") == control.CONTROL_REQUEST_ID:
+            raise ValueError("inject_raw(): MsgId 0xFFF0 is a control-plane request, not a bus message; "
+                             "use the target's verbs")
+        self._send_raw(data)
+
+    def request(self, req, response_type, within=None):
+        """Injects req and returns the response_type message with the same
+        request_id, published within `within` of simulated time."""
+        __tracebackhide__ = True
+        check_request_pair(type(req), response_type, "inject() and expect()")
+        request_id = req.request_id
+        self.inject(req)
+        return self.expect(response_type, where={"request_id": request_id}, within=within)
+
+    def expect(self, msg_type, where=None, within=None):
+        """The first unconsumed msg_type message published from the point the
+        test has reached on (see the module doc) for which `where` holds:
+        a dict {field: value} (exact equality; one field is evaluated inside
+        the sim, the rest here) or a callable(msg) -> bool, evaluated here
+        after each tick that published a msg_type. If none is there yet,
+        simulated time runs until one is published, for at most `within`
+        (default: the target's default_within); the sim then stops at the
+        end of that tick. Raises SilTimeout when `within` passes first."""
+        __tracebackhide__ = True
+        self._check_open()
+        condition = _Condition(self.types, msg_type, where)
+        budget = self.default_within if within is None else to_sim_time(within, "within")
+        guard = _WallGuard(self.wall_timeout, f"expect({condition.describe()})")
+        if not self.stepped:
+            return self._expect_free(condition, budget, guard)
+        self._sync(guard)
+        entry = self._find(self._cursor, condition)
+        if entry is not None:
+            return self._take(entry, move_cursor=False)
+        start_ns = self.now_ns
+        deadline_ns = start_ns + budget.ns
+        scan_from = self._log_end()
+        first_new = scan_from
+        for _ in range(ticks_for(self.rate_hz, budget.ns) + 1):
+            remaining = deadline_ns - self.now_ns
+            if remaining <= 0:
+                break
+            matched = self._run(ticks_for(self.rate_hz, remaining), condition, guard)
+            entry = self._find(scan_from, condition)
+            if entry is not None:
+                return self._take(entry, move_cursor=True)
+            scan_from = self._log_end()
+            if not matched:
+                break
+        self._cursor = self._log_end()
+        raise SilTimeout(self._timeout_text(condition, budget, start_ns, first_new))
+
+    def advance(self, duration=None, *, ms=None, ticks=None) -> None:
+        """Lets simulated time pass: a SimTime/timedelta, ms= milliseconds or
+        ticks= ticks (exactly one). Durations are rounded up to whole ticks.
+        Everything published meanwhile is in history(); later expect()s
+        start after it."""
+        self._check_open()
+        given = [value is not None for value in (duration, ms, ticks)]
+        if sum(given) != 1:
+            raise TypeError("advance() takes exactly one of a duration, ms= or ticks=")
+        if ticks is not None:
+            if isinstance(ticks, bool) or not isinstance(ticks, int) or ticks < 0:
+                raise ValueError(f"advance(): ticks must be a non-negative int, got {ticks!r}")
+            count = ticks
+        else:
+            if ms is not None:
+                if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not ms >= 0 or math.isinf(ms):
+                    raise ValueError(f"advance(): ms must be a non-negative number, got {ms!r}")
+                duration = simtime.ms(ms)
+            count = ticks_for(self.rate_hz, to_sim_time(duration, "advance()").ns)
+        if count == 0:
+            return
+        guard = _WallGuard(self.wall_timeout, f"advance({count} ticks)")
+        if not self.stepped:
+            self._advance_free(count, guard)
+            return
+        self._run(count, None, guard)
+        self._cursor = self._log_end()
+
+    def history(self, msg_type=None) -> list:
+        """Every message the sim published (not the ones this target
+        injected), consumed or not, in bus order; of msg_type if given."""
+        self._check_open()
+        self._sync(_WallGuard(self.wall_timeout, "history()"))
+        msg_id = None if msg_type is None else self.types.resolve(msg_type)[0]
+        return [self._message(entry) for entry in self._log
+                if not entry.injected and (msg_id is None or entry.msg_id == msg_id)]
+
+    def records(self) -> list[Received]:
+        """history() as (sim_time_ns, earliest_ns, latest_ns, msg_id, payload)."""
+        self._check_open()
+        self._sync(_WallGuard(self.wall_timeout, "records()"))
+        return [Received(entry.sim_time_ns, entry.earliest_ns, entry.latest_ns, entry.msg_id, entry.payload)
+                for entry in self._log if not entry.injected]
+
+    def time_of(self, msg) -> int:
+        """The simulated time (ns) of the tick in which msg, a message from
+        expect()/request()/history(), was published. Raises LookupError when
+        the target only knows bounds (a long advance() over a socket, or a
+        realtime sim)."""
+        entry = self._by_identity.get(id(msg))
+        if entry is None or entry.message is not msg:
+            raise LookupError(f"{msg!r} did not come from this target's expect(), request() or history()")
+        if entry.sim_time_ns is None:
+            bounds = "unknown" if entry.earliest_ns is None else (
+                f"between {format_ns(entry.earliest_ns)} and "
+                f"{'?' if entry.latest_ns is None else format_ns(entry.latest_ns)}")
+            raise LookupError(f"the exact publication time of {msg!r} is not known ({bounds}); on a socket target "
+                              "a message's time is exact when expect() waited for it or it was published "
+                              "during a one-tick advance")
+        return entry.sim_time_ns
+
+    def stats(self) -> Stats:
+        self._check_open()
+        return self._stats(_WallGuard(self.wall_timeout, "stats()"))
+
+    def close(self) -> None:
+        self._closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # -- internals -------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"{type(self).__name__} is closed")
+
+    def _message(self, entry: _Entry):
+        if entry.message is None:
+            entry.message = self.types.decode(entry.msg_id, entry.payload)
+            self._by_identity[id(entry.message)] = entry
+        return entry.message
+
+    def _find(self, start: int, condition: _Condition) -> Optional[_Entry]:
+        for index in range(start, len(self._log)):
+            entry = self._log[index]
+            if entry.consumed or entry.injected or entry.msg_id != condition.msg_id:
+                continue
+            if condition.matches(self._message(entry)):
+                return entry
+        return None
+
+    def _take(self, entry: _Entry, *, move_cursor: bool):
+        entry.consumed = True
+        if move_cursor:
+            self._cursor = entry.index
+        return entry.message
+
+    def _free_message_summary(self, start: int) -> str:
+        arrived = [entry for entry in self._log[start:] if not entry.injected]
+        if not arrived:
+            return "nothing was published meanwhile"
+        counts = collections.Counter(self.types.remote[entry.msg_id].name if entry.msg_id in self.types.remote
+                                     else str(entry.msg_id) for entry in arrived)
+        text = "published meanwhile: " + ", ".join(f"{n} x {name}" for name, n in sorted(counts.items()))
+        return text + "; last: " + "; ".join(repr(self._message(entry)) for entry in arrived[-_LAST_SHOWN:])
+
+    def _timeout_text(self, condition: _Condition, budget: SimTime, start_ns: Optional[int], first_new: int) -> str:
+        self._sync(_WallGuard(self.wall_timeout, "a timeout report"))
+        if start_ns is not None:
+            span = f"(simulated time {format_ns(start_ns)} to {format_ns(self.now_ns)})"
+        else:
+            span = "(no simulated time available from this sim; waited in wall time)"
+        text = f"no {condition.describe()} within {budget} of simulated time {span}; "
+        text += self._free_message_summary(first_new)
+        earlier = next((entry for entry in self._log[:first_new]
+                        if not entry.injected and entry.msg_id == condition.msg_id
+                        and condition.matches(self._message(entry))), None)
+        if earlier is not None:
+            when = _when(earlier)
+            state = "already returned by an earlier expect()" if earlier.consumed else \
+                "before the point this expect() starts from (the last advance() or waited-for message)"
+            text += f". Note: a matching {condition.info.name} was published{when}, {state}; see history()"
+        return text
+
+    # Free-running clocks (realtime, fast): see NetworkTarget.
+    def _expect_free(self, condition: _Condition, budget: SimTime, guard: _WallGuard):
+        raise NotImplementedError
+
+    def _advance_free(self, ticks: int, guard: _WallGuard) -> None:
+        raise NotImplementedError
+
+    def _hung(self, guard: _WallGuard, detail: str) -> SimHungError:
+        return SimHungError(f"the sim appears hung: {detail} within {guard.seconds:g} s of wall time "
+                            f"(during {guard.what}). This is the wall-clock guard (--sil-wall-timeout), not "
+                            "the test's condition; the sim may be hung, crashed or overloaded.")
+
+
+def _when(entry: _Entry) -> str:
+    if entry.sim_time_ns is not None:
+        return f" at {format_ns(entry.sim_time_ns)}"
+    if entry.earliest_ns is not None and entry.latest_ns is not None:
+        return f" between {format_ns(entry.earliest_ns)} and {format_ns(entry.latest_ns)}"
+    return ""
