@@ -12,10 +12,6 @@ class MsgId:
     RevisionRequest: ClassVar[MsgId]
     RevisionResponse: ClassVar[MsgId]
     Heartbeat: ClassVar[MsgId]
-    SetPoint: ClassVar[MsgId]
-    PlantTemperature: ClassVar[MsgId]
-    HeaterCommand: ClassVar[MsgId]
-    OverTemperatureFault: ClassVar[MsgId]
     @property
     def name(self) -> str: ...
     @property
@@ -77,66 +73,7 @@ class Heartbeat:
     def fields() -> list[tuple[str, str, int, int]]: ...
     def __eq__(self, other: object) -> bool: ...
 
-class SetPoint:
-    """SetPoint: MsgId 2100, 8 payload bytes. Construct with keyword arguments; every field defaults to zero."""
-    ID: ClassVar[MsgId]
-    SIZE: ClassVar[int]
-    NAME: ClassVar[str]
-    setpoint_c: float
-    def __init__(self, *, setpoint_c: float = ...) -> None: ...
-    def to_bytes(self) -> bytes: ...
-    @staticmethod
-    def from_bytes(data: _Bytes) -> SetPoint: ...
-    @staticmethod
-    def fields() -> list[tuple[str, str, int, int]]: ...
-    def __eq__(self, other: object) -> bool: ...
-
-class PlantTemperature:
-    """PlantTemperature: MsgId 2101, 16 payload bytes. Construct with keyword arguments; every field defaults to zero."""
-    ID: ClassVar[MsgId]
-    SIZE: ClassVar[int]
-    NAME: ClassVar[str]
-    temperature_c: float
-    heater_power_w: float
-    def __init__(self, *, temperature_c: float = ..., heater_power_w: float = ...) -> None: ...
-    def to_bytes(self) -> bytes: ...
-    @staticmethod
-    def from_bytes(data: _Bytes) -> PlantTemperature: ...
-    @staticmethod
-    def fields() -> list[tuple[str, str, int, int]]: ...
-    def __eq__(self, other: object) -> bool: ...
-
-class HeaterCommand:
-    """HeaterCommand: MsgId 2102, 8 payload bytes. Construct with keyword arguments; every field defaults to zero."""
-    ID: ClassVar[MsgId]
-    SIZE: ClassVar[int]
-    NAME: ClassVar[str]
-    power_w: float
-    def __init__(self, *, power_w: float = ...) -> None: ...
-    def to_bytes(self) -> bytes: ...
-    @staticmethod
-    def from_bytes(data: _Bytes) -> HeaterCommand: ...
-    @staticmethod
-    def fields() -> list[tuple[str, str, int, int]]: ...
-    def __eq__(self, other: object) -> bool: ...
-
-class OverTemperatureFault:
-    """OverTemperatureFault: MsgId 2103, 17 payload bytes. Construct with keyword arguments; every field defaults to zero."""
-    ID: ClassVar[MsgId]
-    SIZE: ClassVar[int]
-    NAME: ClassVar[str]
-    active: int
-    temperature_c: float
-    raised_at_ns: int
-    def __init__(self, *, active: int = ..., temperature_c: float = ..., raised_at_ns: int = ...) -> None: ...
-    def to_bytes(self) -> bytes: ...
-    @staticmethod
-    def from_bytes(data: _Bytes) -> OverTemperatureFault: ...
-    @staticmethod
-    def fields() -> list[tuple[str, str, int, int]]: ...
-    def __eq__(self, other: object) -> bool: ...
-
-Message = RevisionRequest | RevisionResponse | Heartbeat | SetPoint | PlantTemperature | HeaterCommand | OverTemperatureFault
+Message = RevisionRequest | RevisionResponse | Heartbeat
 
 HEADER_SIZE: Final[int]
 MAX_DATAGRAM_SIZE: Final[int]

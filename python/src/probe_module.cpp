@@ -46,7 +46,8 @@ static_assert(ipc::exact_layout<AllKinds>);
 }  // namespace
 
 PYBIND11_MODULE(_sil_probe, module) {
-  // MsgId, which the class's ID attribute is an instance of, is registered by sil._core.
-  pybind11::module_::import("sil._core");
+  // Every system module registers its own MsgId (module-local, so two
+  // systems' modules can be loaded side by side); so does this one.
+  pybind11::enum_<ipc::MsgId>(module, "MsgId", pybind11::module_local()).value("AllKinds", AllKinds::id);
   sil::python::bind_message<AllKinds>(module);
 }

@@ -1,4 +1,4 @@
-"""The generated message classes and the wire functions of sil._core.
+"""The generated message classes and the wire functions of a system module.
 
 Per-message tests iterate message_types(), so a message added to the C++
 catalogue is covered without editing this file.

@@ -1,11 +1,11 @@
-"""sil._core.InprocSim, the in-process simulation the inproc target drives:
+"""A system module's InprocSim, the in-process simulation the inproc target drives:
 what it records, how it validates what Python hands it."""
 
 import pytest
 
 import sil
 from sil import Heartbeat, HeaterCommand, MsgId, PlantTemperature, RevisionRequest, RevisionResponse, SetPoint
-from sil._core import InprocSim
+from sil import InprocSim  # the system module in use ($SIL_MODULE: the thermal example)
 
 
 def test_starts_at_tick_zero_and_counts_ticks():
@@ -132,7 +132,7 @@ def test_build_info_matches_what_the_revision_service_answers():
     sim = InprocSim()
     sim.inject(RevisionRequest(request_id=1))
     response = RevisionResponse.from_bytes(sim.records()[0][2])
-    build = sil._core.build_info()
+    build = sil.build_info()
     assert response.git_revision == build["git_revision"]
     assert response.build_time_unix == build["build_time_unix"]
     assert f"{response.version_major}.{response.version_minor}.{response.version_patch}" == build["version"]
@@ -140,7 +140,7 @@ def test_build_info_matches_what_the_revision_service_answers():
 
 
 def test_catalogue_info_describes_every_message_class():
-    info = sil._core.catalogue_info()
+    info = sil.catalogue_info()
     assert [name for _id, name, _size, _fields in info] == [cls.__name__ for cls in sil.message_types()]
     for (msg_id, _name, size, fields), cls in zip(info, sil.message_types()):
         assert (msg_id, size) == (int(cls.ID), cls.SIZE)

@@ -2,7 +2,9 @@
 $SIL_MODULE, sil.use_system(), and the pytest plugin's --sil-module and
 ini settings sil_module and sil_sim. A selection only holds before first
 use, so each one is tried in a fresh interpreter; the test process itself
-already uses sil._core."""
+already uses the system module the suite runs with ($SIL_MODULE, else
+sil._core). RevisionRequest is in every system, so it stands for "a message
+class"."""
 
 import os
 import subprocess
@@ -15,6 +17,9 @@ import pytest
 import sil
 
 pytest_plugins = ["pytester"]
+
+# The module this process uses (the test suite's, the thermal example's under ctest).
+SYSTEM = os.environ.get("SIL_MODULE") or "sil._core"
 
 # A system module as a user's build would make one: the framework's API,
 # with an InprocSim and a StepLinkCore of its own so a test can tell which
@@ -72,8 +77,8 @@ def test_importing_sil_and_its_modules_uses_no_system_module(python):
         import sil, sil.pytest_plugin, sil.recording, sil.rec, sil.artefacts, sil.targets, sil.step
         import sil.transport, sil._stubgen
         assert "sil._core" not in sys.modules, "a module touched the compiled code at import"
-        from sil import SetPoint
-        assert sys.modules["sil._core"].SetPoint is SetPoint
+        from sil import RevisionRequest
+        assert sys.modules["sil._core"].RevisionRequest is RevisionRequest
     """))
 
 
@@ -81,7 +86,7 @@ def test_sil_module_names_the_default_system(python):
     passes(python("""
         import fake_system, sil
         assert sil.system_module() is fake_system
-        assert sil.SetPoint is fake_system.SetPoint and sil.catalogue_hash == fake_system.catalogue_hash
+        assert sil.RevisionRequest is fake_system.RevisionRequest and sil.catalogue_hash == fake_system.catalogue_hash
         sil.InprocTarget().advance(ticks=1)
         assert fake_system.InprocSim.made == 1
         assert issubclass(sil.StepLink, fake_system.StepLinkCore)
@@ -92,7 +97,7 @@ def test_use_system_before_first_use_wins_over_the_environment(python):
     passes(python("""
         import fake_system, sil
         assert sil.use_system("fake_system") is fake_system
-        from sil import SetPoint, StepLink
+        from sil import RevisionRequest, StepLink
         assert sil.system_module() is fake_system and issubclass(StepLink, fake_system.StepLinkCore)
         assert sil.use_system(fake_system) is fake_system, "selecting the module in use again is allowed"
     """, SIL_MODULE="no_such_system_module"))
@@ -111,7 +116,7 @@ def test_a_missing_module_in_sil_module_is_a_clear_error_at_first_use(python):
     result = python("""
         import sil
         try:
-            sil.SetPoint
+            sil.RevisionRequest
         except sil.SystemModuleError as error:
             print(error)
         else:
@@ -121,15 +126,16 @@ def test_a_missing_module_in_sil_module_is_a_clear_error_at_first_use(python):
     assert "cannot import the system module 'no_such_system_module' (named by $SIL_MODULE)" in result.stdout
 
 
-# -- in this process (already on sil._core) ----------------------------------
+# -- in this process (already on SYSTEM) -------------------------------------
 
 def test_another_module_after_first_use_is_refused():
     other = types.ModuleType("other_system")
-    other.__dict__.update({name: value for name, value in vars(sil._core).items() if not name.startswith("__")})
-    assert sil.use_system("sil._core") is sil.system_module()
-    with pytest.raises(sil.SystemInUseError, match="'sil._core' is already in use .* select the system before"):
+    other.__dict__.update({name: value for name, value in vars(sil.system_module()).items()
+                           if not name.startswith("__")})
+    assert sil.use_system(SYSTEM) is sil.system_module()
+    with pytest.raises(sil.SystemInUseError, match=f"'{SYSTEM}' is already in use .* select the system before"):
         sil.use_system(other)
-    assert sil.system_module().__name__ == "sil._core"
+    assert sil.system_module().__name__ == SYSTEM
 
 
 def test_a_module_that_does_not_exist_is_a_clear_error():
@@ -150,10 +156,11 @@ def test_use_system_takes_a_name_or_a_module(bad):
 
 
 def test_sil_forwards_the_system_api_and_says_what_it_lacks():
-    assert sil.SetPoint is sil._core.SetPoint and sil.MAX_BUNDLE_BYTES == sil._core.MAX_BUNDLE_BYTES
-    assert "SetPoint" in sil.__all__ and "StepLink" in sil.__all__ and "ms" not in sil.__all__
-    assert {"SetPoint", "InprocTarget", "use_system"} <= set(dir(sil))
-    with pytest.raises(AttributeError, match="no attribute 'NoSuchThing' .*nor has the system module 'sil._core'"):
+    system = sil.system_module()
+    assert sil.RevisionRequest is system.RevisionRequest and sil.MAX_BUNDLE_BYTES == system.MAX_BUNDLE_BYTES
+    assert "RevisionRequest" in sil.__all__ and "StepLink" in sil.__all__ and "ms" not in sil.__all__
+    assert {"RevisionRequest", "InprocTarget", "use_system"} <= set(dir(sil))
+    with pytest.raises(AttributeError, match=f"no attribute 'NoSuchThing' .*nor has the system module '{SYSTEM}'"):
         sil.NoSuchThing
 
 
@@ -197,9 +204,9 @@ def test_the_ini_setting_selects_the_module_and_the_option_overrides_it(pytester
 def test_the_module_is_selected_before_conftest_files_are_imported(pytester, scenario):
     pytester.makeconftest("""
         import fake_system
-        from sil import SetPoint
+        from sil import RevisionRequest
 
-        assert SetPoint is fake_system.SetPoint
+        assert RevisionRequest is fake_system.RevisionRequest
     """)
     scenario("--sil-module", "fake_system").assert_outcomes(passed=1)
 
