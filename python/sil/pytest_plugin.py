@@ -111,10 +111,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   default="")
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
-    # Before the conftest.py files are imported: one that takes a message
-    # class at import time then gets the selected module's.
+    # Before the conftest.py files are imported (pytest's own hook does that,
+    # last): one that takes a message class at import time then gets the
+    # selected module's. Not first: pytest's `pythonpath` ini setting, which
+    # may be where the module is, is applied by a tryfirst hook.
     _select_system(early_config, early_config.known_args_namespace.sil_module)
 
 

@@ -28,7 +28,14 @@ def test_a_set_point_above_the_temperature_turns_the_heater_on(sil):
 def test_a_set_point_below_the_temperature_turns_the_heater_off(sil):
     sil.inject(SetPoint(setpoint_c=-100.0))
     sil.expect(HeaterCommand, where={"power_w": 0.0}, within=sil.ms(500))
-    # The driver now cools: the readings stop rising.
-    first = sil.expect(PlantTemperature, within=sil.ms(500))
-    later = sil.expect(PlantTemperature, where=lambda r: r.temperature_c < first.temperature_c, within=sil.s(2))
-    assert later.heater_power_w == 0.0
+
+
+def test_the_plant_cools_once_the_driver_has_turned_the_heater_off(sil):
+    # Heat a little first, so the plant is above ambient whatever ran before.
+    sil.inject(SetPoint(setpoint_c=240.0))
+    sil.expect(PlantTemperature, where=lambda r: r.heater_power_w == HEATER_ON_W and r.temperature_c > 20.1,
+               within=sil.s(2))
+    sil.inject(SetPoint(setpoint_c=-100.0))
+    # The driver applies the command at its next period; from then on it cools.
+    off = sil.expect(PlantTemperature, where={"heater_power_w": 0.0}, within=sil.ms(500))
+    sil.expect(PlantTemperature, where=lambda r: r.temperature_c < off.temperature_c, within=sil.s(2))
