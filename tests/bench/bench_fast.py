@@ -15,7 +15,7 @@ import statistics
 import struct
 import time
 
-from common import (BUNDLE_HI, BUNDLE_LO, CONTROL_REQUEST, REVISION_REQUEST, BenchError, Process, entry,
+from common import (BUNDLE_HI, BUNDLE_LO, CONTROL_REQUEST, REVISION_REQUEST, SIM, BenchError, Process, entry,
                     import_control_pb2, import_sil, program, udp_rcvbuf_errors, udp_socket)
 
 GROUP = "fast"
@@ -134,6 +134,6 @@ def run(ctx) -> list:
     hello.hello.catalogue_hash = sil.catalogue_hash
     hello.hello.bundle_bytes = sil.MAX_BUNDLE_BYTES
     bundling = (CONTROL_REQUEST + hello.SerializeToString(), sil.unbundle)
-    results, details = bench_fast({"sil-sim": program(ctx.build, "sil-sim")}, seconds, reps, ctx.log, bundling)
+    results, details = bench_fast({"sil-sim": program(ctx.build, SIM)}, seconds, reps, ctx.log, bundling)
     ctx.details["fast"] = details
     return results

@@ -67,7 +67,8 @@ def bench_inproc(core, calls: int, blocks: int, log) -> tuple[list, dict]:
 def run(ctx) -> list:
     calls, blocks = (20_000, 5) if ctx.quick else (100_000, 7)
     import_sil(ctx.build)
-    from sil import _core as core
+    import sil
+    core = sil.system_module()
 
     ctx.log(f"{calls} calls per block, {blocks} blocks")
     results, details = bench_inproc(core, calls, blocks, ctx.log)

@@ -30,7 +30,7 @@ import socket
 import statistics
 import time
 
-from common import (BUNDLE_HI, BUNDLE_LO, CONTROL_REPLY_HI, CONTROL_REPLY_LO, CONTROL_REQUEST, BenchError, Process,
+from common import (BUNDLE_HI, BUNDLE_LO, CONTROL_REPLY_HI, CONTROL_REPLY_LO, CONTROL_REQUEST, SIM, BenchError, Process,
                     entry, import_control_pb2, import_sil, percentile, pin_processes, program, udp_socket)
 
 GROUP = "lockstep"
@@ -299,7 +299,7 @@ def _lockstep_blocks(sim, plain_sim, link_sim, echo, pb2, sil, blocks: int, bloc
 def run(ctx) -> list:
     total, block_size = (4000, 800) if ctx.quick else (20000, 2000)
     sil = import_sil(ctx.build)
-    bins = {name: program(ctx.build, name) for name in ("sil-sim", "udp_echo")}
+    bins = {"sil-sim": program(ctx.build, SIM), "udp_echo": program(ctx.build, "udp_echo")}
     pb2, source = import_control_pb2(ctx.tmp)
     ctx.log(f"{total} round trips each, blocks of {block_size}; protobuf: {source}")
     results = []

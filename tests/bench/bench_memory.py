@@ -16,7 +16,7 @@ import struct
 import time
 from pathlib import Path
 
-from common import REVISION_REQUEST, BenchError, Process, entry, program, udp_socket
+from common import REVISION_REQUEST, SIM, BenchError, Process, entry, program, udp_socket
 
 GROUP = "memory"
 SAMPLE_S = 0.25
@@ -68,7 +68,7 @@ def growth_kb(samples: list, seconds: float) -> int:
 
 def run(ctx) -> list:
     load_s = 5.0 if ctx.quick else 30.0
-    sim_bin = program(ctx.build, "sil-sim")
+    sim_bin = program(ctx.build, SIM)
     ctx.log(f"idle {IDLE_S:g} s, then --clock fast with a draining peer for {load_s:g} s; "
             f"/proc/PID/status every {SAMPLE_S} s")
     with Process(sim_bin, ["--port", "0"]) as sim:

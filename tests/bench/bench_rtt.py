@@ -51,7 +51,7 @@ import statistics
 import struct
 import time
 
-from common import BenchError, Process, entry, import_sil, percentile, pin_processes, program, udp_socket
+from common import SIM, BenchError, Process, entry, import_sil, percentile, pin_processes, program, udp_socket
 
 GROUP = "rtt"
 BAR_P50_RATIO = 1.2
@@ -106,7 +106,7 @@ def run(ctx) -> list:
 def measure(ctx, suffix: str) -> list:
     from sil import RevisionRequest, RevisionResponse, SimClient
 
-    sim_bin, echo_bin = program(ctx.build, "sil-sim"), program(ctx.build, "udp_echo")
+    sim_bin, echo_bin = program(ctx.build, SIM), program(ctx.build, "udp_echo")
     blocks, n = (5, 200) if ctx.quick else (10, 1000)
     lat = {"client": [], "raw_sim": [], "echo": [], "client_step": []}
     block_p50 = {name: [] for name in lat}

@@ -197,6 +197,14 @@ def baseline(name: str, value, unit: str) -> dict:
     return {"name": name, "value": value, "unit": unit}
 
 
+# The system every benchmark runs: the thermal example (a plant publishing
+# every tick, a controller and a monitor reacting to it), the same workload
+# the figures in docs/performance.md were measured with before systems
+# became the user's. Its simulator and its Python module.
+SIM = "thermal-sim"
+SYSTEM_MODULE = "thermal_sil"
+
+
 def program(build: Path, name: str) -> Path:
     """<build>/bin/<name>, or BenchError when it was not built."""
     path = build / "bin" / name

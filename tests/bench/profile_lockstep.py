@@ -103,7 +103,7 @@ def main() -> int:
                              "(slow: strace stops the process at every call; counts only, not times)")
     args = parser.parse_args()
     build = args.build.resolve()
-    bins = {name: build / "bin" / name for name in ("sil-sim", "udp_echo")}
+    bins = {"sil-sim": build / "bin" / bench.SIM, "udp_echo": build / "bin" / "udp_echo"}
     sil = bench.import_sil(build)
     import tempfile
 

@@ -60,7 +60,11 @@ from typing import Optional
 
 sys.dont_write_bytecode = True  # the group modules are imported from the source tree: no __pycache__ there
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, BenchError  # noqa: E402
+from common import REPO, SYSTEM_MODULE, BenchError  # noqa: E402
+
+# The Python side of every benchmark (and of the harnesses they start) uses
+# the benchmarked system's module.
+os.environ.setdefault("SIL_MODULE", SYSTEM_MODULE)
 
 # In the order they run (and appear in the table).
 GROUPS = [
