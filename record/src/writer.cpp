@@ -54,8 +54,8 @@ RecordingStart RecordingStart::now() noexcept {
           std::chrono::steady_clock::now()};
 }
 
-Writer::Writer(RecordQueue& queue, std::string path, const RecordingInfo& info)
-    : queue_(queue), path_(std::move(path)), scratch_(std::make_unique<Record>()) {
+Writer::Writer(RecordQueue& queue, std::string path, const RecordingInfo& info, LogSink log)
+    : queue_(queue), path_(std::move(path)), log_(std::move(log)), scratch_(std::make_unique<Record>()) {
   if (info.catalogue == nullptr) throw std::invalid_argument("a recording needs the system's catalogue");
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot create recording " + path_);
@@ -125,8 +125,10 @@ void Writer::flush() {
       // Writing on after the failure could leave a gap in the middle.
       failed_ = true;
       bump(write_errors_);
-      std::fprintf(stderr, "sil-sim: recording %s: write failed: %s; recording stopped, the file keeps what came before\n",
-                   path_.c_str(), std::strerror(error));
+      if (log_) {
+        log_("recording " + path_ + ": write failed: " + std::strerror(error) +
+             "; recording stopped, the file keeps what came before");
+      }
     }
   }
   if (failed_) bump(lost_, chunk_records_);
@@ -169,7 +171,7 @@ void Writer::finish(std::uint64_t end_sim_time_ns) {
     flush();
     if (!failed_ && ::fdatasync(fd_) != 0) {
       bump(write_errors_);
-      std::fprintf(stderr, "sil-sim: recording %s: fdatasync failed: %s\n", path_.c_str(), std::strerror(errno));
+      if (log_) log_("recording " + path_ + ": fdatasync failed: " + std::strerror(errno));
     }
   }
   ::close(fd_);

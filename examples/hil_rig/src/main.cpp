@@ -5,7 +5,8 @@
 //
 //     hil-rig [--bind ADDR] [--port N] [--rate HZ]
 //
-// It prints {"event": "ready", "port": N, ...} on stdout once it listens.
+// It prints {"event": "ready", "port": N, ...} on stdout once it listens,
+// and sil-sim's stopped line on stderr as it stops.
 // docs/hil.md "The example rig".
 #include <poll.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include <system_error>
 #include <thread>
 
+#include <sil/app/stopped_line.hpp>
 #include <sil/bridge/udp_bridge.hpp>
 #include <sil/core/rig_host.hpp>
 #include <sil/core/simulation.hpp>
@@ -138,10 +140,11 @@ int run(const Options& options) {
   driver.join();
   ::close(timer_fd);
   ::close(signal_fd);
-  const auto stats = host.stats();
-  std::fprintf(stderr, "{\"event\": \"stopped\", \"ticks\": %llu, \"overruns\": %llu, \"readings_dropped\": %llu}\n",
-               static_cast<unsigned long long>(stats.ticks), static_cast<unsigned long long>(stats.overruns),
+  std::fprintf(stderr, "hil-rig: %llu driver reading(s) dropped\n",
                static_cast<unsigned long long>(readings.dropped()));
+  // The same stopped line as sil-sim's, so the same tools read it.
+  std::fprintf(stderr, "%s\n",
+               sil::app::stopped_line(bridge.stats(), sim.clock().tick(), host.overruns()).c_str());
   return 0;
 }
 

@@ -27,6 +27,7 @@
 
 #include "sil/app/activity_log.hpp"
 #include "sil/app/cli.hpp"
+#include "sil/app/stopped_line.hpp"
 #include "sil/bridge/udp_bridge.hpp"
 #include "sil/core/sim_host.hpp"
 #include "sil/core/simulation.hpp"
@@ -35,6 +36,7 @@
 #include "sil/record/reader.hpp"
 #include "sil/record/record_queue.hpp"
 #include "sil/record/recorder.hpp"
+#include "sil/record/session.hpp"
 #include "sil/record/replay.hpp"
 #include "sil/record/writer.hpp"
 #include "sil/version.hpp"
@@ -56,33 +58,6 @@ inline void print_ready(std::uint16_t port, const Options& options, const ipc::B
       static_cast<int>(build.version.size()), build.version.data(), static_cast<int>(build.git_revision.size()),
       build.git_revision.data(), static_cast<unsigned>(catalogue_hash), kVersion);
   std::fflush(stdout);
-}
-
-// The last line on stderr, one JSON object, so tools can read the counters
-// without parsing prose (docs/sil-sim.md "Stopped line").
-inline void log_stopped(const sil::bridge::BridgeStats& s, std::uint64_t ticks, std::uint64_t overruns,
-                 const std::string& recording) {
-  using sil::bridge::Verdict;
-  auto n = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
-  std::string rx;
-  for (std::size_t i = 0; i < sil::bridge::kVerdictCount; ++i) {
-    if (i != 0) rx += ", ";
-    rx += "\"" + std::string(sil::ipc::to_string(static_cast<Verdict>(i))) + "\": " + std::to_string(s.rx[i]);
-  }
-  std::string tx_errors;
-  for (std::size_t i = 0; i < sil::bridge::kSendErrorCount; ++i) {
-    if (i != 0) tx_errors += ", ";
-    tx_errors += "\"" + std::string(sil::bridge::to_string(static_cast<sil::bridge::SendError>(i))) +
-                 "\": " + std::to_string(s.tx_errors_by_reason[i]);
-  }
-  std::fprintf(stderr,
-               "{\"event\": \"stopped\", \"ticks\": %llu, \"overruns\": %llu, \"rx\": {%s}, "
-               "\"rx_inbox_full\": %llu, \"rx_errors\": %llu, \"tx_sent\": %llu, \"tx_no_peer\": %llu, "
-               "\"tx_errors\": %llu, \"peer_changes\": %llu, \"rx_not_allowed\": %llu, \"rx_not_peer\": %llu, "
-               "\"peer_expiries\": %llu, \"tx_errors_by_reason\": {%s}%s}\n",
-               n(ticks), n(overruns), rx.c_str(), n(s.rx_inbox_full), n(s.rx_errors), n(s.tx_sent), n(s.tx_no_peer),
-               n(s.tx_errors), n(s.peer_changes), n(s.rx_not_allowed), n(s.rx_not_peer), n(s.peer_expiries),
-               tx_errors.c_str(), recording.c_str());
 }
 
 // --exit-with-parent: a descriptor that becomes readable when the parent
@@ -116,42 +91,34 @@ void log_activity(boost::asio::steady_timer& timer, ActivityLog& log, const Brid
   });
 }
 
-// A recording's counters, a JSON object.
-inline std::string recording_json(const sil::record::WriterStats& w, std::uint64_t dropped) {
-  return "{\"messages\": " + std::to_string(w.records) + ", \"dropped\": " + std::to_string(dropped) +
-         ", \"bytes\": " + std::to_string(w.bytes) + ", \"write_errors\": " + std::to_string(w.write_errors) +
-         ", \"lost\": " + std::to_string(w.lost) + "}";
+// sil-sim's remarks on stderr, one line each.
+inline void log_line(std::string_view line) {
+  std::fprintf(stderr, "sil-sim: %.*s\n", static_cast<int>(line.size()), line.data());
 }
 
-// A recording in progress: the queue, the file, and the writer thread
-// (started here, stopped by finish(): the owner's thread, as the library
-// asks). Wraps whatever run is being recorded.
+// A recording in progress, with its writer thread (the owner's, as the
+// library asks: started here, stopped by finish()).
 class Recording {
  public:
   Recording(const std::string& path, std::uint32_t rate_hz, sil::core::ClockMode clock,
             const ipc::CatalogueInfo& catalogue, const ipc::BuildInfo& build)
-      : start_(sil::record::RecordingStart::now()),
-        queue_(sil::record::Writer::kDefaultQueueBytes),
-        writer_(queue_, path, {&catalogue, build, rate_hz, std::string(sil::core::to_string(clock)), start_.unix_ns}),
-        thread_([this](std::stop_token stop) { writer_.run(stop); }) {}
+      : session_(path, {&catalogue, build, rate_hz, std::string(sil::core::to_string(clock)), 0}, log_line),
+        thread_([this](std::stop_token stop) { session_.run(stop); }) {}
 
   template <class Origin>
   sil::record::Recorder<Origin> recorder(const ipc::SimClock& clock, const Origin& origin) {
-    return {queue_, clock, origin, start_.steady};
+    return session_.recorder(clock, origin);
   }
 
   // Writes the rest and the footer; returns the counters as JSON.
   std::string finish(std::uint64_t end_sim_time_ns) {
     thread_.request_stop();
     thread_.join();
-    writer_.finish(end_sim_time_ns);
-    return recording_json(writer_.stats(), queue_.dropped());
+    return session_.finish(end_sim_time_ns);
   }
 
  private:
-  sil::record::RecordingStart start_;
-  sil::record::RecordQueue queue_;
-  sil::record::Writer writer_;
+  sil::record::Session session_;
   std::jthread thread_;
 };
 
@@ -213,10 +180,7 @@ int run(const Options& options, const ipc::BuildInfo& build) {
   const auto catalogue = ipc::catalogue_info<typename Sim::Catalogue>();
   const sil::core::HostConfig config{.clock = options.clock,
                                      .speed = options.speed,
-                                     .log = [](std::string_view line) {
-                                       std::fprintf(stderr, "sil-sim: %.*s\n", static_cast<int>(line.size()),
-                                                    line.data());
-                                     }};
+                                     .log = log_line};
   std::string recording_stats;
   std::uint64_t overruns = 0;
   if (options.record_path.empty()) {
@@ -229,9 +193,10 @@ int run(const Options& options, const ipc::BuildInfo& build) {
     sil::core::SimHost host(io, sim, bridge, config, recorder);
     serve(io, bridge, host, options, build);
     overruns = host.overruns();
-    recording_stats = ", \"recording\": " + recording.finish(sim.clock().now_ns());
+    recording_stats = recording.finish(sim.clock().now_ns());
   }
-  log_stopped(bridge.stats(), sim.clock().tick(), overruns, recording_stats);
+  // The last line on stderr, so tools read the counters without parsing prose.
+  std::fprintf(stderr, "%s\n", stopped_line(bridge.stats(), sim.clock().tick(), overruns, recording_stats).c_str());
   return 0;
 }
 

@@ -26,6 +26,7 @@
 
 #include "sil/ipc/build_info.hpp"
 #include "sil/ipc/catalogue_info.hpp"
+#include "sil/ipc/log_sink.hpp"
 #include "sil/record/record_queue.hpp"
 
 namespace sil::record {
@@ -62,7 +63,8 @@ class Writer {
 
   // Creates (truncates) `path` and writes the magic and the header before
   // returning. Throws std::system_error naming the path when it cannot.
-  Writer(RecordQueue& queue, std::string path, const RecordingInfo& info);
+  // `log` hears of a failed write or sync (the counters say it too).
+  Writer(RecordQueue& queue, std::string path, const RecordingInfo& info, LogSink log = {});
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -89,6 +91,7 @@ class Writer {
 
   RecordQueue& queue_;
   std::string path_;
+  LogSink log_;
   int fd_ = -1;
   bool failed_ = false;
   std::vector<std::byte> chunk_;          // encoded frames not yet written

@@ -18,12 +18,11 @@
 #include "sil/core/watch.hpp"
 #include "sil/ipc/build_info.hpp"
 #include "sil/ipc/catalogue_info.hpp"
+#include "sil/ipc/log_sink.hpp"
 
 namespace sil::core {
 
-// Where a host's own remarks go (one line each, no newline): the owner
-// decides; the libraries never write to stdout or stderr by themselves.
-using LogSink = std::function<void(std::string_view line)>;
+using sil::LogSink;  // a host's remarks go there (ipc/log_sink.hpp)
 
 enum class ClockMode : std::uint8_t { realtime, fast, step };
 std::string_view to_string(ClockMode mode) noexcept;
