@@ -48,6 +48,33 @@ class Harness:
             self.telemetry.append(datagram)
         raise AssertionError("no reply")
 
+    def pause(self) -> None:
+        """Pauses a free-running sim. Its telemetry can fill this socket's
+        buffer, and the kernel then drops what comes next, a reply included:
+        so Pause (which is idempotent) is sent again until it is answered:
+        after 5,000 other datagrams, or after 0.2 s of silence (the reply
+        was lost and the paused sim sends nothing more). Bounded: 200 tries.
+        The wait is no timing expectation: a slow sim just takes more tries."""
+        for _ in range(200):
+            self.sequence += 1
+            self.sock.send(control.encode_request(self.sequence, pause=pb.Pause()))
+            for _ in range(5_000):
+                self.sock.settimeout(0.2)
+                try:
+                    datagram = self.sock.recv(65536)
+                except TimeoutError:
+                    break
+                finally:
+                    self.sock.settimeout(30)
+                if datagram[:2] != b"\xf1\xff":
+                    self.telemetry.append(datagram)
+                    continue
+                reply = control.decode_reply(datagram)
+                if reply is not None and reply.sequence == self.sequence:
+                    assert reply.HasField("ack"), reply
+                    return
+        raise AssertionError("no answer to Pause in 200 tries")
+
 
 @pytest.mark.parametrize("clock", ["step", "fast"])
 def test_each_send_error_is_counted_by_class_and_the_next_message_goes_out(sil_sim_path, shim, tmp_path, clock):
@@ -63,7 +90,10 @@ def test_each_send_error_is_counted_by_class_and_the_next_message_goes_out(sil_s
             time.sleep(0.05)
         assert _logged_send_failures(proc.stderr_text()) == len(ERRNOS), proc.stderr_text()
         # Only now: on the fast clock the scripted failures can still be
-        # happening while the first replies go out.
+        # happening while the first replies go out. Paused, the fast clock
+        # sends nothing more, so the stats reply cannot be lost in a flood.
+        if clock == "fast":
+            harness.pause()
         stats = harness.call(get_stats=pb.GetStats()).stats
 
     assert proc.returncode == 0, proc.stderr_text()
