@@ -17,12 +17,14 @@
 #include "py_util.hpp"
 #include "sil/ipc/datagram.hpp"
 #include "sil_control.pb.h"
-#include "step_link.hpp"
+#include "sil/harness/link.hpp"
 
 namespace sil::python {
 
 namespace {
 
+using harness::RxBudget;
+using StepLink = harness::Link;
 using Clock = StepLink::Clock;
 
 // Hello is the one request repeated when its reply is late (it changes

@@ -5,6 +5,7 @@
 
 The layers, bottom up, and what each may include (docs/design.md "Layers"):
 ipc; services, bridge, protocol (each on ipc); record (on protocol);
+harness (on bridge and protocol: a harness's end of the port);
 core (on services, bridge, protocol); app (on core and record); the Python
 bindings on everything. An include of sil/<layer>/... that the including
 layer may not use fails the check, with file and line; so does any include
@@ -21,6 +22,7 @@ ALLOWED = {
     "bridge": {"ipc", "bridge"},
     "protocol": {"ipc", "protocol"},
     "record": {"ipc", "protocol", "record"},
+    "harness": {"ipc", "bridge", "protocol", "harness"},
     "sil": {"ipc", "services", "bridge", "protocol", "core"},
     "app": {"ipc", "services", "bridge", "protocol", "core", "record", "app"},
 }

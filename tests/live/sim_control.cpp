@@ -1,5 +1,7 @@
 #include "sim_control.hpp"
 
+#include "sil/protocol/control_framing.hpp"
+
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -9,10 +11,9 @@ namespace sil::live {
 
 std::uint32_t SimControl::send_request(control::Request request) {
   request.set_sequence(++sequence_);
-  const std::string body = request.SerializeAsString();
-  std::vector<std::byte> datagram{std::byte{0xF0}, std::byte{0xFF}};
-  for (const char c : body) datagram.push_back(static_cast<std::byte>(c));
-  send(datagram);
+  std::string datagram;
+  protocol::encode_request(request, datagram);
+  send(std::as_bytes(std::span{datagram.data(), datagram.size()}));
   return sequence_;
 }
 
@@ -31,10 +32,7 @@ std::optional<control::Reply> SimControl::call(control::Request request, std::ch
 
 std::optional<control::Reply> control_reply(std::span<const std::byte> datagram) {
   control::Reply reply;
-  if (datagram.size() < 2 || datagram[0] != std::byte{0xF1} || datagram[1] != std::byte{0xFF} ||
-      !reply.ParseFromArray(datagram.data() + 2, static_cast<int>(datagram.size() - 2))) {
-    return std::nullopt;
-  }
+  if (!protocol::decode_reply(datagram, reply)) return std::nullopt;
   return reply;
 }
 

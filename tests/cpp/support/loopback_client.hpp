@@ -78,7 +78,6 @@ class LoopbackClient {
     return static_cast<std::size_t>(length);
   }
 
- private:
   static sockaddr_in loopback(std::uint16_t port) noexcept {
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -86,6 +85,8 @@ class LoopbackClient {
     address.sin_port = htons(port);
     return address;
   }
+
+ private:
 
   std::optional<std::vector<std::byte>> receive_within(std::chrono::milliseconds timeout) const {
     std::vector<std::byte> buffer(65536);

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <string_view>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -214,17 +215,23 @@ TEST(Recording, RefusesToStartOnAFullDiskNamingTheError) {
 }
 
 // A write that fails mid-run (here the file size limit, as a disk filling
-// up would) is counted, reported on stderr, and stops the recording: the
-// file holds an exact prefix. In a child process, so the limit stays there.
+// up would) is counted, reported to the owner's log sink (never to stderr
+// by the library itself), and stops the recording: the file holds an exact
+// prefix. In a child process, so the limit stays there; the child writes
+// what its sink heard to stdout.
 TEST(Recording, AWriteFailureMidRunIsReportedAndLeavesAReadablePrefix) {
   TempFile file;
   testing::internal::CaptureStderr();
+  testing::internal::CaptureStdout();
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
     std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG instead of killing
     RecordQueue queue(1 << 22);
-    Writer writer(queue, file.path(), kInfo);
+    Writer writer(queue, file.path(), kInfo, [](std::string_view line) {
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      std::fflush(stdout);
+    });
     const rlimit limit{20'000, 20'000};
     ::setrlimit(RLIMIT_FSIZE, &limit);
     for (std::uint64_t i = 0; i < 2000; ++i) queue.try_push(meta_for(i), payload_for(i));
@@ -237,10 +244,12 @@ TEST(Recording, AWriteFailureMidRunIsReportedAndLeavesAReadablePrefix) {
   }
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
+  const std::string heard = testing::internal::GetCapturedStdout();
   const std::string err = testing::internal::GetCapturedStderr();
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "the counters were wrong";
-  EXPECT_NE(err.find("write failed: File too large; recording stopped"), std::string::npos) << err;
+  EXPECT_NE(heard.find("write failed: File too large; recording stopped"), std::string::npos) << heard;
+  EXPECT_EQ(err, "") << "the library wrote to stderr by itself";
   const auto back = read_back(read_whole(file.path()));
   EXPECT_NE(back.end, ReadEnd::corrupt) << back.message;
   ASSERT_GT(back.records.size(), 1u);

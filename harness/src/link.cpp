@@ -1,4 +1,4 @@
-#include "step_link.hpp"
+#include "sil/harness/link.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -13,13 +13,13 @@
 #include "sil/bridge/bundle.hpp"
 #include "sil/ipc/datagram.hpp"
 #include "sil/ipc/msg_id.hpp"
+#include "sil/protocol/control_framing.hpp"
 #include "sil_control.pb.h"
 
-namespace sil::python {
+namespace sil::harness {
 
 namespace {
 
-constexpr auto kRequestHeader = ipc::le_u16_bytes(static_cast<std::uint16_t>(ipc::MsgId::ControlRequest));
 constexpr std::uint16_t kReplyId = static_cast<std::uint16_t>(ipc::MsgId::ControlReply);
 
 // A blocking receive wakes at least this often, so a deadline is kept to
@@ -51,7 +51,7 @@ void RxBudget::learn(std::size_t bytes, std::uint64_t ticks) noexcept {
                         per_tick_ * 0.75, static_cast<double>(kBytesPerDatagram)});
 }
 
-StepLink::StepLink(int fd)
+Link::Link(int fd)
     : request_(std::make_unique<control::Request>()),
       reply_(std::make_unique<control::Reply>()),
       buffer_(kBufferSize) {
@@ -71,60 +71,65 @@ StepLink::StepLink(int fd)
     ::close(fd_);
     throw std::system_error(error, std::generic_category(), "setsockopt(SO_RCVTIMEO)");
   }
-  out_.assign(reinterpret_cast<const char*>(kRequestHeader.data()), kRequestHeader.size());
 }
 
-StepLink::~StepLink() { ::close(fd_); }
+Link::~Link() { ::close(fd_); }
 
-int StepLink::receive_buffer() const noexcept {
+int Link::receive_buffer() const noexcept {
   int granted = 0;
   socklen_t length = sizeof granted;
   if (::getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &granted, &length) != 0) return 0;
   return granted;
 }
 
-std::uint32_t StepLink::next_sequence() noexcept {
+std::uint32_t Link::next_sequence() noexcept {
   const std::uint32_t sequence = next_sequence_++;
   if (next_sequence_ == 0) next_sequence_ = 1;  // 0 means "none" (see take)
   return sequence;
 }
 
-std::uint32_t StepLink::send_hello(std::uint32_t catalogue_hash, std::uint32_t bundle_bytes) {
+std::uint32_t Link::send_hello(std::uint32_t catalogue_hash, std::uint32_t bundle_bytes) {
   request_->Clear();
   const std::uint32_t sequence = next_sequence();
   request_->set_sequence(sequence);
   auto* hello = request_->mutable_hello();
   hello->set_catalogue_hash(catalogue_hash);
   hello->set_bundle_bytes(bundle_bytes);
-  out_.resize(kRequestHeader.size());
-  request_->AppendToString(&out_);
+  protocol::encode_request(*request_, out_);
   return send_datagram(std::as_bytes(std::span{out_.data(), out_.size()})) ? sequence : 0;
 }
 
-std::uint32_t StepLink::send_advance(std::uint64_t ticks) {
+std::uint32_t Link::send_advance(std::uint64_t ticks) {
   // Clear() keeps the Advance allocated; the same request object serves
   // every round trip without touching the heap.
   if (!request_->has_advance()) request_->Clear();
   const std::uint32_t sequence = next_sequence();
   request_->set_sequence(sequence);
   request_->mutable_advance()->set_ticks(ticks);
-  out_.resize(kRequestHeader.size());
-  request_->AppendToString(&out_);
+  protocol::encode_request(*request_, out_);
   return send_datagram(std::as_bytes(std::span{out_.data(), out_.size()})) ? sequence : 0;
 }
 
-bool StepLink::send_datagram(std::span<const std::byte> datagram) noexcept {
+std::uint32_t Link::send_request(const control::Request& request) {
+  *request_ = request;
+  const std::uint32_t sequence = next_sequence();
+  request_->set_sequence(sequence);
+  protocol::encode_request(*request_, out_);
+  return send_datagram(std::as_bytes(std::span{out_.data(), out_.size()})) ? sequence : 0;
+}
+
+bool Link::send_datagram(std::span<const std::byte> datagram) noexcept {
   if (::send(fd_, datagram.data(), datagram.size(), MSG_DONTWAIT) >= 0) return true;
   send_error_ = errno;
   return false;
 }
 
-void StepLink::clear_datagrams() noexcept {
+void Link::clear_datagrams() noexcept {
   kept_.clear();
   ends_.clear();
 }
 
-StepLink::Wait StepLink::wait_reply(std::uint32_t first, std::uint32_t last, Clock::time_point deadline) {
+Link::Wait Link::wait_reply(std::uint32_t first, std::uint32_t last, Clock::time_point deadline) {
   for (;;) {
     const ssize_t length = ::recv(fd_, buffer_.data(), buffer_.size(), MSG_TRUNC);
     if (length < 0) {
@@ -163,23 +168,29 @@ StepLink::Wait StepLink::wait_reply(std::uint32_t first, std::uint32_t last, Clo
   }
 }
 
-bool StepLink::take(std::span<const std::byte> datagram, std::uint32_t first, std::uint32_t last) {
+Link::Wait Link::wait_any_reply(Clock::time_point deadline) {
+  any_reply_ = true;
+  const Wait outcome = wait_reply(1, 1, deadline);
+  any_reply_ = false;
+  return outcome;
+}
+
+bool Link::take(std::span<const std::byte> datagram, std::uint32_t first, std::uint32_t last) {
   if (datagram.size() >= ipc::kHeaderSize && ipc::datagram_id(datagram) == kReplyId) {
     // Sequence 0 is never sent: once the reply is found, later ones are
     // skipped unparsed, so they cannot overwrite it.
     if (first == 0) return false;
-    const auto body = datagram.subspan(ipc::kHeaderSize);
     // Parsed into a scratch object first would cost an allocation per
     // reply; a reply to some other request simply gets overwritten.
-    if (!reply_->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    if (!protocol::decode_reply(datagram, *reply_)) {
       undecodable_.push_back({{datagram.begin(), datagram.end()}, "malformed control reply"});
       return false;
     }
-    return reply_->sequence() - first <= last - first;  // unsigned: right across a wrap too
+    return any_reply_ || reply_->sequence() - first <= last - first;  // unsigned: right across a wrap too
   }
   kept_.insert(kept_.end(), datagram.begin(), datagram.end());
   ends_.push_back(kept_.size());
   return false;
 }
 
-}  // namespace sil::python
+}  // namespace sil::harness

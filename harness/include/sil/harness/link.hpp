@@ -1,12 +1,14 @@
 #pragma once
-// The lockstep round trip without Python in it: encode an Advance, send it,
-// read until its Reply (opening bundles, keeping the bus datagrams that come
-// before it), parse the Reply. For co-simulation loops that step the sim one
-// tick at a time and would otherwise spend more time in the harness's own
-// Python than in the sim (docs/scenarios.md "Stepping in a loop: sil.StepLink").
+// The harness's end of a sim's UDP port, in C++: the one piece that frames a
+// control request, sends it, and reads until its Reply (opening bundles,
+// keeping the bus datagrams that come before it, setting aside what does
+// not decode), without allocating per round trip. sil.StepLink's lockstep
+// loop is built on it (python/src/step.cpp, docs/scenarios.md "Stepping in
+// a loop: sil.StepLink"), and so are sil's own C++ test harnesses. The
+// Python harness's counterpart is python/sil/transport.py.
 //
-// No threads and no Python objects here: the binding (step.cpp) releases the
-// GIL around wait_reply() and turns outcomes into Python exceptions.
+// No threads and no Python objects here: a binding releases the GIL around
+// wait_reply() and turns outcomes into exceptions.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -20,14 +22,15 @@ class Reply;
 class Request;
 }  // namespace sil::control
 
-namespace sil::python {
+namespace sil::harness {
 
 // How many ticks one Advance may ask for, so that what they send fits the
 // socket's receive buffer even when the sim sends faster than this process
 // reads: the buffer bytes a tick took so far (learnt from each advance),
 // doubled for ticks busier than the average. The kernel charges a datagram
 // its buffer plus bookkeeping, so a datagram's cost is a guess on the safe
-// side. NetworkTarget (python/sil/targets.py) uses it too, as _core.RxBudget.
+// side. NetworkTarget (python/sil/target_network.py) uses it too, as
+// RxBudget of the system module.
 class RxBudget {
  public:
   // The kernel's bookkeeping for one small datagram in a receive buffer
@@ -50,7 +53,7 @@ class RxBudget {
   double per_tick_ = 4.0 * kBytesPerDatagram;
 };
 
-class StepLink {
+class Link {
  public:
   using Clock = std::chrono::steady_clock;
   enum class Wait : std::uint8_t {
@@ -63,15 +66,17 @@ class StepLink {
   // Uses a duplicate of fd, a blocking UDP socket connected to the sim (the
   // caller keeps its own, and sets its receive buffer before). Throws
   // std::system_error, std::invalid_argument.
-  explicit StepLink(int fd);
-  ~StepLink();
-  StepLink(const StepLink&) = delete;
-  StepLink& operator=(const StepLink&) = delete;
+  explicit Link(int fd);
+  ~Link();
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
 
   // Send a request; return its sequence number, or 0 when the kernel
   // refused the datagram (last_send_error() says why).
   std::uint32_t send_hello(std::uint32_t catalogue_hash, std::uint32_t bundle_bytes);
   std::uint32_t send_advance(std::uint64_t ticks);
+  // Any request; its sequence number is set here.
+  std::uint32_t send_request(const control::Request& request);
   bool send_datagram(std::span<const std::byte> datagram) noexcept;
   int last_send_error() const noexcept { return send_error_; }
 
@@ -82,6 +87,9 @@ class StepLink {
   // undecodable with the reason. Never blocks past the deadline by more
   // than one receive slice.
   Wait wait_reply(std::uint32_t first, std::uint32_t last, Clock::time_point deadline);
+  // The same for whatever reply comes first, whatever its sequence (the
+  // answer to a request sent as raw bytes, which may have none).
+  Wait wait_any_reply(Clock::time_point deadline);
   const control::Reply& reply() const noexcept { return *reply_; }
 
   // What arrived since the last call: datagrams exactly as the sim would
@@ -115,6 +123,7 @@ class StepLink {
   bool take(std::span<const std::byte> datagram, std::uint32_t first, std::uint32_t last);
 
   int fd_ = -1;
+  bool any_reply_ = false;  // wait_any_reply: the first reply is the one
   std::uint32_t next_sequence_ = 1;
   int send_error_ = 0;
   std::unique_ptr<control::Request> request_;
@@ -130,4 +139,4 @@ class StepLink {
   std::uint64_t bundles_ = 0;
 };
 
-}  // namespace sil::python
+}  // namespace sil::harness
