@@ -29,13 +29,16 @@ namespace {
 using Bytes = std::vector<std::byte>;
 
 // Sees every RevisionResponse on the simulation thread and notes the tick.
+// The test sets `sim` once the simulation thread runs: an atomic, since the
+// only other order between the two is the kernel's (the datagram that
+// brings the request), which ThreadSanitizer cannot see.
 struct AnswerWitness {
-  const sil::test::Sim* sim = nullptr;
+  std::atomic<const sil::test::Sim*> sim{nullptr};
   std::atomic<std::uint64_t> answers{0};
   std::uint64_t tick_at_answer = 0;
 
   void on(const ipc::RevisionResponse&) {
-    tick_at_answer = sim->clock().tick();
+    tick_at_answer = sim.load(std::memory_order_acquire)->clock().tick();
     answers.store(answers.load() + 1);
   }
 };
@@ -49,7 +52,7 @@ TEST(SimHostRealtime, AnswersAnInboundRequestWithoutWaitingForTheNextTick) {
   // 1 Hz at a thousandth of real time: after the first tick (at start) the
   // next one is 1000 s away, so an answer that comes at all came between ticks.
   Running<AnswerWitness> run(1, {.clock = ClockMode::realtime, .speed = 1e-3}, witness);
-  witness.sim = &run.sim;
+  witness.sim.store(&run.sim, std::memory_order_release);
   ASSERT_TRUE(test::wait_until([&] { return run.bridge.stats().tx_no_peer >= 1; })) << "tick 0 never ran";
 
   Harness harness(run.bridge.port());
