@@ -95,8 +95,7 @@ std::uint32_t Link::send_hello(std::uint32_t catalogue_hash, std::uint32_t bundl
   auto* hello = request_->mutable_hello();
   hello->set_catalogue_hash(catalogue_hash);
   hello->set_bundle_bytes(bundle_bytes);
-  protocol::encode_request(*request_, out_);
-  return send_datagram(std::as_bytes(std::span{out_.data(), out_.size()})) ? sequence : 0;
+  return send_prepared(sequence);
 }
 
 std::uint32_t Link::send_advance(std::uint64_t ticks) {
@@ -106,14 +105,17 @@ std::uint32_t Link::send_advance(std::uint64_t ticks) {
   const std::uint32_t sequence = next_sequence();
   request_->set_sequence(sequence);
   request_->mutable_advance()->set_ticks(ticks);
-  protocol::encode_request(*request_, out_);
-  return send_datagram(std::as_bytes(std::span{out_.data(), out_.size()})) ? sequence : 0;
+  return send_prepared(sequence);
 }
 
 std::uint32_t Link::send_request(const control::Request& request) {
   *request_ = request;
   const std::uint32_t sequence = next_sequence();
   request_->set_sequence(sequence);
+  return send_prepared(sequence);
+}
+
+std::uint32_t Link::send_prepared(std::uint32_t sequence) {
   protocol::encode_request(*request_, out_);
   return send_datagram(std::as_bytes(std::span{out_.data(), out_.size()})) ? sequence : 0;
 }

@@ -118,6 +118,8 @@ class Link {
 
  private:
   std::uint32_t next_sequence() noexcept;
+  // Frames and sends request_, which carries `sequence`; 0 when not sent.
+  std::uint32_t send_prepared(std::uint32_t sequence);
   // One item as the sim would have sent it alone: true when it is a reply
   // awaited (first..last). first 0: none is awaited any more.
   bool take(std::span<const std::byte> datagram, std::uint32_t first, std::uint32_t last);

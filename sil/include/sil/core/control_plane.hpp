@@ -4,11 +4,16 @@
 // (Hello, GetStats, GetCatalogue) and errors, and hands the others (Advance,
 // Pause, Resume, SetSpeed) back to the host that runs the clock. It owns the
 // bus subscribers the answers read: the Watch an advance-until arms, the
-// trace digest and the per-message publish counts. SimHost (sil-sim's asio
-// loop) and RigHost (a HIL rig's own loop) both answer through it.
+// trace digest and the per-message publish counts, and it sends every reply,
+// so the owner's Extra subscribers that declare on_control_request(span) /
+// on_control_reply(span) see each request's and reply's bytes in order.
+// SimHost (sil-sim's asio loop) and RigHost (a HIL rig's own loop) both
+// answer through it.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <variant>
 
@@ -21,16 +26,17 @@
 
 namespace sil::core {
 
-template <class Sim, class Bridge>
+template <class Sim, class Bridge, class... Extra>
 class ControlPlane {
  public:
   using Catalogue = typename Sim::Catalogue;
   static_assert(std::is_same_v<Catalogue, typename Bridge::Catalogue>, "the bridge serves another system");
 
-  ControlPlane(const Sim& sim, Bridge& bridge, LogSink log)
+  ControlPlane(const Sim& sim, Bridge& bridge, LogSink log, Extra&... extra)
       : sim_(sim),
         bridge_(bridge),
         log_(std::move(log)),
+        extras_(extra...),
         catalogue_(ipc::catalogue_info<Catalogue>()),
         watch_(Catalogue::max_payload_size),
         digest_(sim.clock()) {}
@@ -82,23 +88,23 @@ class ControlPlane {
     return s;
   }
 
-  // One request. Answers what it can through reply(to, bytes): an error,
-  // Hello, GetStats, GetCatalogue. Returns any other command, for the host's
-  // clock to carry out (and answer).
-  template <class Reply>
+  // One request. Answers what it can: an error, Hello, GetStats,
+  // GetCatalogue. Returns any other command, for the host's clock to carry
+  // out (and answer with reply()).
   std::optional<ControlCommand> handle(const bridge::ControlFrame& frame, const HostStatus& status,
-                                       std::uint64_t overruns, Reply&& reply) {
+                                       std::uint64_t overruns) {
     ++requests_;
+    std::apply([&](auto&... extra) { (observe_request(extra, frame.view()), ...); }, extras_);
     if (frame.too_large) {
       fail(frame.sender,
            {0, ControlErrorCode::too_large,
             "control request longer than " + std::to_string(bridge::ControlFrame::kMaxSize) + " bytes"},
-           status, reply);
+           status);
       return std::nullopt;
     }
     auto parsed = parse_control(frame.view(), catalogue_);
     if (auto* error = std::get_if<ControlError>(&parsed)) {
-      fail(frame.sender, std::move(*error), status, reply);
+      fail(frame.sender, std::move(*error), status);
       return std::nullopt;
     }
     auto& command = std::get<ControlCommand>(parsed);
@@ -127,16 +133,32 @@ class ControlPlane {
     return std::move(command);
   }
 
-  template <class Reply>
-  void fail(std::uint64_t to, ControlError error, const HostStatus& status, Reply&& reply) {
+  void fail(std::uint64_t to, ControlError error, const HostStatus& status) {
     ++errors_;
     reply(to, encode_error(error, status));
   }
 
+  // Sends a reply (after everything published before it); the Extras see it first.
+  void reply(std::uint64_t to, const std::string& bytes) {
+    const auto view = std::as_bytes(std::span{bytes.data(), bytes.size()});
+    std::apply([&](auto&... extra) { (observe_reply(extra, view), ...); }, extras_);
+    bridge_.send_control(to, view);
+  }
+
  private:
+  template <class E>
+  static void observe_request(E& extra, std::span<const std::byte> request) {
+    if constexpr (requires { extra.on_control_request(request); }) extra.on_control_request(request);
+  }
+  template <class E>
+  static void observe_reply(E& extra, std::span<const std::byte> reply) {
+    if constexpr (requires { extra.on_control_reply(reply); }) extra.on_control_reply(reply);
+  }
+
   const Sim& sim_;
   Bridge& bridge_;
   LogSink log_;
+  std::tuple<Extra&...> extras_;
   ipc::CatalogueInfo catalogue_;
   Watch watch_;
   TraceDigest digest_;

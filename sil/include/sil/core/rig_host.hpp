@@ -46,8 +46,7 @@ class RigHost {
   RigHost(Sim& sim, Bridge& bridge, RigConfig config, Extra&... extra)
       : sim_(sim),
         bridge_(bridge),
-        control_(sim, bridge, std::move(config.log)),
-        extras_(extra...),
+        control_(sim, bridge, std::move(config.log), extra...),
         bus_(sim.make_bus(control_.watch(), control_.digest(), control_.published(), extra..., bridge)) {}
   RigHost(const RigHost&) = delete;
   RigHost& operator=(const RigHost&) = delete;
@@ -87,40 +86,14 @@ class RigHost {
   const TraceDigest& trace() const noexcept { return control_.trace(); }
 
  private:
-  void reply(std::uint64_t to, const std::string& bytes) {
-    const auto view = std::as_bytes(std::span{bytes.data(), bytes.size()});
-    std::apply(
-        [&](auto&... extra) {
-          ((
-               [&] {
-                 if constexpr (requires { extra.on_control_reply(view); }) extra.on_control_reply(view);
-               }()),
-           ...);
-        },
-        extras_);
-    bridge_.send_control(to, view);
-  }
-
   void on_control(const bridge::ControlFrame& frame) {
-    std::apply(
-        [&](auto&... extra) {
-          ((
-               [&] {
-                 if constexpr (requires { extra.on_control_request(frame.view()); }) {
-                   extra.on_control_request(frame.view());
-                 }
-               }()),
-           ...);
-        },
-        extras_);
-    const auto replier = [this](std::uint64_t to, const std::string& bytes) { reply(to, bytes); };
-    if (auto command = control_.handle(frame, status(), overruns_, replier)) {
+    if (auto command = control_.handle(frame, status(), overruns_)) {
       control_.fail(frame.sender,
                     {command->sequence, ControlErrorCode::wrong_clock,
                      std::string(name_of(command->action)) +
                          ": this rig runs its own loop in wall time; it does not advance, pause, resume or change "
                          "speed on request"},
-                    status(), replier);
+                    status());
     }
   }
 
@@ -134,8 +107,7 @@ class RigHost {
 
   Sim& sim_;
   Bridge& bridge_;
-  ControlPlane<Sim, Bridge> control_;
-  std::tuple<Extra&...> extras_;
+  ControlPlane<Sim, Bridge, Extra...> control_;
   decltype(std::declval<Sim&>().make_bus(std::declval<Watch&>(), std::declval<TraceDigest&>(),
                                          std::declval<PublishCounter<Catalogue>&>(), std::declval<Extra&>()...,
                                          std::declval<Bridge&>())) bus_;

@@ -75,8 +75,7 @@ class SimHost {
         sim_(sim),
         bridge_(bridge),
         config_(std::move(config)),
-        control_(sim, bridge, config_.log),
-        extras_(extra...),
+        control_(sim, bridge, config_.log, extra...),
         bus_(sim.make_bus(control_.watch(), control_.digest(), control_.published(), extra..., bridge)),
         timer_(io),
         readable_(io, dup_or_throw(receives_on_sim_thread() ? bridge.socket_fd() : bridge.inbound_ready_fd())) {}
@@ -223,30 +222,11 @@ class SimHost {
 
   // -- control ----------------------------------------------------------
 
-  void reply(std::uint64_t to, const std::string& bytes) {
-    const auto view = std::as_bytes(std::span{bytes.data(), bytes.size()});
-    std::apply([&](auto&... extra) { (observe_reply(extra, view), ...); }, extras_);
-    bridge_.send_control(to, view);
-  }
-
-  template <class E>
-  static void observe_request(E& extra, std::span<const std::byte> request) {
-    if constexpr (requires { extra.on_control_request(request); }) extra.on_control_request(request);
-  }
-  template <class E>
-  static void observe_reply(E& extra, std::span<const std::byte> reply) {
-    if constexpr (requires { extra.on_control_reply(reply); }) extra.on_control_reply(reply);
-  }
-
-  auto replier() {
-    return [this](std::uint64_t to, const std::string& bytes) { reply(to, bytes); };
-  }
-
-  void fail(std::uint64_t to, ControlError error) { control_.fail(to, std::move(error), status(), replier()); }
+  void reply(std::uint64_t to, const std::string& bytes) { control_.reply(to, bytes); }
+  void fail(std::uint64_t to, ControlError error) { control_.fail(to, std::move(error), status()); }
 
   void on_control(const bridge::ControlFrame& frame) {
-    std::apply([&](auto&... extra) { (observe_request(extra, frame.view()), ...); }, extras_);
-    if (auto command = control_.handle(frame, status(), overruns_, replier())) {
+    if (auto command = control_.handle(frame, status(), overruns_)) {
       std::visit([&](const auto& action) { execute(frame.sender, command->sequence, action); }, command->action);
     }
   }
@@ -307,8 +287,7 @@ class SimHost {
   Sim& sim_;
   Bridge& bridge_;
   HostConfig config_;
-  ControlPlane<Sim, Bridge> control_;
-  std::tuple<Extra&...> extras_;
+  ControlPlane<Sim, Bridge, Extra...> control_;
   decltype(std::declval<Sim&>().make_bus(std::declval<Watch&>(), std::declval<TraceDigest&>(),
                                          std::declval<PublishCounter<Catalogue>&>(), std::declval<Extra&>()...,
                                          std::declval<Bridge&>())) bus_;

@@ -29,8 +29,11 @@ struct InstanceSlot {
 
   explicit InstanceSlot(const services::ServiceContext& context) : service(make(context)) {}
 
+  // A config pointer in the instance, else the class's default Config.
+  static constexpr bool kHasConfig = !std::is_null_pointer_v<decltype(I::config)> || requires { typename S::Config; };
+
   static decltype(auto) config()
-    requires(!std::is_null_pointer_v<decltype(I::config)> || requires { typename S::Config; })
+    requires kHasConfig
   {
     if constexpr (!std::is_null_pointer_v<decltype(I::config)>) {
       return *I::config;
@@ -38,8 +41,6 @@ struct InstanceSlot {
       return typename S::Config{};
     }
   }
-  static constexpr bool kHasConfig = !std::is_null_pointer_v<decltype(I::config)> || requires { typename S::Config; };
-
   static S make(const services::ServiceContext& context) {
     if constexpr (kHasConfig) {
       using Config = decltype(config());
