@@ -5,8 +5,11 @@
 // loop it chooses. The bus itself stays single-threaded.
 //
 // One producer thread per inbox (give each driver thread its own); the
-// channel is bridge::SpscInbox: preallocated, lock-free, one release store
-// per post, and an eventfd the rig's loop can poll (ready_fd()).
+// channel is bridge::SpscInbox: preallocated and lock-free. Each post is
+// one release store and one eventfd write (a syscall on the driver's
+// thread, so the rig's loop can sleep in poll() on ready_fd() and still
+// hear of every reading at once); the simulation thread's deliver() reads
+// the eventfd once per batch.
 // docs/hil.md "Handing readings to the simulation".
 #include <atomic>
 #include <cstddef>
