@@ -1,9 +1,8 @@
 """The message catalogue as data: every message's id, name, size and field
 layout. Built from this build's system module (``Catalogue.local()``, see
-sil._system) or from
-a sim's GetCatalogue reply (``Catalogue.from_proto()``), it decodes and
-encodes messages for which this build has no compiled class, e.g. a message
-added to the sim after this harness was built.
+sil._system) or from a sim's GetCatalogue reply (``Catalogue.from_proto()``),
+it decodes and encodes messages for which this build has no compiled class,
+e.g. a message added to the sim after this harness was built.
 
 ``Decoder`` picks, per MsgId, the compiled class when this build has one with
 the same layout as the sim's, and a class made from the sim's catalogue

@@ -120,6 +120,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Again, for a plugin registered too late for the hook above (through
+    # `pytest_plugins` in a conftest.py); selecting the module already in
+    # use does nothing.
     _select_system(config, config.getoption("--sil-module"))
     config.addinivalue_line("markers", "network: needs a real sil-sim on a socket; skipped with --sil-target=inproc")
     config.addinivalue_line("markers", "sil_clock(clock): the clock a process target launches with "

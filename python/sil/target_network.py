@@ -69,8 +69,8 @@ class NetworkTarget(Target):
         self._hello = Hello(host, port, bundle_bytes)
         # A smaller buffer than asked for only means advances are cut into smaller chunks.
         self._link = Transport(host, port, bind=bind, receive_buffer=receive_buffer, gone=self._gone)
-        # How many ticks one Advance may ask for: learnt as advances run (the policy sil.StepLink uses too).
         self._system = system_module()
+        # How many ticks one Advance may ask for: learnt as advances run (the policy sil.StepLink uses too).
         self._budget = self._system.RxBudget(self._link.receive_buffer)
         self._rx_cost = self._system.RxBudget.cost  # socket buffer bytes a datagram of this length may take
         self._segment_cost = 0  # buffer bytes of what _segment arrived in

@@ -26,7 +26,8 @@ default) catches a sim that stopped answering: ``SimHungError``, which is
 about the sim, never about the condition.
 
 The targets:
-  InprocTarget           the services and bus in this process (sil._core.InprocSim)
+  InprocTarget           the services and bus in this process (the system
+                         module's InprocSim, see sil._system)
   ProcessTarget          a sil-sim launched for the target, by default with
                          --clock step: time moves only when the target says so
   NetworkTarget          a sim (or rig) already running at HOST:PORT; on a step
