@@ -55,24 +55,25 @@ class Harness:
         after 5,000 other datagrams, or after 0.2 s of silence (the reply
         was lost and the paused sim sends nothing more). Bounded: 200 tries.
         The wait is no timing expectation: a slow sim just takes more tries."""
-        for _ in range(200):
-            self.sequence += 1
-            self.sock.send(control.encode_request(self.sequence, pause=pb.Pause()))
-            for _ in range(5_000):
-                self.sock.settimeout(0.2)
-                try:
-                    datagram = self.sock.recv(65536)
-                except TimeoutError:
-                    break
-                finally:
-                    self.sock.settimeout(30)
-                if datagram[:2] != b"\xf1\xff":
-                    self.telemetry.append(datagram)
-                    continue
-                reply = control.decode_reply(datagram)
-                if reply is not None and reply.sequence == self.sequence:
-                    assert reply.HasField("ack"), reply
-                    return
+        self.sock.settimeout(0.2)
+        try:
+            for _ in range(200):
+                self.sequence += 1
+                self.sock.send(control.encode_request(self.sequence, pause=pb.Pause()))
+                for _ in range(5_000):
+                    try:
+                        datagram = self.sock.recv(65536)
+                    except TimeoutError:
+                        break
+                    if datagram[:2] != b"\xf1\xff":
+                        self.telemetry.append(datagram)
+                        continue
+                    reply = control.decode_reply(datagram)
+                    if reply is not None and reply.sequence == self.sequence:
+                        assert reply.HasField("ack"), reply
+                        return
+        finally:
+            self.sock.settimeout(30)
         raise AssertionError("no answer to Pause in 200 tries")
 
 

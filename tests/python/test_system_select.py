@@ -39,9 +39,6 @@ class InprocSim(_framework.InprocSim):
 
 class StepLinkCore(_framework.StepLinkCore):
     pass
-
-
-catalogue_hash = _framework.catalogue_hash
 '''
 
 # Importable, but not a system module.
