@@ -217,7 +217,7 @@ def _lockstep_blocks(sim, plain_sim, link_sim, echo, pb2, sil, blocks: int, bloc
                      suffix: str) -> tuple[list, dict]:
     with udp_socket(sim.port) as sim_sock, udp_socket(plain_sim.port) as plain_sock, \
             udp_socket(echo.port) as echo_sock, sil.StepLink("127.0.0.1", link_sim.port) as step_link:
-        # What the process target asks for on loopback (python/sil/targets.py).
+        # What the process target asks for on loopback (transport.bundle_request in python/sil/transport.py).
         lockstep = Lockstep(sim_sock, pb2, sil.unbundle, sil.MAX_BUNDLE_BYTES)
         plain = Lockstep(plain_sock, pb2, sil.unbundle)
         link = StepLinkHarness(step_link)
