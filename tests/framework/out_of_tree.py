@@ -175,6 +175,14 @@ def main() -> int:
     step("install sil into a prefix")
     run(["cmake", "--install", args.build, "--prefix", prefix], work, env)
 
+    step("installed binaries load from the prefix alone")
+    for binary in [prefix / "bin/sil-sim", *sorted((prefix / "lib/python3/dist-packages/sil").glob("_core*.so"))]:
+        dynamic = run(["readelf", "-d", binary], work, env)
+        for path in re.findall(r"R(?:UN)?PATH.*\[(.*)\]", dynamic):
+            if str(args.build.resolve()) in path or str(source) in path:
+                raise SystemExit(f"{binary} looks for libraries in sil's tree: {path}")
+    run([prefix / "bin/sil-sim", "--help"], work, env)
+
     step("compile-fail cases against the installed headers")
     compile_fail(source, prefix, env)
 
