@@ -182,6 +182,34 @@ TEST(PeerRules, StickyHandsOverToAHelloAtOnce) {
   EXPECT_EQ(b.bridge.stats().peer_changes, 2U);
 }
 
+TEST(PeerRules, AQueryIsAnsweredButNeverTakesThePeerUnderEitherPolicy) {
+  for (const auto policy : {PeerPolicy::last_sender, PeerPolicy::sticky}) {
+    Bridge b({.peer = {.policy = policy}});
+    const LoopbackClient observer("127.0.0.3");
+    const LoopbackClient harness("127.0.0.2");
+    control::Request stats_request;
+    stats_request.set_sequence(1);
+    stats_request.mutable_get_stats();
+    b.send_control(observer, stats_request);
+    EXPECT_EQ(b.bridge.active_peer(), 0U) << "a query makes no peer even when there is none";
+
+    b.send(harness, 1);
+    control::Request catalogue_request;
+    catalogue_request.set_sequence(2);
+    catalogue_request.mutable_get_catalogue();
+    b.send_control(observer, stats_request);
+    b.send_control(observer, catalogue_request);
+    EXPECT_EQ(b.bridge.active_peer(), harness.packed_address()) << to_string(policy);
+    const BridgeStats stats = b.bridge.stats();
+    EXPECT_EQ(stats.peer_changes, 1U);
+    EXPECT_EQ(stats.rx_not_peer, 0U) << "an observer is not a sender kept out";
+
+    b.bus.publish(ipc::Heartbeat{.sequence = 9, .tick = 0, .sim_time_ns = 0});
+    EXPECT_TRUE(harness.receive()) << "telemetry stays with the harness";
+    EXPECT_FALSE(observer.receive_now());
+  }
+}
+
 TEST(PeerRules, StickyHandsOverOnceThePeerHasBeenSilentLongEnough) {
   Bridge b({.peer = {.policy = PeerPolicy::sticky, .takeover_after = 20ms}});
   const LoopbackClient peer("127.0.0.2");
@@ -237,6 +265,30 @@ TEST(IsHelloRequest, MatchesTheProtobufEncodingOfEveryRequest) {
     EXPECT_FALSE(is_hello_request(body(other)));
     other.mutable_get_catalogue();
     EXPECT_FALSE(is_hello_request(body(other)));
+  }
+}
+
+TEST(IsQueryRequest, MatchesTheProtobufEncodingOfEveryRequest) {
+  auto body = [](const control::Request& message) {
+    const std::vector<std::byte> datagram = control(message);
+    return std::vector<std::byte>(datagram.begin() + 2, datagram.end());
+  };
+  for (const std::uint32_t sequence : {0U, 1U, 127U, 128U, 300U, 0xFFFFFFFFU}) {
+    control::Request request;
+    request.set_sequence(sequence);
+    request.mutable_get_stats();
+    EXPECT_TRUE(is_query_request(body(request))) << sequence;
+    request.mutable_get_catalogue();
+    EXPECT_TRUE(is_query_request(body(request))) << sequence;
+    EXPECT_FALSE(is_query_request(body(hello_request(sequence, sil::test::Catalogue::hash))));
+    request.mutable_advance()->set_ticks(5);
+    EXPECT_FALSE(is_query_request(body(request)));
+    request.mutable_pause();
+    EXPECT_FALSE(is_query_request(body(request)));
+    request.mutable_resume();
+    EXPECT_FALSE(is_query_request(body(request)));
+    request.mutable_set_speed()->set_speed(2.0);
+    EXPECT_FALSE(is_query_request(body(request)));
   }
 }
 
