@@ -4,7 +4,8 @@
 // does): a Hello, so a sticky peer can be taken over explicitly, and a query
 // (GetStats, GetCatalogue), which never takes the peer, so an observer such
 // as sil-top does not take the telemetry from the harness
-// (docs/wire-format.md "Peer"). is_hello_request accepts exactly the canonical encoding of
+// (docs/security.md "Who receives telemetry: the peer policies").
+// is_hello_request accepts exactly the canonical encoding of
 // sil.control.Request{sequence, hello} (sil/proto/sil_control.proto): an
 // optional field 1 varint, then field 2 length-delimited holding an optional
 // field 1 varint (the catalogue hash) and an optional field 2 varint (the
