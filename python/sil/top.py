@@ -60,7 +60,9 @@ class StatsPoller:
         self.where = f"udp://{host}:{port}"
         self.timeout = timeout
         self._answered = False
-        self._transport = Transport(host, port, gone=self._gone)
+        # Any local address: the kernel picks the interface that reaches a
+        # rig on another machine, and loopback for a sim on this one.
+        self._transport = Transport(host, port, gone=self._gone, bind=("0.0.0.0", 0))
 
     def snapshot(self) -> Snapshot:
         try:
@@ -128,6 +130,9 @@ def render(before: Optional[Snapshot], now: Snapshot, where: str) -> list[str]:
     sim = (now.sim_time_ns - before.sim_time_ns) / 1e9 if before is not None else 0.0
     old = before.stats if before is not None else None
 
+    def was(field: str) -> Optional[int]:
+        return None if old is None else getattr(old, field)
+
     state = "paused" if stats.paused else "running"
     speed = f", speed {stats.speed:g}" if stats.clock == "realtime" else ""
     lines = [f"{PROG} {where}   clock {stats.clock or '?'}{speed}, {state}"]
@@ -136,27 +141,27 @@ def render(before: Optional[Snapshot], now: Snapshot, where: str) -> list[str]:
         ratio = f" ({sim / wall:.2f}x)" if wall > 0 else ""
         time_line += f"   last {wall:.2f} s of wall time: +{sim:.3f} s simulated{ratio}"
     lines.append(time_line)
-    lines.append(f"ticks    {stats.ticks}   {_rate(stats.ticks, old and old.ticks, wall)}/s   "
-                 f"overruns {_with_delta(stats.overruns, old and old.overruns)}")
-    lines.append(f"peer     changes {_with_delta(stats.peer_changes, old and old.peer_changes)}   "
+    lines.append(f"ticks    {stats.ticks}   {_rate(stats.ticks, was('ticks'), wall)}/s   "
+                 f"overruns {_with_delta(stats.overruns, was('overruns'))}")
+    lines.append(f"peer     changes {_with_delta(stats.peer_changes, was('peer_changes'))}   "
                  f"idle expiries {stats.peer_expiries}   kept out {stats.rx_not_peer}   "
-                 f"sent with no peer {_with_delta(stats.tx_no_peer, old and old.tx_no_peer)}")
-    drops = "   ".join(f"{reason} {_with_delta(count, old.drops.get(reason) if old else None)}"
+                 f"sent with no peer {_with_delta(stats.tx_no_peer, was('tx_no_peer'))}")
+    drops = "   ".join(f"{reason} {_with_delta(count, None if old is None else old.drops.get(reason, 0))}"
                        for reason, count in sorted(stats.drops.items()))
     lines.append(f"drops    {drops or 'none counted'}")
-    lines.append(f"sending  errors {_with_delta(stats.tx_errors, old and old.tx_errors)}   "
+    lines.append(f"sending  errors {_with_delta(stats.tx_errors, was('tx_errors'))}   "
                  f"control requests {stats.control_requests} (errors {stats.control_errors})")
     lines.append("")
 
     published, received, sent = _counts(stats.published), _counts(stats.received), _counts(stats.sent)
-    was = [_counts(old.published), _counts(old.received), _counts(old.sent)] if old else [{}, {}, {}]
+    previous = [{}, {}, {}] if old is None else [_counts(old.published), _counts(old.received), _counts(old.sent)]
     rows = [("message", "id", "published", "/s", "/sim s", "received", "/s", "sent", "/s")]
     for msg_id in sorted(set(published) | set(received) | set(sent)):
         name = next(counts[msg_id][0] for counts in (published, received, sent) if msg_id in counts)
         totals = [counts.get(msg_id, ("", 0))[1] for counts in (published, received, sent)]
         if not any(totals):
             continue
-        earlier = [counts[msg_id][1] if msg_id in counts else (0 if old else None) for counts in was]
+        earlier = [counts[msg_id][1] if msg_id in counts else (None if old is None else 0) for counts in previous]
         rows.append((name, str(msg_id),
                      str(totals[0]), _rate(totals[0], earlier[0], wall), _rate(totals[0], earlier[0], sim),
                      str(totals[1]), _rate(totals[1], earlier[1], wall),

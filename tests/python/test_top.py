@@ -7,6 +7,7 @@ import os
 import pty
 import re
 import select
+import signal
 import socket
 import struct
 import subprocess
@@ -142,6 +143,15 @@ def test_a_sim_that_stops_ends_the_view_with_a_clear_error(sil_sim_path, tmp_pat
         process.stop()
     assert run.finish() == 1
     assert f"sil-top: error: the sim at udp://127.0.0.1:{process.port} has stopped" in run.output
+
+
+def test_ctrl_c_ends_the_view_cleanly_with_the_last_frame_on_screen(realtime_sim):
+    run = PtyRun(f"udp://127.0.0.1:{realtime_sim.port}", "--count", 1000, "--interval", 0.1)
+    assert run.read_until(lambda text: "PlantTemperature" in text), run.output
+    run.proc.send_signal(signal.SIGINT)
+    assert run.finish() == 0
+    assert "Traceback" not in run.output
+    assert "PlantTemperature" in run.frames()[-1]
 
 
 def test_the_hil_rig_is_watched_over_udp(rig):
