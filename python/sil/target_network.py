@@ -143,7 +143,7 @@ class NetworkTarget(Target):
                         return
             if alive is None and (self._log or self.undecodable):
                 alive = _WallGuard(hello_timeout, "attaching (RevisionRequest)")
-            if alive is not None and alive.expired():
+            if alive is not None and (alive.expired() or guard.expired()):
                 raise SimAttachError(self._without_revision_service())
             if guard.expired():
                 raise self._hung(guard, "no answer to Hello (a control plane) or to a RevisionRequest (a "
