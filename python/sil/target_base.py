@@ -30,6 +30,12 @@ class SimHungError(RuntimeError):
     condition the test was waiting for."""
 
 
+class SimAttachError(RuntimeError):
+    """The sim is alive (it sends datagrams) but offers nothing a target can
+    attach with: no control plane and no RevisionService. The message says
+    which is missing; it is not a hung sim."""
+
+
 @dataclass
 class Stats:
     """The sim's counters. ``published`` counts every publication on the bus
@@ -232,6 +238,10 @@ class Target:
     def _stats(self, guard: _WallGuard) -> Stats:
         raise NotImplementedError
 
+    def _counts_publications(self) -> bool:
+        """Whether _stats() can say what the sim has published."""
+        return True
+
     def _log_end(self) -> int:
         return len(self._log)
 
@@ -431,6 +441,22 @@ class Target:
             state = "already returned by an earlier expect()" if earlier.consumed else \
                 "before the point this expect() starts from (the last advance() or waited-for message)"
             text += f". Note: a matching {condition.info.name} was published{when}, {state}; see history()"
+        elif earlier is None:
+            text += self._never_published_note(condition.info.name)
+        return text
+
+    def _never_published_note(self, name: str) -> str:
+        """A note for a wait on a message the sim has never published at all:
+        then what is missing is likely the service that publishes it."""
+        if not self._counts_publications():
+            return ""
+        published = self._stats(_WallGuard(self.wall_timeout, "a timeout report")).published
+        if published.get(name):
+            return ""
+        text = f". The sim has published no {name} since it started: is the service that publishes it in its system?"
+        if name == "RevisionResponse":
+            text += (" (the framework's RevisionService answers RevisionRequest; a system with "
+                     "framework_services = false has none)")
         return text
 
     # Free-running clocks (realtime, fast): see NetworkTarget.
@@ -441,9 +467,15 @@ class Target:
         raise NotImplementedError
 
     def _hung(self, guard: _WallGuard, detail: str) -> SimHungError:
+        seen = self._process_note()
         return SimHungError(f"the sim appears hung: {detail} within {guard.seconds:g} s of wall time "
                             f"(during {guard.what}). This is the wall-clock guard (--sil-wall-timeout), not "
-                            "the test's condition; the sim may be hung, crashed or overloaded.")
+                            "the test's condition; " + (seen or "the sim may be hung, crashed or overloaded."))
+
+    def _process_note(self) -> str:
+        """What can be seen of the sim's process from here, as a sentence
+        (e.g. that it is stopped), or "" when nothing can."""
+        return ""
 
 
 def _when(entry: _Entry) -> str:
