@@ -78,13 +78,18 @@ def figure_of(path, fields=FIELDS, subplots=(), **range_):
 
 
 def series_lines(axes):
-    """{Type.field: (xs, ys)} of the field lines of a subplot (markers are unlabelled lines)."""
-    return {line.get_label(): (list(line.get_xdata()), list(line.get_ydata()))
-            for line in axes.get_lines() if not line.get_label().startswith("_")}
+    """{Type.field: (xs, ys)} of the field lines of a subplot."""
+    return {line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in axes.get_lines()}
 
 
-def marker_times(axes):
-    return sorted(line.get_xdata()[0] for line in axes.get_lines() if line.get_label().startswith("_"))
+def marker_times(axes, kind=None):
+    """The times of the vertical marker lines of a subplot, of one kind or all."""
+    times = []
+    for collection in axes.collections:
+        gid = collection.get_gid() or ""
+        if gid.startswith("marker:") and kind in (None, gid.partition(":")[2]):
+            times += [segment[0][0] for segment in collection.get_segments()]
+    return sorted(times)
 
 
 def top_tick_labels(figure):
@@ -114,8 +119,7 @@ def test_a_sparse_message_holds_its_value_to_the_end_of_the_range(recording):
     assert xs == [0.5, 6.0, 9.99] and ys == [60.0, 45.0, 45.0]
     assert series_lines(figure.axes[0])[SETPOINT][0][-1] == figure.axes[0].get_xlim()[1] == 9.99
     # Every line is drawn as steps: a value holds until the next sample.
-    assert {line.get_drawstyle() for a in figure.axes[:3] for line in a.get_lines()
-            if not line.get_label().startswith("_")} == {"steps-post"}
+    assert {line.get_drawstyle() for a in figure.axes[:3] for line in a.get_lines()} == {"steps-post"}
 
 
 def test_the_time_range_is_simulated_time_and_values_set_before_it_hold_inside_it(recording):
@@ -140,7 +144,8 @@ def test_injected_messages_and_run_changing_control_requests_are_marked_and_labe
         ["injected", "control", "control", "control", "injected"]
     # hello, advance and get_stats leave no mark; every subplot carries every marker.
     for axes in figure.axes[:3]:
-        assert marker_times(axes) == [0.5, 2.0, 3.0, 4.0, 6.0]
+        assert marker_times(axes, "injected") == [0.5, 6.0]
+        assert marker_times(axes, "control") == [2.0, 3.0, 4.0]
     assert sorted(top_tick_labels(figure)) == expected
     legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
     assert legend[-2:] == ["injected message", "control request"]
