@@ -145,10 +145,9 @@ def collect(rec: Recording, fields: Sequence[str] = (), subplots: Sequence[Seque
         first_ns = t if first_ns is None else min(first_ns, t)
         last_ns = t if last_ns is None else max(last_ns, t)
         before = start_ns is not None and t < start_ns
-        if m.msg_id in wanted and m.direction in ("published", "injected"):
-            value = m.value
-            if value is None:
-                continue  # does not fit the catalogue: dump shows it as hex
+        # A payload that does not fit the catalogue (value None) has nothing to plot; dump shows it as hex.
+        value = m.value if m.msg_id in wanted and m.direction in ("published", "injected") else None
+        if value is not None:
             for spec, name in wanted[m.msg_id]:
                 if before:
                     held[spec] = float(getattr(value, name))

@@ -151,6 +151,25 @@ def test_injected_messages_and_run_changing_control_requests_are_marked_and_labe
     assert legend[-2:] == ["injected message", "control request"]
 
 
+def test_many_markers_are_drawn_but_not_labelled(tmp_path):
+    """40 injected set points, the last with a payload that does not fit the
+    catalogue: every one is a marker, none has a label, and the undecodable one
+    adds no point to the line."""
+    out = [(t * 100 * MS, int(SetPoint.ID), SetPoint(setpoint_c=float(t)).to_bytes(), writer.INJECTED)
+           for t in range(39)]
+    out.append((39 * 100 * MS, int(SetPoint.ID), b"\x01\x02", writer.INJECTED))
+    path = tmp_path / "many.silrec"
+    path.write_bytes(writer.recording(out))
+    data, figure = figure_of(path, fields=[SETPOINT])
+    assert marker_times(figure.axes[0], "injected") == [t / 10 for t in range(40)]
+    assert data.markers[-1].label == "SetPoint"
+    assert not [child for child in figure.axes[0].get_children() if type(child).__name__ == "SecondaryAxis"]
+    legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert legend == [SETPOINT, "injected message (40, too many to label)"]
+    xs, ys = series_lines(figure.axes[0])[SETPOINT]
+    assert xs[-2:] == [3.8, 3.9] and ys[-2:] == [38.0, 38.0]
+
+
 def test_explicit_subplots_come_first_and_the_other_fields_are_grouped_by_unit(recording):
     _data, figure = figure_of(recording, fields=[SETPOINT, COMMAND],
                               subplots=[[TEMPERATURE, PLANT_POWER], [SEQUENCE]])
