@@ -135,8 +135,7 @@ def collect(rec: Recording, fields: Sequence[str] = (), subplots: Sequence[Seque
 
     held: dict[str, Optional[float]] = {spec: None for spec in specs}  # the value at start_ns
     points: dict[str, tuple[list[int], list[float]]] = {spec: ([], []) for spec in specs}
-    markers: list[tuple[int, str, str]] = []
-    pending: dict[int, int] = {}  # control request sequence -> index in markers
+    markers = _Markers(rec)
     first_ns = last_ns = None
     # Every record once, from the beginning: a sparse message sent before the
     # range still holds its value inside it.
@@ -155,22 +154,8 @@ def collect(rec: Recording, fields: Sequence[str] = (), subplots: Sequence[Seque
                     times, values = points[spec]
                     times.append(t)
                     values.append(float(getattr(value, name)))
-        if before:
-            continue
-        if m.direction == "injected":
-            markers.append((t, "injected", _message_label(rec, m)))
-        elif m.direction == "control_request":
-            request = m.value
-            command = request.WhichOneof("command") if request is not None else None
-            if command is not None and command not in UNMARKED_COMMANDS:
-                pending[request.sequence] = len(markers)
-                markers.append((t, "control", _command_label(request, command)))
-        elif m.direction == "control_reply":
-            reply = m.value
-            index = pending.pop(reply.sequence, None) if reply is not None else None
-            if index is not None and reply.WhichOneof("result") == "error":
-                t_marker, kind, label = markers[index]
-                markers[index] = (t_marker, kind, f"{label} (refused)")
+        if not before:
+            markers.see(m)
 
     if first_ns is None:
         raise PlotError("nothing to plot: the recording has no messages" +
@@ -187,7 +172,7 @@ def collect(rec: Recording, fields: Sequence[str] = (), subplots: Sequence[Seque
 
     series = {spec: _held_series(spec, held[spec], *points[spec], range_start, range_end) for spec in specs}
     panels = tuple(Panel(_ylabel(g), tuple(series[spec] for spec in g)) for g in groups)
-    return PlotData(panels=panels, markers=tuple(Marker(_seconds(t), kind, label) for t, kind, label in markers),
+    return PlotData(panels=panels, markers=tuple(markers.found),
                     start_s=_seconds(range_start), end_s=_seconds(range_end), complete=rec.footer is not None)
 
 
@@ -272,6 +257,33 @@ def _held_series(spec: str, held: Optional[float], times: list[int], values: lis
     if times and times[-1] < end_ns:
         times, values = [*times, end_ns], [*values, values[-1]]
     return Series(spec, tuple(_seconds(t) for t in times), tuple(values))
+
+
+class _Markers:
+    """The markers of the records it is shown: injected messages, and control
+    requests other than UNMARKED_COMMANDS, relabelled '(refused)' when their
+    reply is an error."""
+
+    def __init__(self, rec: Recording) -> None:
+        self._rec = rec
+        self.found: list[Marker] = []
+        self._unanswered: dict[int, int] = {}  # request sequence -> index in found
+
+    def see(self, m) -> None:
+        if m.direction == "injected":
+            self.found.append(Marker(_seconds(m.sim_time_ns), "injected", _message_label(self._rec, m)))
+        elif m.direction == "control_request":
+            request = m.value
+            command = request.WhichOneof("command") if request is not None else None
+            if command is not None and command not in UNMARKED_COMMANDS:
+                self._unanswered[request.sequence] = len(self.found)
+                self.found.append(Marker(_seconds(m.sim_time_ns), "control", _command_label(request, command)))
+        elif m.direction == "control_reply":
+            reply = m.value
+            index = self._unanswered.pop(reply.sequence, None) if reply is not None else None
+            if index is not None and reply.WhichOneof("result") == "error":
+                marker = self.found[index]
+                self.found[index] = Marker(marker.time_s, marker.kind, f"{marker.label} (refused)")
 
 
 def _footer_end(rec: Recording) -> int:
