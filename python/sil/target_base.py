@@ -15,6 +15,7 @@ from typing import Any, Callable, NamedTuple, Optional
 from sil import control, simtime
 from sil.catalogue import INT_RANGES, Decoder, MessageInfo, check_request_pair
 from sil.client import SilTimeout, _describe_predicate
+from sil.params import ParamError, Params
 from sil.simtime import NS_PER_S, SimTime, format_ns, to_sim_time
 
 DEFAULT_WALL_TIMEOUT = 30.0
@@ -189,6 +190,7 @@ class Target:
     # The duration helpers, here too: inside a test whose fixture is named
     # `sil`, sil.s(2) then still means two seconds of simulated time.
     ns = staticmethod(simtime.ns)
+    ParamError = ParamError  # sil.ParamError, for a test whose fixture is named `sil`
     us = staticmethod(simtime.us)
     ms = staticmethod(simtime.ms)
     s = staticmethod(simtime.s)
@@ -202,6 +204,7 @@ class Target:
         self._log: list[_Entry] = []
         self._cursor = 0
         self._by_identity: dict[int, _Entry] = {}
+        self._params: Optional[Params] = None
         self._closed = False
 
     # -- what the subclass provides --------------------------------------
@@ -369,6 +372,26 @@ class Target:
     def stats(self) -> Stats:
         self._check_open()
         return self._stats(_WallGuard(self.wall_timeout, "stats()"))
+
+    @property
+    def params(self) -> "Params":
+        """The system's parameters as a mapping (sil.params, docs/parameters.md):
+        read, set (all or nothing, at the next tick boundary), table(),
+        restore()."""
+        self._check_open()
+        if self._params is None:
+            self._params = Params(self)
+        return self._params
+
+    # What a target supplies for sil.params.
+    def _get_params(self, names: Optional[list]) -> dict:
+        raise NotImplementedError
+
+    def _set_params(self, values: dict) -> dict:
+        raise NotImplementedError
+
+    def _param_table(self) -> tuple:
+        return self.types.remote.params
 
     def close(self) -> None:
         self._closed = True

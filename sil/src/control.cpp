@@ -122,11 +122,25 @@ std::variant<ControlCommand, ControlError> parse_control(std::span<const std::by
     }
     case pb::Request::kGetStats: return ControlCommand{seq, GetStatsCommand{}};
     case pb::Request::kGetCatalogue: return ControlCommand{seq, GetCatalogueCommand{}};
+    case pb::Request::kGetParams: {
+      const auto& names = request.get_params().names();
+      return ControlCommand{seq, GetParamsCommand{{names.begin(), names.end()}}};
+    }
+    case pb::Request::kSetParams: {
+      SetParamsCommand command;
+      for (const auto& setting : request.set_params().set()) {
+        const auto value = protocol::read_param_value(setting.value());
+        if (!value) return invalid(seq, "set_params: " + setting.name() + " is given no value");
+        command.assignments.push_back({setting.name(), *value});
+      }
+      if (command.assignments.empty()) return invalid(seq, "set_params: no parameter given");
+      return ControlCommand{seq, std::move(command)};
+    }
     case pb::Request::COMMAND_NOT_SET: break;
   }
   return ControlError{seq, ControlErrorCode::unknown_command,
                       "the request carries no command this build knows (hello, advance, pause, resume, set_speed, "
-                      "get_stats, get_catalogue)"};
+                      "get_stats, get_catalogue, get_params, set_params)"};
 }
 
 std::string encode_ready(std::uint32_t sequence, const HostStatus& status, std::uint32_t client_catalogue_hash,
@@ -198,6 +212,26 @@ std::string encode_catalogue(std::uint32_t sequence, const HostStatus& status, c
   pb::Reply reply;
   fill_time(reply, sequence, status);
   protocol::fill_catalogue(*reply.mutable_catalogue(), catalogue);
+  return serialize(reply);
+}
+
+std::string encode_params(std::uint32_t sequence, const HostStatus& status, const ParamTable& table,
+                          const std::vector<std::string>& names) {
+  pb::Reply reply;
+  fill_time(reply, sequence, status);
+  auto* values = reply.mutable_params()->mutable_values();
+  const auto add = [&](const ParamTable::Entry& entry) {
+    auto* setting = values->Add();
+    setting->set_name(entry.info.name);
+    protocol::fill_param_value(*setting->mutable_value(), table.get(entry));
+  };
+  if (names.empty()) {
+    for (const auto& entry : table.entries()) add(entry);
+    return serialize(reply);
+  }
+  for (const auto& name : names) {
+    if (const auto* entry = table.find(name)) add(*entry);
+  }
   return serialize(reply);
 }
 

@@ -177,7 +177,7 @@ TEST(PeerRules, StickyHandsOverToAHelloAtOnce) {
   b.send_control(other, stats_request);  // a control request that is not a Hello: no takeover
   EXPECT_EQ(b.bridge.active_peer(), peer.packed_address());
 
-  b.send_control(other, hello_request(2, sil::test::Catalogue::hash));
+  b.send_control(other, hello_request(2, sil::test::kHash));
   EXPECT_EQ(b.bridge.active_peer(), other.packed_address());
   EXPECT_EQ(b.bridge.stats().peer_changes, 2U);
 }
@@ -224,7 +224,7 @@ TEST(IsHelloRequest, MatchesTheProtobufEncodingOfEveryRequest) {
     return std::vector<std::byte>(datagram.begin() + 2, datagram.end());
   };
   for (const std::uint32_t sequence : {0U, 1U, 127U, 128U, 300U, 0xFFFFFFFFU}) {
-    for (const std::uint32_t hash : {0U, 1U, sil::test::Catalogue::hash, 0xFFFFFFFFU}) {
+    for (const std::uint32_t hash : {0U, 1U, sil::test::kHash, 0xFFFFFFFFU}) {
       EXPECT_TRUE(is_hello_request(body(hello_request(sequence, hash)))) << sequence << " " << hash;
     }
     control::Request other;

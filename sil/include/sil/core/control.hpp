@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "sil/core/param_table.hpp"
 #include "sil/core/watch.hpp"
 #include "sil/ipc/build_info.hpp"
 #include "sil/ipc/catalogue_info.hpp"
@@ -59,9 +60,15 @@ struct SetSpeedCommand {
 };
 struct GetStatsCommand {};
 struct GetCatalogueCommand {};
+struct GetParamsCommand {
+  std::vector<std::string> names;  // empty: all
+};
+struct SetParamsCommand {
+  std::vector<ParamAssignment> assignments;  // not yet checked against the table
+};
 
 using ControlAction = std::variant<HelloCommand, AdvanceCommand, PauseCommand, ResumeCommand, SetSpeedCommand,
-                                   GetStatsCommand, GetCatalogueCommand>;
+                                   GetStatsCommand, GetCatalogueCommand, GetParamsCommand, SetParamsCommand>;
 
 struct ControlCommand {
   std::uint32_t sequence = 0;
@@ -124,5 +131,9 @@ std::string encode_ack(std::uint32_t sequence, const HostStatus& status);
 std::string encode_stats(std::uint32_t sequence, const HostStatus& status, const StatsSnapshot& stats);
 std::string encode_catalogue(std::uint32_t sequence, const HostStatus& status, const ipc::CatalogueInfo& catalogue);
 std::string encode_error(const ControlError& error, const HostStatus& status);
+// Params: the named parameters' values (all of them when `names` is empty;
+// a name the table does not have is left out).
+std::string encode_params(std::uint32_t sequence, const HostStatus& status, const ParamTable& table,
+                          const std::vector<std::string>& names);
 
 }  // namespace sil::core

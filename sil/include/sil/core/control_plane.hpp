@@ -1,7 +1,7 @@
 #pragma once
 // The control plane as every host answers it, whoever owns the loop: it
 // parses each request, answers the ones that do not depend on the clock
-// (Hello, GetStats, GetCatalogue) and errors, and hands the others (Advance,
+// (Hello, GetStats, GetCatalogue, GetParams, SetParams) and errors, and hands the others (Advance,
 // Pause, Resume, SetSpeed) back to the host that runs the clock. It owns the
 // bus subscribers the answers read: the Watch an advance-until arms, the
 // trace digest and the per-message publish counts, and it sends every reply,
@@ -16,6 +16,7 @@
 #include <tuple>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "sil/bridge/bridge_core.hpp"
 #include "sil/core/control.hpp"
@@ -32,12 +33,12 @@ class ControlPlane {
   using Catalogue = typename Sim::Catalogue;
   static_assert(std::is_same_v<Catalogue, typename Bridge::Catalogue>, "the bridge serves another system");
 
-  ControlPlane(const Sim& sim, Bridge& bridge, LogSink log, Extra&... extra)
+  ControlPlane(Sim& sim, Bridge& bridge, LogSink log, Extra&... extra)
       : sim_(sim),
         bridge_(bridge),
         log_(std::move(log)),
         extras_(extra...),
-        catalogue_(ipc::catalogue_info<Catalogue>()),
+        catalogue_(Sim::catalogue_info()),
         watch_(Catalogue::max_payload_size),
         digest_(sim.clock()) {}
   ControlPlane(const ControlPlane&) = delete;  // the bus holds references to the subscribers
@@ -130,6 +131,33 @@ class ControlPlane {
       reply(from, encode_catalogue(seq, status, catalogue_));
       return std::nullopt;
     }
+    if (const auto* get = std::get_if<GetParamsCommand>(&command.action)) {
+      std::string unknown;
+      for (const auto& name : get->names) {
+        if (sim_.params().find(name) == nullptr) unknown += (unknown.empty() ? "" : ", ") + name;
+      }
+      if (!unknown.empty()) {
+        fail(from, {seq, ControlErrorCode::invalid_argument, "get_params: no such parameter: " + unknown}, status);
+      } else {
+        reply(from, encode_params(seq, status, sim_.params(), get->names));
+      }
+      return std::nullopt;
+    }
+    if (const auto* set = std::get_if<SetParamsCommand>(&command.action)) {
+      // Handled between ticks, like every request: the change takes effect
+      // at the next tick, in arrival order with messages.
+      const auto errors = sim_.params().set(set->assignments, ParamPhase::running);
+      if (!errors.empty()) {
+        std::string text = "set_params: nothing changed: ";
+        for (std::size_t i = 0; i < errors.size(); ++i) text += (i ? "; " : "") + errors[i];
+        fail(from, {seq, ControlErrorCode::invalid_argument, std::move(text)}, status);
+        return std::nullopt;
+      }
+      std::vector<std::string> names;
+      for (const auto& assignment : set->assignments) names.push_back(assignment.name);
+      reply(from, encode_params(seq, status, sim_.params(), names));
+      return std::nullopt;
+    }
     return std::move(command);
   }
 
@@ -155,7 +183,7 @@ class ControlPlane {
     if constexpr (requires { extra.on_control_reply(reply); }) extra.on_control_reply(reply);
   }
 
-  const Sim& sim_;
+  Sim& sim_;
   Bridge& bridge_;
   LogSink log_;
   std::tuple<Extra&...> extras_;
