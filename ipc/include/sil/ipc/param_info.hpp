@@ -6,8 +6,8 @@
 // SIL_PARAMS); the live values are the simulation's (sil/core/param_table.hpp).
 // docs/parameters.md.
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
+#include <charconv>
+#include <system_error>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,12 +45,8 @@ inline std::string to_string(const ParamValue& value) {
   if (const auto* i = std::get_if<std::int64_t>(&value)) return std::to_string(*i);
   if (const auto* u = std::get_if<std::uint64_t>(&value)) return std::to_string(*u);
   char text[32];
-  const double d = std::get<double>(value);
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(text, sizeof text, "%.*g", precision, d);
-    if (std::strtod(text, nullptr) == d) break;
-  }
-  return text;
+  const auto [end, ec] = std::to_chars(text, text + sizeof text, std::get<double>(value));
+  return ec == std::errc{} ? std::string(text, end) : std::string("?");
 }
 
 // One change: a parameter by its qualified name, and a value not yet checked.
