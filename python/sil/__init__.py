@@ -20,6 +20,7 @@ from sil._system import SystemInUseError, SystemModuleError, system_module, use_
 from sil.catalogue import Catalogue, CatalogueError, CatalogueMismatchError, Decoder, ParamInfo
 from sil.client import SilTimeout, SimClient
 from sil.control import ControlError
+from sil.faults import Fault, FaultError, FaultInfo
 from sil.params import ParamError, Params, ParamState
 from sil.launcher import SimProcess, SimStartError
 from sil.simtime import SimTime, ms, ns, s, us

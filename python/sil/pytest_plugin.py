@@ -56,8 +56,9 @@ Markers:
                               in process; on udp:// (a sim already running)
                               they are set when the test starts
 
-Parameters: every parameter a test changes through sil.params (and the
-sil_params marker on udp://) is restored when the test ends, pass or fail.
+Parameters and faults: every parameter a test changes through sil.params
+(and the sil_params marker on udp://) is restored, and every fault it adds
+through sil.fault is removed, when the test ends, pass or fail.
 
 Failure artefacts: a sim launched for ``sim``, or for ``sil`` on a process
 target, records (sil-sim --record) into the test's tmp_path and writes its
@@ -282,8 +283,11 @@ def sil(request: pytest.FixtureRequest, tmp_path: Path):
         try:
             # The sim of a process or inproc target ends with the test, but
             # the restore is the same everywhere, and recorded.
-            if target._params is not None and target._params.changed() and _sim_alive(target):
-                target._params.restore()
+            if _sim_alive(target):
+                if target._faults is not None:
+                    target._faults.remove_all()
+                if target._params is not None and target._params.changed():
+                    target._params.restore()
         finally:
             status = target.close()
     if kind == "process":

@@ -7,6 +7,8 @@ from typing import Optional
 
 from sil._system import system_module
 from sil.catalogue import CatalogueMessage, Decoder
+from sil import control
+from sil.control import ControlError, pb
 from sil.params import ParamError
 from sil.simtime import format_ns
 from sil.target_base import (
@@ -74,6 +76,15 @@ class InprocTarget(Target):
             return self.sim.set_params(values)
         except ValueError as error:
             raise ParamError(str(error)) from None
+
+    def _state_request(self, command: str, body):
+        request = pb.Request(sequence=1)
+        getattr(request, command).CopyFrom(body)
+        reply = pb.Reply()
+        reply.ParseFromString(self.sim.control(request.SerializeToString()))
+        if reply.WhichOneof("result") == "error":
+            raise ControlError(command, control.error_name(reply.error.code), reply.error.message)
+        return reply
 
     def _log_end(self) -> int:
         return self.sim.record_count

@@ -287,6 +287,12 @@ class NetworkTarget(Target):
         self._dirty = False
         return {setting.name: param_value_of(setting.value) for setting in reply.params.values}
 
+    def _state_request(self, command: str, body):
+        self._check_control("sil.fault")
+        reply = self._control(command, body, _WallGuard(self.wall_timeout, command))
+        self._dirty = False
+        return reply
+
     def _check_control(self, what: str) -> None:
         if not self.control:
             raise RuntimeError(f"{what} needs the sim's control plane; {self._hello.where} has none")

@@ -26,6 +26,7 @@
 #include "sil/core/advance.hpp"
 #include "sil/core/publish_counter.hpp"
 #include "sil/core/simulation.hpp"
+#include "sil/core/state_requests.hpp"
 #include "sil/core/trace_digest.hpp"
 #include "sil/core/watch.hpp"
 #include "system.hpp"
@@ -235,6 +236,28 @@ class InprocSim {
     return get_params(names);
   }
 
+  // A control request's bytes (a serialized sil.control.Request, without
+  // the 2-byte header), answered as sil-sim's control plane answers it: the
+  // serialized Reply. The in-process sim answers the requests that read or
+  // change state (parameters, faults); time moves with advance().
+  py::bytes control(py::handle data) {
+    const ByteView view(data, "control()");
+    const core::HostStatus status{core::ClockMode::step, sim_.clock().rate_hz(), 1.0, false, sim_.clock().now_ns(),
+                                  sim_.clock().tick()};
+    auto parsed = core::parse_control(view.bytes(), catalogue_);
+    std::string reply;
+    if (auto* error = std::get_if<core::ControlError>(&parsed)) {
+      reply = core::encode_error(*error, status);
+    } else if (auto answer = core::answer_state_request(sim_, std::get<core::ControlCommand>(parsed), status)) {
+      reply = std::move(answer->bytes);
+    } else {
+      reply = core::encode_error({std::get<core::ControlCommand>(parsed).sequence, core::ControlErrorCode::unknown_command,
+                                  "the in-process sim answers parameter and fault requests; time moves with advance()"},
+                                 status);
+    }
+    return py::bytes(reply);
+  }
+
   // -- time ----------------------------------------------------------------
 
   std::uint64_t advance(py::handle ticks) {
@@ -398,6 +421,9 @@ void add_inproc(py::module_& module) {
           "Handles data as sil-sim handles a datagram from the network: publishes it if it is valid, else counts "
           "the drop. Returns the verdict: accepted, too_short, unknown_id, wrong_size or truncated.");
   cls.def("advance", &InprocSim::advance, py::arg("ticks"), "Runs that many ticks; returns how many ran.");
+  cls.def("control", &InprocSim::control, py::arg("request"),
+          "Answers a serialized sil.control.Request that reads or changes state (get_params, set_params, "
+          "add_fault, remove_fault, list_faults) as sil-sim's control plane does; returns the serialized Reply.");
   cls.def("get_params", &InprocSim::get_params, py::arg("names") = py::none(),
           "{name: value} of the named parameters, or of all of them; KeyError for an unknown name.");
   cls.def("set_params", &InprocSim::set_params, py::arg("values"),

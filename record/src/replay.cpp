@@ -102,21 +102,13 @@ Replay::Replay(std::span<const std::byte> file, const ipc::CatalogueInfo& catalo
           throw ReplayError("an injected message at " + std::to_string(message.sim_time_ns()) +
                             " ns is not on a tick boundary of the recorded rate");
         }
-        injected_.push_back({message.sim_time_ns(), injected_datagram(message, catalogue), {}});
+        injected_.push_back({message.sim_time_ns(), injected_datagram(message, catalogue), false});
       } else if (message.direction() == CONTROL_REQUEST) {
         control::Request request;
         // A request that did not parse then changed nothing then.
-        if (request.ParseFromString(message.payload()) && request.has_set_params()) {
-          Injection change{message.sim_time_ns(), {}, {}};
-          for (const auto& setting : request.set_params().set()) {
-            const auto value = protocol::read_param_value(setting.value());
-            if (!value) {  // refused then as it is now: no value
-              change.params.clear();
-              break;
-            }
-            change.params.push_back({setting.name(), *value});
-          }
-          if (!change.params.empty()) injected_.push_back(std::move(change));
+        if (request.ParseFromString(message.payload()) &&
+            (request.has_set_params() || request.has_add_fault() || request.has_remove_fault())) {
+          injected_.push_back({message.sim_time_ns(), message.payload(), true});
         }
       } else if (message.direction() == PUBLISHED) {
         published_.push_back({message.sim_time_ns(), static_cast<std::uint16_t>(message.msg_id()), message.payload()});

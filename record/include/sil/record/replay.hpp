@@ -5,9 +5,10 @@
 // compares what the services publish with the recorded PUBLISHED trace:
 // simulated time, MsgId and payload bytes, message by message.
 //
-// Parameters: those the header says were set before the first tick are set
-// first; each recorded set_params request is applied again at its tick
-// boundary, in recorded order with the injected messages.
+// Parameters and faults: those the header says were set before the first
+// tick are set first; each recorded set_params, add_fault and remove_fault
+// request is applied again at its tick boundary, in recorded order with the
+// injected messages (Sim::replay_control).
 //
 // This reproduces the run because every clock applies inbound messages and
 // control requests at tick boundaries only (SimHost): a message injected at
@@ -96,10 +97,9 @@ class Replay {
     for (;;) {
       const std::uint64_t now = sim.clock().now_ns();
       for (; next < injected_.size() && injected_[next].sim_time_ns == now; ++next) {
-        if (!injected_[next].params.empty()) {
-          // Refused now exactly when it was refused then: the catalogue hash,
-          // which matched, covers every rule.
-          (void)sim.params().set(injected_[next].params, ipc::ParamPhase::running);
+        if (injected_[next].control) {
+          const auto& request = injected_[next].datagram;
+          sim.replay_control(std::as_bytes(std::span{request}));
           continue;
         }
         ++injected;
@@ -125,11 +125,11 @@ class Replay {
   }
 
  private:
-  // An injected message, or a set_params request (params not empty).
+  // An injected message, or a control request that changes state (control).
   struct Injection {
     std::uint64_t sim_time_ns;
-    std::string datagram;  // header and payload, as it would have arrived
-    std::vector<ipc::ParamAssignment> params;
+    std::string datagram;  // header and payload, as it would have arrived; control: the serialized Request
+    bool control = false;
   };
 
   // Checks each publication against the recorded trace as it happens.

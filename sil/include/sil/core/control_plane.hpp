@@ -1,7 +1,7 @@
 #pragma once
 // The control plane as every host answers it, whoever owns the loop: it
 // parses each request, answers the ones that do not depend on the clock
-// (Hello, GetStats, GetCatalogue, GetParams, SetParams) and errors, and hands the others (Advance,
+// (Hello, GetStats, GetCatalogue, parameters and faults) and errors, and hands the others (Advance,
 // Pause, Resume, SetSpeed) back to the host that runs the clock. It owns the
 // bus subscribers the answers read: the Watch an advance-until arms, the
 // trace digest and the per-message publish counts, and it sends every reply,
@@ -21,6 +21,7 @@
 #include "sil/bridge/bridge_core.hpp"
 #include "sil/core/control.hpp"
 #include "sil/core/publish_counter.hpp"
+#include "sil/core/state_requests.hpp"
 #include "sil/core/trace_digest.hpp"
 #include "sil/core/watch.hpp"
 #include "sil/ipc/catalogue_info.hpp"
@@ -131,31 +132,11 @@ class ControlPlane {
       reply(from, encode_catalogue(seq, status, catalogue_));
       return std::nullopt;
     }
-    if (const auto* get = std::get_if<GetParamsCommand>(&command.action)) {
-      std::string unknown;
-      for (const auto& name : get->names) {
-        if (sim_.params().find(name) == nullptr) unknown += (unknown.empty() ? "" : ", ") + name;
-      }
-      if (!unknown.empty()) {
-        fail(from, {seq, ControlErrorCode::invalid_argument, "get_params: no such parameter: " + unknown}, status);
-      } else {
-        reply(from, encode_params(seq, status, sim_.params(), get->names));
-      }
-      return std::nullopt;
-    }
-    if (const auto* set = std::get_if<SetParamsCommand>(&command.action)) {
-      // Handled between ticks, like every request: the change takes effect
-      // at the next tick, in arrival order with messages.
-      const auto errors = sim_.params().set(set->assignments, ParamPhase::running);
-      if (!errors.empty()) {
-        std::string text = "set_params: nothing changed: ";
-        for (std::size_t i = 0; i < errors.size(); ++i) text += (i ? "; " : "") + errors[i];
-        fail(from, {seq, ControlErrorCode::invalid_argument, std::move(text)}, status);
-        return std::nullopt;
-      }
-      std::vector<std::string> names;
-      for (const auto& assignment : set->assignments) names.push_back(assignment.name);
-      reply(from, encode_params(seq, status, sim_.params(), names));
+    // Parameters and faults: applied now, between ticks, in arrival order
+    // with messages.
+    if (auto answer = answer_state_request(sim_, command, status)) {
+      if (answer->refused) ++errors_;
+      reply(from, answer->bytes);
       return std::nullopt;
     }
     return std::move(command);

@@ -13,6 +13,9 @@
 #include <type_traits>
 #include <variant>
 
+#include "sil/core/control.hpp"
+#include "sil/core/state_requests.hpp"
+#include "sil/core/faults.hpp"
 #include "sil/core/param_table.hpp"
 #include "sil/core/system.hpp"
 #include "sil/ipc/build_info.hpp"
@@ -176,9 +179,12 @@ void for_each_param(Fn&& fn) {
 // that reads it in its constructor; the parameters in the second, so a
 // service's constructor sees the values set before start.
 struct ClockHolder {
-  ClockHolder(std::uint32_t rate_hz, const ipc::BuildInfo& build) : clock_(rate_hz), build_(build) {}
+  ClockHolder(std::uint32_t rate_hz, const ipc::BuildInfo& build, ipc::CatalogueInfo catalogue, bool faults)
+      : clock_(rate_hz), build_(build), catalogue_(std::move(catalogue)), faults_(catalogue_, clock_, faults) {}
   SimClock clock_;
   ipc::BuildInfo build_;
+  ipc::CatalogueInfo catalogue_;
+  FaultSet faults_;
 };
 
 // Every instance's parameter values, and the table over them, with the
@@ -237,6 +243,8 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
   static constexpr std::size_t kInstanceCount = sizeof...(Is);
   // What harnesses compare: the messages' and the parameters' hash.
   static constexpr std::uint32_t kHash = SystemTraits<Spec>::hash;
+  // Whether the bus has a fault stage (SystemDefaults::fault_injection).
+  static constexpr bool kFaultInjection = Spec::fault_injection;
 
   // `build` is what RevisionService and the ready line report: the build of
   // the system (sil_add_system generates it), not of sil.
@@ -244,7 +252,7 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
   // constructed (--param); a value that breaks a rule throws ParamError.
   explicit Simulation(std::uint32_t rate_hz, const ipc::BuildInfo& build = ipc::kUnknownBuild,
                       std::span<const ipc::ParamAssignment> params = {})
-      : detail::ClockHolder(rate_hz, build),
+      : detail::ClockHolder(rate_hz, build, catalogue_info(), kFaultInjection),
         detail::ParamStore<Is...>(params),
         detail::InstanceSlot<Is>(services::ServiceContext{clock_, Is::name, build_, kHash},
                                  this->template values<Is>())... {}
@@ -262,6 +270,19 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
     (detail::for_each_param<Is>([&](ipc::ParamInfo param, auto, auto) { info.params.push_back(std::move(param)); }),
      ...);
     return info;
+  }
+
+  // The faults on this simulation's bus. Change them between ticks only.
+  FaultSet& faults() noexcept { return faults_; }
+  const FaultSet& faults() const noexcept { return faults_; }
+
+  // A recorded control request, again (replay): a set_params, add_fault or
+  // remove_fault changes what it changed then; anything else changes no
+  // state and is skipped. A request refused then is refused now: the
+  // catalogue hash, which the replay checked, covers every rule.
+  void replay_control(std::span<const std::byte> request) {
+    auto parsed = parse_control(request, catalogue_);
+    if (const auto* command = std::get_if<ControlCommand>(&parsed)) (void)answer_state_request(*this, *command, {});
   }
 
   // The live parameters. Change them between ticks only.
@@ -286,16 +307,24 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
   static constexpr std::array<std::string_view, sizeof...(Is)> instance_names() noexcept { return {Is::name...}; }
 
   // The bus over every service plus `extra` subscribers (after the
-  // services, so they see a message once the services have reacted).
+  // services, so they see a message once the services have reacted), with
+  // the fault stage in front when the system has fault injection.
   template <class... Extra>
-  ipc::MessageBus<Catalogue, typename Is::service..., Extra...> make_bus(Extra&... extra) {
-    return ipc::MessageBus<Catalogue, typename Is::service..., Extra...>(slot<Is>()..., extra...);
+  auto make_bus(Extra&... extra) {
+    if constexpr (kFaultInjection) {
+      return ipc::MessageBus<Catalogue, FaultStage<Catalogue>, typename Is::service..., Extra...>(
+          fault_stage_, slot<Is>()..., extra...);
+    } else {
+      return ipc::MessageBus<Catalogue, typename Is::service..., Extra...>(slot<Is>()..., extra...);
+    }
   }
 
-  // One tick: each service's tick() in system order at the current time,
-  // then time advances by one period.
+  // One tick: delayed messages now due are delivered (faults), then each
+  // service's tick() in system order at the current time, then time
+  // advances by one period.
   template <class Bus>
   void step(Bus& bus) {
+    if constexpr (Bus::kHasGate) bus.gate().release_due(bus);
     (tick_one(slot<Is>(), bus), ...);
     clock_.advance();
   }
@@ -322,6 +351,8 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
       return find_by_name<Name, Rest...>();
     }
   }
+
+  FaultStage<Catalogue> fault_stage_{faults_};
 
   template <class S, class Bus>
   static void tick_one(S& service, Bus& bus) {

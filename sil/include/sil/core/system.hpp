@@ -58,11 +58,18 @@ struct Messages {};
 template <class... Is>
 struct Services {};
 
+#ifndef SIL_FAULT_INJECTION
+#define SIL_FAULT_INJECTION 1  // sil_add_system(... NO_FAULTS) defines it 0
+#endif
+
 struct SystemDefaults {
   using messages = Messages<>;
   using services = Services<>;
   // RevisionService and HeartbeatService tick first, as "revision" and "heartbeat".
   static constexpr bool framework_services = true;
+  // false: the bus has no fault stage at all and the control plane refuses
+  // faults, saying so (a build for a real rig; docs/faults.md).
+  static constexpr bool fault_injection = SIL_FAULT_INJECTION != 0;
 };
 
 namespace detail {
