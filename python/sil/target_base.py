@@ -15,8 +15,12 @@ from typing import Any, Callable, NamedTuple, Optional
 from sil import control, simtime
 from sil.catalogue import INT_RANGES, Decoder, MessageInfo, check_request_pair
 from sil.client import SilTimeout, _describe_predicate
+from sil.control import pb
+from sil.faults import FaultError, Faults
+from sil.params import ParamError, Params
 from sil.simtime import NS_PER_S, SimTime, format_ns, to_sim_time
 
+_FAULT_BODIES = {"add_fault": pb.AddFault, "remove_fault": pb.RemoveFault, "list_faults": pb.ListFaults}
 DEFAULT_WALL_TIMEOUT = 30.0
 DEFAULT_WITHIN = SimTime(NS_PER_S)
 DEFAULT_RATE_HZ = 100
@@ -195,6 +199,8 @@ class Target:
     # The duration helpers, here too: inside a test whose fixture is named
     # `sil`, sil.s(2) then still means two seconds of simulated time.
     ns = staticmethod(simtime.ns)
+    ParamError = ParamError  # sil.ParamError, for a test whose fixture is named `sil`
+    FaultError = FaultError
     us = staticmethod(simtime.us)
     ms = staticmethod(simtime.ms)
     s = staticmethod(simtime.s)
@@ -208,6 +214,8 @@ class Target:
         self._log: list[_Entry] = []
         self._cursor = 0
         self._by_identity: dict[int, _Entry] = {}
+        self._params: Optional[Params] = None
+        self._faults: Optional[Faults] = None
         self._closed = False
 
     # -- what the subclass provides --------------------------------------
@@ -379,6 +387,50 @@ class Target:
     def stats(self) -> Stats:
         self._check_open()
         return self._stats(_WallGuard(self.wall_timeout, "stats()"))
+
+    @property
+    def params(self) -> "Params":
+        """The system's parameters as a mapping (sil.params, docs/parameters.md):
+        read, set (all or nothing, at the next tick boundary), table(),
+        restore()."""
+        self._check_open()
+        if self._params is None:
+            self._params = Params(self)
+        return self._params
+
+    @property
+    def fault(self) -> "Faults":
+        """Fault injection (sil.fault, docs/faults.md): drop, delay,
+        duplicate, freeze, field, rate_limit; list(), kinds(). Every fault
+        a test adds is removed when the test ends."""
+        self._check_open()
+        if self._faults is None:
+            self._faults = Faults(self)
+        return self._faults
+
+    def _fault_request(self, command: str, fields: Optional[dict] = None):
+        body = _FAULT_BODIES[command](**(fields or {}))
+        try:
+            return self._state_request(command, body)
+        except control.ControlError as error:
+            if error.code == "INVALID_ARGUMENT":
+                raise FaultError(error.detail) from None
+            raise
+
+    def _state_request(self, command: str, body):
+        """One control request that reads or changes state; its Reply, or
+        ControlError."""
+        raise NotImplementedError
+
+    # What a target supplies for sil.params.
+    def _get_params(self, names: Optional[list]) -> dict:
+        raise NotImplementedError
+
+    def _set_params(self, values: dict) -> dict:
+        raise NotImplementedError
+
+    def _param_table(self) -> tuple:
+        return self.types.remote.params
 
     def close(self) -> None:
         self._closed = True

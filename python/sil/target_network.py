@@ -10,9 +10,10 @@ from typing import Optional, Sequence
 
 from sil import control, transport
 from sil._system import system_module
-from sil.catalogue import Catalogue, Decoder
+from sil.catalogue import Catalogue, Decoder, param_value_of
+from sil.params import ParamError
 from sil.client import SilTimeout
-from sil.control import ControlError, pb
+from sil.control import ControlError, param_value_pb, pb
 from sil.simtime import NS_PER_S, SimTime, format_ns
 from sil.target_base import (
     DEFAULT_RATE_HZ,
@@ -298,6 +299,42 @@ class NetworkTarget(Target):
         reply = self._control(name, body, _WallGuard(self.wall_timeout, name))
         self._dirty = False
         return reply
+
+    # -- parameters ------------------------------------------------------
+
+    def _get_params(self, names: Optional[list]) -> dict:
+        self._check_control("sil.params")
+        try:
+            reply = self._control("get_params", pb.GetParams(names=names or []),
+                                  _WallGuard(self.wall_timeout, "reading parameters"))
+        except ControlError as error:
+            if error.code == "INVALID_ARGUMENT":
+                raise KeyError(error.detail) from None
+            raise
+        return {setting.name: param_value_of(setting.value) for setting in reply.params.values}
+
+    def _set_params(self, values: dict) -> dict:
+        self._check_control("sil.params")
+        request = pb.SetParams(set=[pb.ParamSetting(name=name, value=param_value_pb(value))
+                                    for name, value in values.items()])
+        try:
+            reply = self._control("set_params", request, _WallGuard(self.wall_timeout, "setting parameters"))
+        except ControlError as error:
+            if error.code == "INVALID_ARGUMENT":
+                raise ParamError(error.detail) from None
+            raise
+        self._dirty = False
+        return {setting.name: param_value_of(setting.value) for setting in reply.params.values}
+
+    def _state_request(self, command: str, body):
+        self._check_control("sil.fault")
+        reply = self._control(command, body, _WallGuard(self.wall_timeout, command))
+        self._dirty = False
+        return reply
+
+    def _check_control(self, what: str) -> None:
+        if not self.control:
+            raise RuntimeError(f"{what} needs the sim's control plane; {self._hello.where} has none")
 
     def _check_alive(self, guard: _WallGuard) -> None:
         """Raises SimHungError at once when the sim is known to be gone."""

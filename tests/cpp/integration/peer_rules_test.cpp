@@ -183,7 +183,7 @@ TEST(PeerRules, StickyHandsOverToAHelloAtOnce) {
   b.send_control(other, stats_request);  // a control request that is not a Hello: no takeover
   EXPECT_EQ(b.bridge.active_peer(), peer.packed_address());
 
-  b.send_control(other, hello_request(2, sil::test::Catalogue::hash));
+  b.send_control(other, hello_request(2, sil::test::kHash));
   EXPECT_EQ(b.bridge.active_peer(), other.packed_address());
   EXPECT_EQ(b.bridge.stats().peer_changes, 2U);
 }
@@ -254,7 +254,7 @@ TEST(PeerRules, AnIdlePeerStopsReceivingTelemetryAndItIsCountedAsNoPeer) {
 // protobuf library's own encoding of every kind of request is the reference.
 TEST(ClaimOfRequest, MatchesTheProtobufEncodingOfEveryRequest) {
   for (const std::uint32_t sequence : {0U, 1U, 127U, 128U, 300U, 0xFFFFFFFFU}) {
-    for (const std::uint32_t hash : {0U, 1U, sil::test::Catalogue::hash, 0xFFFFFFFFU}) {
+    for (const std::uint32_t hash : {0U, 1U, sil::test::kHash, 0xFFFFFFFFU}) {
       EXPECT_EQ(claim_of_request(body(hello_request(sequence, hash))), PeerClaim::hello) << sequence << " " << hash;
     }
     control::Request request;
