@@ -66,7 +66,7 @@ function(sil_target_build_info target)
 endfunction()
 
 function(sil_add_system name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_PYTHON;NO_STUB"
+  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_PYTHON;NO_STUB;NO_FAULTS"
                         "HEADER;SYSTEM;EXECUTABLE;PYTHON_MODULE;PYTHON_OUTPUT_DIRECTORY;VERSION" "LIBRARIES")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "sil_add_system(${name}): unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
@@ -99,6 +99,9 @@ function(sil_add_system name)
   add_executable(${arg_EXECUTABLE} "${gen}/main.cpp" "${build_info}")
   add_dependencies(${arg_EXECUTABLE} ${build_info_target})
   target_link_libraries(${arg_EXECUTABLE} PRIVATE sil::app ${arg_LIBRARIES})
+  if(arg_NO_FAULTS)  # docs/faults.md "Leaving fault injection out of a build"
+    target_compile_definitions(${arg_EXECUTABLE} PRIVATE SIL_FAULT_INJECTION=0)
+  endif()
 
   if(arg_NO_PYTHON)
     return()
@@ -122,6 +125,9 @@ function(sil_add_system name)
   target_compile_definitions(${arg_PYTHON_MODULE} PRIVATE
     "SIL_SYSTEM_HEADER=\"${arg_HEADER}\"" "SIL_SYSTEM_TYPE=${arg_SYSTEM}" "SIL_MODULE_NAME=${arg_PYTHON_MODULE}")
   target_link_libraries(${arg_PYTHON_MODULE} PRIVATE sil::python_bindings ${arg_LIBRARIES})
+  if(arg_NO_FAULTS)
+    target_compile_definitions(${arg_PYTHON_MODULE} PRIVATE SIL_FAULT_INJECTION=0)
+  endif()
   # $<0:> stops multi-config generators from appending a per-config directory.
   set_target_properties(${arg_PYTHON_MODULE} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${arg_PYTHON_OUTPUT_DIRECTORY}$<0:>")
   if(NOT arg_NO_STUB AND SIL_PYTHON_PACKAGE_DIR)

@@ -168,7 +168,8 @@ std::variant<std::uint32_t, std::string> FaultSet::add(const FaultSpec& spec) {
   }
   Fault fault{next_id_++, spec, 0};
   faults_.push_back(std::move(fault));
-  states_.push_back(State{spec.seed, {}, false, 0, false});
+  states_.push_back(State{spec.seed, {}, false, 0, false,
+                          spec.kind == FaultKind::field ? find_field(message, spec.field) : nullptr});
   indices_.push_back(*index);
   rearm();
   return faults_.back().id;
@@ -211,8 +212,7 @@ double FaultSet::normal(State& state) {
 }
 
 void FaultSet::apply_field(const Fault& fault, State& state, std::span<std::byte> payload) {
-  const ipc::MessageInfo& message = catalogue_.messages[indices_[static_cast<std::size_t>(&fault - faults_.data())]];
-  const ipc::FieldInfo* f = find_field(message, fault.spec.field);
+  const ipc::FieldInfo* f = state.field;
   if (f == nullptr || f->offset + f->size > payload.size()) return;  // checked in add()
   std::byte* at = payload.data() + f->offset;
   const double now = read_field(*f, at);
@@ -226,7 +226,7 @@ void FaultSet::apply_field(const Fault& fault, State& state, std::span<std::byte
   write_field(*f, at, out);
 }
 
-unsigned FaultSet::apply(std::size_t index, std::span<std::byte> payload) {
+unsigned FaultSet::apply(std::size_t index, std::span<std::byte> payload, bool injected) {
   const std::uint64_t now = clock_.now_ns();
   unsigned times = 1;
   for (std::size_t i = 0; i < faults_.size(); ++i) {
@@ -260,7 +260,7 @@ unsigned FaultSet::apply(std::size_t index, std::span<std::byte> payload) {
           const std::uint64_t due = now + spec.delay_ns;
           const auto at = std::upper_bound(delayed_.begin(), delayed_.end(), due,
                                            [](std::uint64_t t, const Held& held) { return t < held.due_ns; });
-          delayed_.insert(at, Held{due, index, {payload.begin(), payload.end()}});
+          delayed_.insert(at, Held{due, index, {payload.begin(), payload.end()}, injected});
           return 0;
         }
         break;

@@ -18,6 +18,9 @@
 #include <utility>
 
 #include "counting_new.hpp"
+#include "sil/core/faults.hpp"
+#include "sil/ipc/catalogue_info.hpp"
+#include "sil/ipc/sim_clock.hpp"
 #include "reference_bus.hpp"
 #include "sil/ipc/message_bus.hpp"
 #include "sil/ipc/messages.hpp"
@@ -81,7 +84,29 @@ void BM_ReferenceBus(benchmark::State& state) {
                sinks);
 }
 
+// The simulation's bus: the fault stage in front of one Sink, with no fault
+// (what every publication pays for fault injection being there) and with
+// one field fault on the published type (a copy and the fault applied).
+void BM_FaultStage(benchmark::State& state, bool one_fault) {
+  std::array<Sink, 1> sinks{};
+  const auto catalogue = sil::ipc::catalogue_info<sil::ipc::FrameworkCatalogue>();
+  const sil::ipc::SimClock clock(100);
+  sil::core::FaultSet faults(catalogue, clock);
+  if (one_fault) {
+    (void)faults.add({.kind = sil::core::FaultKind::field,
+                      .msg_id = static_cast<std::uint16_t>(MsgId::RevisionResponse),
+                      .field = "catalogue_hash", .op = sil::core::FieldOp::offset, .value = 1.0});
+  }
+  sil::core::FaultStage<sil::ipc::FrameworkCatalogue> stage(faults);
+  sil::ipc::MessageBus<sil::ipc::FrameworkCatalogue, sil::core::FaultStage<sil::ipc::FrameworkCatalogue>, Sink> bus(
+      stage, sinks[0]);
+  publish_loop(state, [&](const RevisionResponse& payload) { bus.template publish<MsgId::RevisionResponse>(payload); },
+               sinks);
+}
+
 BENCHMARK(BM_MessageBus<1>)->Name("bus_publish/1");
+BENCHMARK_CAPTURE(BM_FaultStage, idle, false)->Name("bus_publish_fault_stage/no_fault");
+BENCHMARK_CAPTURE(BM_FaultStage, one, true)->Name("bus_publish_fault_stage/one_fault");
 BENCHMARK(BM_ReferenceBus<1>)->Name("reference_publish/1");
 BENCHMARK(BM_MessageBus<4>)->Name("bus_publish/4");
 BENCHMARK(BM_ReferenceBus<4>)->Name("reference_publish/4");

@@ -151,6 +151,20 @@ void serve(boost::asio::io_context& io, Bridge& bridge, Host& host, const Option
   }
 }
 
+// What a recording marks as injected: what the bridge publishes, and the
+// fault stage's copy of it when a fault changed or delayed it.
+template <class Bridge, class Sim>
+struct InjectedOrigin {
+  const Bridge& bridge;
+  Sim& sim;
+  bool is_injecting(const void* payload) const noexcept {
+    if constexpr (Sim::kFaultInjection) {
+      if (sim.fault_stage().is_injected_copy(payload)) return true;
+    }
+    return bridge.is_injecting(payload);
+  }
+};
+
 // --param and --params, in command-line order (a later value for a
 // parameter replaces an earlier one), read as the catalogue's parameter
 // types; or the error to print. The rules (range, read only) are checked
@@ -222,6 +236,12 @@ int run(const Options& options, const ipc::BuildInfo& build) {
     return 2;
   }
   Sim& sim = *built;
+  if constexpr (Sim::kFaultInjection) {
+    // So a fault's copy of an injected message is still known as injected.
+    sim.fault_stage().set_origin(&bridge, [](const void* context, const void* payload) {
+      return static_cast<const Bridge*>(context)->is_injecting(payload);
+    });
+  }
   const sil::core::HostConfig config{.clock = options.clock,
                                      .speed = options.speed,
                                      .log = log_line};
@@ -233,7 +253,8 @@ int run(const Options& options, const ipc::BuildInfo& build) {
     overruns = host.overruns();
   } else {
     Recording recording(options.record_path, options.rate_hz, options.clock, catalogue, build, std::move(params));
-    auto recorder = recording.recorder(sim.clock(), bridge);
+    const InjectedOrigin<Bridge, Sim> origin{bridge, sim};
+    auto recorder = recording.recorder(sim.clock(), origin);
     sil::core::SimHost host(io, sim, bridge, config, recorder);
     serve(io, bridge, host, options, build);
     overruns = host.overruns();

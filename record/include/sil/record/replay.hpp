@@ -113,7 +113,13 @@ class Replay {
         std::visit(
             [&](const auto& payload) {
               injecting_ = &payload;
-              bus.publish(payload);
+              // What was recorded as injected is what the services got, after
+              // any fault: it goes past the faults, which are replayed too.
+              if constexpr (std::remove_reference_t<decltype(bus)>::kHasGate) {
+                bus.deliver_past_gate(payload);
+              } else {
+                bus.publish(payload);
+              }
               injecting_ = nullptr;
             },
             message);

@@ -51,7 +51,7 @@ struct FaultSpec {
   std::uint64_t end_ns = kUntilRemoved;    // and before which
   std::uint64_t delay_ns = 0;              // delay
   std::uint64_t min_interval_ns = 0;       // rate_limit: at most one message per interval
-  std::string field;                       // field
+  std::string field{};                     // field
   FieldOp op = FieldOp::set;               // field
   double value = 0.0;                      // field: the value, offset, factor or noise standard deviation
 };
@@ -81,16 +81,22 @@ class FaultSet {
 
   // Per publication: does this message type (its catalogue index) have a fault?
   bool armed(std::size_t index) const noexcept { return index < armed_.size() && armed_[index] != 0; }
+  // The same flags, one byte per catalogue index, for a stage that asks per
+  // publication (the vector is sized once, at construction, and never moves).
+  const std::uint8_t* armed_flags() const noexcept { return armed_.data(); }
 
   // Applies every fault on the type, in the order they were added, to
   // `payload` (a copy the caller owns and then delivers). Returns how many
   // times to deliver it now: 0 (dropped, or held for a delay), 1 or 2.
-  unsigned apply(std::size_t index, std::span<std::byte> payload);
+  // `injected`: it came from the harness (kept with a delayed copy, so a
+  // recording still knows it as injected when it is released).
+  unsigned apply(std::size_t index, std::span<std::byte> payload, bool injected = false);
 
   // A delayed copy whose time has come: its catalogue index and bytes.
   struct Released {
     std::size_t index;
     std::span<const std::byte> payload;
+    bool injected;
   };
   // Hands every delayed copy due at or before now to fn(Released), in the
   // order they were published; the caller delivers them past the faults.
@@ -99,7 +105,7 @@ class FaultSet {
     while (!delayed_.empty() && delayed_.front().due_ns <= clock_.now_ns()) {
       const Held held = std::move(delayed_.front());
       delayed_.pop_front();
-      fn(Released{held.index, std::span<const std::byte>(held.bytes)});
+      fn(Released{held.index, std::span<const std::byte>(held.bytes), held.injected});
     }
   }
   std::size_t delayed() const noexcept { return delayed_.size(); }
@@ -111,11 +117,13 @@ class FaultSet {
     bool holding = false;
     std::uint64_t last_passed_ns = 0;  // rate_limit
     bool passed_any = false;
+    const ipc::FieldInfo* field = nullptr;  // field: found once, when added
   };
   struct Held {
     std::uint64_t due_ns;
     std::size_t index;
     std::vector<std::byte> bytes;
+    bool injected;
   };
 
   void rearm();
@@ -143,19 +151,33 @@ class FaultStage {
  public:
   static constexpr bool is_publish_gate = true;
 
-  explicit FaultStage(FaultSet& faults) noexcept : faults_(faults) {}
+  explicit FaultStage(FaultSet& faults) noexcept : faults_(faults), armed_(faults.armed_flags()) {}
 
+  // One byte load per publication; the catalogues of a stage and of its
+  // FaultSet are the same system's, so the index is in range.
   template <ipc::Message T>
   bool armed() const noexcept {
-    return faults_.armed(C::template index_of<T>);
+    return armed_[C::template index_of<T>] != 0;
   }
 
   template <ipc::Message T, class Deliver>
   void pass(const T& payload, Deliver&& deliver) {
     T copy = payload;  // the subscribers see the faulted copy; the publisher's object is its own
-    const unsigned times = faults_.apply(C::template index_of<T>, std::as_writable_bytes(std::span{&copy, 1}));
+    const bool injected = origin_ != nullptr && origin_(origin_context_, &payload);
+    const unsigned times =
+        faults_.apply(C::template index_of<T>, std::as_writable_bytes(std::span{&copy, 1}), injected);
+    const CopyMark mark(*this, injected ? &copy : nullptr);
     for (unsigned i = 0; i < times; ++i) deliver(copy);
   }
+
+  // Who publishes what came from the harness (the bridge): asked for each
+  // faulted message, so that a recorder still tells its faulted copy, now or
+  // when a delay releases it, as injected (is_injected_copy).
+  void set_origin(const void* context, bool (*is_injecting)(const void* context, const void* payload)) noexcept {
+    origin_context_ = context;
+    origin_ = is_injecting;
+  }
+  bool is_injected_copy(const void* payload) const noexcept { return payload != nullptr && payload == injected_copy_; }
 
   // Delivers the delayed copies due now, past the gate, in order.
   template <class Bus>
@@ -167,6 +189,7 @@ class FaultStage {
         if (C::template index_of<T> != released.index) return;
         T copy;
         std::memcpy(&copy, released.payload.data(), sizeof(T));
+        const CopyMark mark(*this, released.injected ? &copy : nullptr);
         bus.deliver_past_gate(copy);
       });
     });
@@ -175,7 +198,26 @@ class FaultStage {
   FaultSet& faults() noexcept { return faults_; }
 
  private:
+  // Marks the copy being delivered as injected, for as long as it is.
+  class CopyMark {
+   public:
+    CopyMark(FaultStage& stage, const void* copy) noexcept : stage_(stage), before_(stage.injected_copy_) {
+      stage_.injected_copy_ = copy;
+    }
+    ~CopyMark() { stage_.injected_copy_ = before_; }
+    CopyMark(const CopyMark&) = delete;
+    CopyMark& operator=(const CopyMark&) = delete;
+
+   private:
+    FaultStage& stage_;
+    const void* before_;
+  };
+
   FaultSet& faults_;
+  const std::uint8_t* armed_;
+  const void* origin_context_ = nullptr;
+  bool (*origin_)(const void*, const void*) = nullptr;
+  const void* injected_copy_ = nullptr;
 };
 
 }  // namespace sil::core

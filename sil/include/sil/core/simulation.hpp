@@ -272,6 +272,10 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
     return info;
   }
 
+  // The bus's fault stage (an owner that records tells it who injects:
+  // FaultStage::set_origin).
+  FaultStage<Catalogue>& fault_stage() noexcept { return fault_stage_; }
+
   // The faults on this simulation's bus. Change them between ticks only.
   FaultSet& faults() noexcept { return faults_; }
   const FaultSet& faults() const noexcept { return faults_; }

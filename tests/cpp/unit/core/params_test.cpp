@@ -128,3 +128,43 @@ TEST(ParamText, ReadsEachTypeAndNamesWhatIsWrong) {
 }
 
 }  // namespace
+
+namespace {
+
+// A system built without fault injection: no fault stage on its bus, and
+// every fault refused with the reason.
+struct RigSystem : sil::SystemDefaults {
+  using messages = sil::Messages<thermal::SetPoint, thermal::PlantTemperature, thermal::HeaterCommand,
+                                 thermal::OverTemperatureFault>;
+  using services = sil::Services<sil::Instance<"plant", thermal::HeaterPlant>>;
+  static constexpr bool fault_injection = false;
+};
+
+TEST(Faults, ASystemWithoutFaultInjectionHasNoStageAndSaysSo) {
+  sil::core::Simulation<RigSystem> sim(100);
+  Commands commands;
+  auto bus = sim.make_bus(commands);
+  static_assert(!decltype(bus)::kHasGate, "no fault stage on the bus");
+  EXPECT_FALSE(sim.faults().available());
+  const auto refused = sim.faults().add({.kind = sil::core::FaultKind::drop,
+                                         .msg_id = static_cast<std::uint16_t>(thermal::PlantTemperature::id)});
+  ASSERT_TRUE(std::holds_alternative<std::string>(refused));
+  EXPECT_NE(std::get<std::string>(refused).find("built without fault injection"), std::string::npos);
+}
+
+TEST(Faults, TheSimulationsBusHasTheStageAndAFaultActsBeforeEverySubscriber) {
+  sil::test::Sim sim(100);
+  Commands commands;
+  auto bus = sim.make_bus(commands);
+  static_assert(decltype(bus)::kHasGate);
+  const auto added = sim.faults().add({.kind = sil::core::FaultKind::field,
+                                       .msg_id = static_cast<std::uint16_t>(thermal::HeaterCommand::id),
+                                       .field = "power_w", .op = sil::core::FieldOp::scale, .value = 0.25});
+  ASSERT_TRUE(std::holds_alternative<std::uint32_t>(added)) << std::get<std::string>(added);
+  sim.step(bus);
+  EXPECT_EQ(commands.power_w.back(), 500.0);
+  EXPECT_EQ(sim.service<thermal::HeaterPlant>().power_w(), 500.0) << "the plant got the faulted command too";
+  EXPECT_EQ(sim.faults().faults().at(0).affected, 1U);
+}
+
+}  // namespace
