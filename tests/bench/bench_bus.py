@@ -16,8 +16,6 @@ from common import baseline, entry, google_benchmark_group, paired_ratio
 
 GROUP = "bus"
 BAR_RATIO = 5.0
-# The stage with no fault is one byte load and a branch per publication.
-IDLE_STAGE_BAR = 0.9
 
 
 def run(ctx) -> list:
@@ -33,17 +31,23 @@ def run(ctx) -> list:
                              baseline(f"reference_publish_{subscribers}", 1e9 / statistics.median(reference),
                                       "publishes/s (CPU)"),
                              paired_ratio(reference, ours), bar=f"ratio >= {BAR_RATIO:g}"))
-    # Fault injection (docs/faults.md "Cost"): the simulation's bus with its
-    # fault stage and no fault, then one field fault on the published type,
-    # each against the plain one-subscriber bus of the same run.
+    # Fault injection (docs/faults.md "Cost"): the simulation's bus, which
+    # has the fault stage in front, with no fault must still clear the bus's
+    # bar against the reference; with one field fault on the published type
+    # it is reported against the plain bus (a copy and the fault applied).
     plain = [r["cpu_ns"] for r in runs["bus_publish/1"]]
-    for case, bar in (("no_fault", f"ratio >= {IDLE_STAGE_BAR:g}"), ("one_fault", None)):
-        staged = [r["cpu_ns"] for r in runs[f"bus_publish_fault_stage/{case}"]]
-        ctx.log(f"  fault stage, {case.replace('_', ' ')}: {statistics.median(staged):.2f} ns per publish "
-                f"(plain bus {statistics.median(plain):.2f} ns)")
-        results.append(entry(f"bus_publish_fault_stage_{case}", statistics.median(staged), "ns/publish (CPU)",
-                             baseline("bus_publish_1", statistics.median(plain), "ns/publish (CPU)"),
-                             paired_ratio(plain, staged), bar=bar))
+    reference = [r["cpu_ns"] for r in runs["reference_publish/1"]]
+    idle = [r["cpu_ns"] for r in runs["bus_publish_fault_stage/no_fault"]]
+    faulted = [r["cpu_ns"] for r in runs["bus_publish_fault_stage/one_fault"]]
+    ctx.log(f"  fault stage: no fault {statistics.median(idle):.2f} ns, one fault {statistics.median(faulted):.2f} ns "
+            f"per publish (plain bus {statistics.median(plain):.2f} ns: the idle stage adds "
+            f"{statistics.median(idle) - statistics.median(plain):.2f} ns)")
+    results.append(entry("bus_publish_fault_stage_no_fault", 1e9 / statistics.median(idle), "publishes/s (CPU)",
+                         baseline("reference_publish_1", 1e9 / statistics.median(reference), "publishes/s (CPU)"),
+                         paired_ratio(reference, idle), bar=f"ratio >= {BAR_RATIO:g}"))
+    results.append(entry("bus_publish_fault_stage_one_fault", statistics.median(faulted), "ns/publish (CPU)",
+                         baseline("bus_publish_1", statistics.median(plain), "ns/publish (CPU)"),
+                         paired_ratio(faulted, plain)))
     allocations = max(r["allocs_per_publish"] for name, rs in runs.items() if name.startswith("bus_") for r in rs)
     results.append(entry("bus_publish_heap_allocations", allocations, "allocations/publish", bar="<= 0"))
     return results

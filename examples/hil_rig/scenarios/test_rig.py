@@ -39,3 +39,24 @@ def test_the_plant_cools_once_the_driver_has_turned_the_heater_off(sil):
     # The driver applies the command at its next period; from then on it cools.
     off = sil.expect(PlantTemperature, where={"heater_power_w": 0.0}, within=sil.ms(500))
     sil.expect(PlantTemperature, where=lambda r: r.temperature_c < off.temperature_c, within=sil.s(2))
+
+
+def test_a_parameter_changed_on_the_rig_acts_and_is_restored_after_the_test(sil):
+    """Parameters and faults work on a rig as on a sim (docs/parameters.md,
+    docs/faults.md): the rig's loop answers them between its ticks."""
+    assert sil.params["thermostat.heater_on_power_w"] == HEATER_ON_W
+    sil.params["thermostat.heater_on_power_w"] = 1200.0
+    sil.inject(SetPoint(setpoint_c=240.0))
+    sil.expect(HeaterCommand, where={"power_w": 1200.0}, within=sil.ms(500))
+
+
+def test_the_rig_has_the_default_again_and_a_dropped_command_never_arrives(sil):
+    assert sil.params["thermostat.heater_on_power_w"] == HEATER_ON_W
+    with sil.fault.drop(HeaterCommand) as dropped:
+        sil.inject(SetPoint(setpoint_c=240.0))
+        sil.expect(PlantTemperature, within=sil.ms(500))  # what was in flight when it was added is in by now
+        before = len(sil.history(HeaterCommand))
+        sil.expect(PlantTemperature, within=sil.ms(500))
+        sil.expect(PlantTemperature, within=sil.ms(500))
+        assert len(sil.history(HeaterCommand)) == before
+        assert dropped.affected > 0
