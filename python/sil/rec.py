@@ -6,6 +6,7 @@
     sil-rec csv FILE [filters] [-o OUT]   one row per message, one column per field (Type.field)
     sil-rec plot FILE Type.field... -o OUT.png [--start T] [--end T] [--title TEXT]
                                           the fields over simulated time (matplotlib, Agg)
+    sil-rec pcap FILE OUT.pcapng          every datagram as UDP on loopback, for Wireshark (docs/wireshark.md)
 
 filters: --type NAME|MSGID (repeatable), --start T, --end T (simulated time with a unit: 1.5s, 250ms,
 20us, 100ns; start inclusive, end exclusive), --direction published|injected|control_request|control_reply
@@ -30,7 +31,7 @@ from typing import Optional, Sequence
 
 from google.protobuf import text_format
 
-from sil import simtime
+from sil import pcap, simtime
 from sil.recording import DIRECTIONS, Recording, RecordingError
 
 PROG = "sil-rec"
@@ -274,6 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
     plot_parser.add_argument("--start", type=parse_time, metavar="T")
     plot_parser.add_argument("--end", type=parse_time, metavar="T")
     plot_parser.add_argument("--title")
+
+    pcap_parser = commands.add_parser("pcap", help="pcapng for Wireshark: every datagram as UDP on loopback")
+    pcap_parser.add_argument("file")
+    pcap_parser.add_argument("output", metavar="OUT.pcapng")
     return parser
 
 
@@ -295,6 +300,8 @@ def run(args: argparse.Namespace, out) -> None:
                 rec.to_csv(args.output, types, start=args.start, end=args.end, directions=args.direction or None)
             else:
                 rec.to_csv(out, types, start=args.start, end=args.end, directions=args.direction or None)
+        elif args.command == "pcap":
+            pcap.convert(rec, args.output)
         else:
             plot(rec, args)
 
