@@ -157,8 +157,9 @@ def catalogue_of_recording(path: str) -> Catalogue:
 
 
 def catalogue_of_sim(host: str, port: int, timeout_s: float = 5.0) -> Catalogue:
-    """Asks a running sim (GetCatalogue). The request is a control request
-    like any harness's; it does not change the sim's peer."""
+    """Asks a running sim (GetCatalogue). Like every control request, it
+    makes this socket the sim's active peer (unless --peer-policy sticky),
+    so ask before a harness attaches, or expect it to send again."""
     sequence = 0x5EED
     request = encode_request(sequence, get_catalogue=pb.GetCatalogue())
     deadline = time.monotonic() + timeout_s

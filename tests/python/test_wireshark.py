@@ -135,6 +135,59 @@ def recorded(sil_sim_path, tmp_path_factory):
     return path
 
 
+def test_a_running_sim_and_a_recording_give_the_same_dissector(sil_sim_path, recorded, dissector, tmp_path):
+    """--sim asks GetCatalogue; --recording reads the header; both are the module's catalogue here."""
+    with sil.SimProcess(sil_sim_path, ["--clock", "step"], log_dir=tmp_path) as sim:
+        asked = subprocess.run([sys.executable, "-m", "sil.wireshark", "--sim", f"127.0.0.1:{sim.port}"],
+                               capture_output=True, text=True, timeout=120)
+    read = subprocess.run([sys.executable, "-m", "sil.wireshark", "--recording", str(recorded)],
+                          capture_output=True, text=True, timeout=120)
+    assert asked.returncode == 0 and read.returncode == 0, asked.stderr + read.stderr
+
+    def body(text: str) -> str:  # all but the first line, which says where the catalogue came from
+        return text.split("\n", 1)[1]
+
+    assert body(asked.stdout) == body(read.stdout) == body(dissector.read_text())
+
+
+def test_bad_input_is_refused_with_a_message_and_writes_nothing(recorded, tmp_path):
+    def run(*argv):
+        return subprocess.run([sys.executable, *argv], capture_output=True, text=True, timeout=120)
+
+    missing = run("-m", "sil.rec", "pcap", str(tmp_path / "nothing.silrec"), str(tmp_path / "out.pcapng"))
+    assert missing.returncode == 2 and "nothing.silrec" in missing.stderr
+    no_directory = run("-m", "sil.rec", "pcap", str(recorded), str(tmp_path / "no" / "out.pcapng"))
+    assert no_directory.returncode == 2 and "out.pcapng" in no_directory.stderr
+    not_a_recording = tmp_path / "text.silrec"
+    not_a_recording.write_text("hello")
+    damaged = run("-m", "sil.rec", "pcap", str(not_a_recording), str(tmp_path / "out.pcapng"))
+    assert damaged.returncode == 2 and damaged.stderr.startswith("sil-rec: error:")
+    assert list(tmp_path.glob("out.pcapng*")) == []
+    for argv, says in ((["--module", "no_such_module_here"], "no_such_module_here"),
+                       (["--sim", "127.0.0.1:notaport"], "HOST:PORT"),
+                       (["--recording", str(not_a_recording)], "text.silrec"),
+                       (["--module", system_module().__name__, "--port", "70000"], "70000")):
+        result = run("-m", "sil.wireshark", *argv)
+        assert result.returncode == 2 and says in result.stderr and result.stdout == "", (argv, result.stderr)
+
+
+def test_a_cut_recording_is_converted_up_to_its_last_record_with_a_warning(recorded, tmp_path):
+    cut = tmp_path / "cut.silrec"
+    data = recorded.read_bytes()
+    cut.write_bytes(data[:len(data) * 2 // 3])
+    capture = tmp_path / "cut.pcapng"
+    result = subprocess.run([sys.executable, "-m", "sil.rec", "pcap", str(cut), str(capture)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "sil-rec: warning:" in result.stderr
+    with sil.recording.open(recorded) as rec:
+        whole = len(list(rec))
+    with pytest.warns(sil.recording.IncompleteRecordingWarning):
+        with sil.recording.open(cut) as rec:
+            kept = len(list(rec))
+    assert 0 < kept < whole
+    assert capture.read_bytes().count(b"sim_time_ns=") == kept
+
+
 def test_the_build_writes_the_same_dissector_beside_the_module(dissector):
     module = importlib.import_module(system_module().__name__)
     beside = Path(module.__file__).with_name(module.__name__.rpartition(".")[2] + ".lua")
