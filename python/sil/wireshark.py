@@ -76,7 +76,7 @@ def _message_lines(catalogue: Catalogue) -> list[str]:
         for field in info.fields:
             abbrev = f"sil.{info.name}.{field.name}"
             fields.append(f"    {{pf = ProtoField.{_FIELD_TYPE[field.kind]}({_lua_string(abbrev)}, "
-                          f"{_lua_string(field.name)}), kind = {_lua_string(field.kind)}, "
+                          f"{_lua_string(field.name)}), name = {_lua_string(field.name)}, kind = {_lua_string(field.kind)}, "
                           f"offset = {field.offset}, size = {field.size}}},")
         lines.append(f"  [{info.id}] = {{name = {_lua_string(info.name)}, size = {info.size}, fields = {{")
         lines.extend(fields)
@@ -112,7 +112,7 @@ def _protobuf_lines() -> list[str]:
             pf = f"ProtoField.{constructor}({abbrev}, {_lua_string(field.name)}{extra})"
             nested = (f", type = {_lua_string(field.message_type.full_name[len(_PB_PACKAGE):])}"
                       if kind == "message" else "")
-            lines.append(f"    [{field.number}] = {{pf = {pf}, kind = {_lua_string(kind)}, "
+            lines.append(f"    [{field.number}] = {{pf = {pf}, name = {_lua_string(field.name)}, kind = {_lua_string(kind)}, "
                          f"wire = {_WIRE_TYPE.get(kind, 0)}{nested}}},")
         lines.append("  },")
     return lines
@@ -307,9 +307,21 @@ local function varint_value(kind, u)
   return u:tonumber()  -- uint32
 end
 
+-- A message field's value as the Info column shows it.
+local function summary(kind, range)
+  if kind == "text" then return nil end
+  if kind == "f32" then return string.format("%.6g", range:le_float()) end
+  if kind == "f64" then return string.format("%.15g", range:le_float()) end
+  if kind == "u64" then return tostring(range:le_uint64()) end
+  if kind == "i64" then return tostring(range:le_int64()) end
+  if kind:sub(1, 1) == "u" then return tostring(range:le_uint()) end
+  return tostring(range:le_int())
+end
+
 -- Decodes bytes [pos, stop) as CONTROL[type_name] into tree (nil: only
--- checks). Returns true when every field parsed.
-local function decode_protobuf(tvb, pos, stop, type_name, tree, depth)
+-- checks). Returns true when every field parsed. seen (optional) collects
+-- the names of the fields at this level, for the Info column.
+local function decode_protobuf(tvb, pos, stop, type_name, tree, depth, seen)
   local schema = CONTROL[type_name] or {{}}
   if depth > 16 then return false end
   while pos < stop do
@@ -320,6 +332,7 @@ local function decode_protobuf(tvb, pos, stop, type_name, tree, depth)
     local number, wire = key:rshift(3):tonumber(), key:band(7):tonumber()
     local field = schema[number]
     if field ~= nil and field.wire ~= wire then field = nil end
+    if seen and field then seen[#seen + 1] = field.kind == "message" and field.name or nil end
     if wire == 0 then
       local value
       value, pos = varint(tvb, pos, stop)
@@ -406,26 +419,34 @@ local function dissect_datagram(tvb, offset, length, pinfo, tree, nested)
       if body_length > 0 then t:add(f_payload, tvb(offset + 2, body_length)) end
       return m.name .. " [wrong size]"
     end
+    local info = {{m.name}}
     for _, f in ipairs(m.fields) do
       local field_range = tvb(offset + 2 + f.offset, f.size)
+      local value
       if f.kind == "text" then
-        t:add(f.pf, field_range, text_value(field_range))
+        value = text_value(field_range)
+        t:add(f.pf, field_range, value)
+        value = '"' .. value .. '"'
       else
         t:add_le(f.pf, field_range)
+        value = summary(f.kind, field_range)
       end
+      info[#info + 1] = f.name .. "=" .. value
     end
-    return m.name
+    return table.concat(info, " ")
   end
   if id == REQUEST_ID or id == REPLY_ID then
     local name = id == REQUEST_ID and "ControlRequest" or "ControlReply"
     t:add(f_name, tvb(offset, 2), name):set_generated()
     t:append_text(", " .. name)
     local body = t:add(id == REQUEST_ID and f_request or f_reply, tvb(offset + 2, body_length))
-    if not decode_protobuf(tvb, offset + 2, offset + length, id == REQUEST_ID and "Request" or "Reply", body, 0) then
+    local seen = {{}}
+    if not decode_protobuf(tvb, offset + 2, offset + length, id == REQUEST_ID and "Request" or "Reply", body, 0,
+                           seen) then
       t:add_proto_expert_info(e_control)
       return name .. " [malformed]"
     end
-    return name
+    return name .. (#seen > 0 and " " .. table.concat(seen, " ") or "")
   end
   if id == BUNDLE_ID and not nested then
     t:add(f_name, tvb(offset, 2), "Bundle"):set_generated()

@@ -32,7 +32,28 @@ def tshark(lua: Path, capture: Path, *options: str) -> list[dict]:
     # tshark warns on stderr when run as root (as CI containers do); anything else is a problem.
     problems = [line for line in result.stderr.splitlines() if line.strip() and line.strip() != ROOT_WARNING]
     assert result.returncode == 0 and not problems, result.stderr
+    # A Lua error inside the dissector shows up in the packet, not in the exit status.
+    assert "_ws.lua.error" not in result.stdout and "Lua Error" not in result.stdout, result.stdout
     return [packet["_source"]["layers"] for packet in json.loads(result.stdout)]
+
+
+def info_column(lua: Path, capture: Path) -> list[str]:
+    result = subprocess.run(["tshark", "-X", f"lua_script:{lua}", "-r", str(capture), "-T", "fields",
+                             "-e", "_ws.col.Info"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def expected_info(decoder, msg_id: int, payload: bytes) -> str:
+    """The Info column: a message's name and fields; a control datagram's commands or results."""
+    if msg_id in (0xFFF0, 0xFFF1):
+        message = (pb.Request if msg_id == 0xFFF0 else pb.Reply).FromString(payload)
+        nested = [field.name for field, _ in message.ListFields() if field.type == field.TYPE_MESSAGE]
+        return " ".join(["ControlRequest" if msg_id == 0xFFF0 else "ControlReply", *nested])
+    info = decoder.remote[msg_id]
+    value = decoder.decode(msg_id, payload)
+    return " ".join([info.name, *(f"{f.name}=" + (f'"{getattr(value, f.name)}"' if f.is_text else
+                                                  shown(f.kind, getattr(value, f.name))) for f in info.fields)])
 
 
 def shown(kind: str, value) -> str:
@@ -214,6 +235,7 @@ def test_every_recorded_datagram_decodes_as_python_decodes_it(recorded, dissecto
         seconds, _, fraction = layers["frame"]["frame.time_epoch"].partition(".")
         assert int(seconds) * 10**9 + int(fraction.ljust(9, "0")) == start + m.wall_ns
         assert canonical(sil_layer(layers)) == canonical(expected_datagram(decoder, m.msg_id, m.payload)), m
+    assert info_column(dissector, capture) == [expected_info(decoder, m.msg_id, m.payload) for m in messages]
 
 
 def test_bundles_split_into_their_datagrams(recorded, dissector, tmp_path):
