@@ -239,7 +239,7 @@ def test_every_recorded_datagram_decodes_as_python_decodes_it(recorded, dissecto
 
 
 def test_bundles_split_into_their_datagrams(recorded, dissector, tmp_path):
-    """Each tick's datagrams, packed as wire-format.md "Bundles" says."""
+    """Each tick's datagrams, packed as docs/wire-format.md "Bundles" says."""
     with sil.recording.open(recorded) as rec:
         decoder = sil.catalogue.Decoder(rec.header.catalogue)
         ticks: dict[int, list] = {}
