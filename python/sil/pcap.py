@@ -122,7 +122,11 @@ def convert(rec, output_path: Union[str, os.PathLike], **addresses) -> int:
     output_path = os.fspath(output_path)
     temporary = output_path + ".tmp"
     try:
-        with open(temporary, "wb") as out:
+        try:
+            out = open(temporary, "wb")
+        except OSError as error:  # named as the user named it, not as the temporary file
+            raise OSError(error.errno, error.strerror, output_path) from None
+        with out:
             packets = write_recording(rec, out, **addresses)
         os.replace(temporary, output_path)
     finally:

@@ -309,7 +309,6 @@ end
 
 -- A message field's value as the Info column shows it.
 local function summary(kind, range)
-  if kind == "text" then return nil end
   if kind == "f32" then return string.format("%.6g", range:le_float()) end
   if kind == "f64" then return string.format("%.15g", range:le_float()) end
   if kind == "u64" then return tostring(range:le_uint64()) end
