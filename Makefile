@@ -1,6 +1,6 @@
 # The commands README.md and docs/testing.md document. Each one installs missing Debian
 # packages first (scripts/install-deps), so a fresh machine needs nothing else.
-#   make scenarios   the scenario suites against freshly launched simulators
+#   make scenarios   the scenario suites against freshly launched simulators (builds only what they run)
 #   make install     installs sil into PREFIX (default /usr/local)
 #   make test        every test: C++ unit tests, Python tests, scenarios
 #   make sanitize    the C++ tests under ASan+UBSan, and the threaded ones under TSan
@@ -16,7 +16,7 @@ JOBS ?= $(shell nproc)
 all: build
 
 deps:
-	./scripts/install-deps
+	@./scripts/install-deps
 
 configure: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DPython_EXECUTABLE=$(PYTHON)
@@ -27,12 +27,23 @@ build: configure
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure
 
-# scenarios/ hold for any system: against sil-sim (the framework's own),
-# then with the thermal example's scenarios against its simulator.
-scenarios: build
-	PYTHONPATH=$(CURDIR)/$(BUILD)/python $(PYTHON) -m pytest -v -p no:cacheprovider \
+# The quick edit-run loop. scenarios/ hold for any system: against sil-sim
+# (the framework's own), then with the thermal example's scenarios against
+# its simulator. It builds only what they run (the two simulators and their
+# Python modules, which bring the sil package with them), not the tests,
+# benchmarks and fuzz programs `make test` builds, and shows only warnings,
+# errors and pytest's summary (the build's full output: $(BUILD)/scenarios-build.log).
+SCENARIO_TARGETS := sil-sim thermal-sim _core thermal_sil
+QUIET_BUILD := $(PYTHON) scripts/quiet-build $(BUILD)/scenarios-build.log
+
+scenarios: deps
+	@mkdir -p $(BUILD)
+	@test -f $(BUILD)/CMakeCache.txt || $(QUIET_BUILD) \
+	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DPython_EXECUTABLE=$(PYTHON)
+	@$(QUIET_BUILD) cmake --build $(BUILD) -j$(JOBS) --target $(SCENARIO_TARGETS)
+	@PYTHONPATH=$(CURDIR)/$(BUILD)/python $(PYTHON) -m pytest -q -p no:cacheprovider \
 	  --sil-sim=$(CURDIR)/$(BUILD)/bin/sil-sim scenarios
-	PYTHONPATH=$(CURDIR)/$(BUILD)/python $(PYTHON) -m pytest -v -p no:cacheprovider \
+	@PYTHONPATH=$(CURDIR)/$(BUILD)/python $(PYTHON) -m pytest -q -p no:cacheprovider \
 	  --sil-sim=$(CURDIR)/$(BUILD)/bin/thermal-sim --sil-module=thermal_sil scenarios examples/thermal/scenarios
 
 # Installs sil (headers, libraries, CMake package, sil-sim, sil-rec, the

@@ -1,5 +1,6 @@
 #include "sil/app/cli.hpp"
 
+#include <fstream>
 #include <arpa/inet.h>
 
 #include <charconv>
@@ -45,7 +46,8 @@ constexpr std::string_view kValueFlags[] = {"--bind",   "--port",        "--rate
                                             "--clock",  "--speed",       "--egress",
                                             "--allow",  "--peer-policy", "--peer-takeover-after",
                                             "--peer-idle-timeout",       "--exit-with-parent",
-                                            "--record", "--replay"};
+                                            "--record", "--replay",      "--param",
+                                            "--params"};
 
 bool takes_value(std::string_view flag) {
   for (const auto known : kValueFlags) {
@@ -114,7 +116,8 @@ std::string exposure_warning(const Options& options) {
 std::string usage() {
   return "usage: sil-sim [--bind ADDR] [--port N] [--rate HZ] [--clock MODE] [--speed X] [--egress MODE]\n"
          "               [--allow CIDR]... [--peer-policy POLICY] [--peer-takeover-after DURATION]\n"
-         "               [--peer-idle-timeout DURATION] [--exit-with-parent PID] [--record PATH] [--help]\n"
+         "               [--peer-idle-timeout DURATION] [--exit-with-parent PID] [--record PATH]\n"
+         "               [--param NAME=VALUE]... [--params FILE]... [--help]\n"
          "       sil-sim --replay PATH [--record PATH]\n"
          "\n"
          "Runs the simulation and bridges its bus to one UDP peer.\n"
@@ -151,6 +154,11 @@ std::string usage() {
          "               sticky only: e.g. 500ms, 2s (default 2s)\n"
          "  --peer-idle-timeout DURATION\n"
          "               a peer silent this long stops receiving telemetry (default: off)\n"
+         "  --param NAME=VALUE\n"
+         "               set a parameter before the first tick, e.g. thermostat.hysteresis_c=0.8;\n"
+         "               repeatable, a later value wins (docs/parameters.md)\n"
+         "  --params FILE\n"
+         "               the same from a file: one NAME=VALUE per line, # comments\n"
          "  --exit-with-parent PID\n"
          "               stop, as on SIGTERM, when process PID (sil-sim's parent) exits\n"
          "  --help       print this and exit\n"
@@ -192,6 +200,14 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
       continue;
     }
     live_flag = flag;
+    if (flag == "--param" || flag == "--params") {
+      if (text.empty()) return CliError{std::string(flag) + (flag == "--param" ? " needs NAME=VALUE" : " needs a file path")};
+      if (flag == "--param" && text.find('=') == std::string::npos) {
+        return CliError{"--param: '" + text + "' is not NAME=VALUE"};
+      }
+      options.params.push_back({flag == "--params", text});
+      continue;
+    }
     if (flag == "--bind") {
       if (!is_ipv4(text)) return CliError{"--bind: '" + text + "' is not an IPv4 address"};
       options.bind = text;
@@ -260,6 +276,22 @@ std::variant<Options, CliError> parse_args(std::span<const std::string_view> arg
     return CliError{"--peer-takeover-after applies to --peer-policy sticky only"};
   }
   return options;
+}
+
+
+std::variant<std::vector<std::pair<std::size_t, std::string>>, CliError> read_params_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return CliError{"cannot open '" + path + "'"};
+  std::vector<std::pair<std::size_t, std::string>> lines;
+  std::string line;
+  for (std::size_t number = 1; std::getline(file, line); ++number) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    const auto last = line.find_last_not_of(" \t\r");
+    lines.emplace_back(number, line.substr(first, last - first + 1));
+  }
+  if (file.bad()) return CliError{"cannot read '" + path + "'"};
+  return lines;
 }
 
 }  // namespace sil::app

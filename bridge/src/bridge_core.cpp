@@ -144,12 +144,16 @@ int BridgeCore::expire_idle_peer() {
   return static_cast<int>(std::clamp<std::int64_t>(wait, 1, 60'000));
 }
 
-void BridgeCore::accept_sender(const Datagram& datagram, bool hello) {
+void BridgeCore::accept_sender(const Datagram& datagram, PeerClaim claim) {
   if (!datagram.from_ipv4) return;
   const std::uint64_t sender = pack_peer(datagram.from);
   const auto now = peer_.uses_time() ? PeerTracker::Clock::now() : PeerTracker::Time{};
   if (peer_.expire(now)) bump(peer_expiries_);
-  switch (peer_.observe(sender, hello, now)) {
+  if (claim == PeerClaim::query) {
+    peer_.seen(sender, now);
+    return;
+  }
+  switch (peer_.observe(sender, claim == PeerClaim::hello, now)) {
     case PeerTracker::Outcome::changed: bump(peer_changes_); break;
     case PeerTracker::Outcome::refused: bump(rx_not_peer_); break;
     case PeerTracker::Outcome::same: break;
@@ -181,13 +185,13 @@ BridgeCore::Read BridgeCore::read_one(std::span<std::byte> buffer, Datagram& out
   return Read::datagram;
 }
 
-bool BridgeCore::make_control_frame(const Datagram& datagram, ControlFrame& frame) noexcept {
+PeerClaim BridgeCore::make_control_frame(const Datagram& datagram, ControlFrame& frame) noexcept {
   frame.sender = datagram.from_ipv4 ? pack_peer(datagram.from) : 0;
   const auto body = datagram.bytes.subspan(ipc::kHeaderSize);
   frame.too_large = datagram.truncated || body.size() > ControlFrame::kMaxSize;
   frame.size = frame.too_large ? 0 : static_cast<std::uint16_t>(body.size());
   if (!frame.too_large) std::copy(body.begin(), body.end(), frame.bytes.begin());
-  return !datagram.truncated && is_hello_request(body);
+  return datagram.truncated ? PeerClaim::ordinary : claim_of_request(body);
 }
 
 void BridgeCore::send_control(std::uint64_t to, std::span<const std::byte> reply) noexcept {

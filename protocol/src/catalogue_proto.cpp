@@ -1,6 +1,9 @@
 #include "sil/protocol/catalogue_proto.hpp"
 
+#include <cstdint>
 #include <string>
+#include <type_traits>
+#include <variant>
 
 #include "sil_control.pb.h"
 
@@ -21,6 +24,45 @@ void fill_catalogue(control::Catalogue& out, const ipc::CatalogueInfo& catalogue
       field->set_size(static_cast<std::uint32_t>(f.size));
       field->set_count(static_cast<std::uint32_t>(f.count));
     }
+  }
+  for (const auto& info : catalogue.params) {
+    auto* param = out.add_params();
+    param->set_name(info.name);
+    param->set_type(std::string(ipc::to_string(info.kind)));
+    fill_param_value(*param->mutable_default_value(), info.default_value);
+    fill_param_value(*param->mutable_min(), info.min);
+    fill_param_value(*param->mutable_max(), info.max);
+    param->set_unit(std::string(info.unit));
+    param->set_description(std::string(info.description));
+    param->set_read_only(info.read_only);
+    param->set_restart(info.restart);
+  }
+}
+
+void fill_param_value(control::ParamValue& out, const ipc::ParamValue& value) {
+  std::visit(
+      [&](auto v) {
+        using T = decltype(v);
+        if constexpr (std::is_same_v<T, bool>) {
+          out.set_bool_value(v);
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          out.set_int_value(v);
+        } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+          out.set_uint_value(v);
+        } else {
+          out.set_float_value(v);
+        }
+      },
+      value);
+}
+
+std::optional<ipc::ParamValue> read_param_value(const control::ParamValue& value) {
+  switch (value.value_case()) {
+    case control::ParamValue::kBoolValue: return ipc::ParamValue{value.bool_value()};
+    case control::ParamValue::kIntValue: return ipc::ParamValue{static_cast<std::int64_t>(value.int_value())};
+    case control::ParamValue::kUintValue: return ipc::ParamValue{static_cast<std::uint64_t>(value.uint_value())};
+    case control::ParamValue::kFloatValue: return ipc::ParamValue{value.float_value()};
+    default: return std::nullopt;
   }
 }
 

@@ -17,9 +17,11 @@ import importlib.util
 from typing import TYPE_CHECKING
 
 from sil._system import SystemInUseError, SystemModuleError, system_module, use_system
-from sil.catalogue import Catalogue, CatalogueError, CatalogueMismatchError, Decoder
+from sil.catalogue import Catalogue, CatalogueError, CatalogueMismatchError, Decoder, ParamInfo
 from sil.client import SilTimeout, SimClient
 from sil.control import ControlError
+from sil.faults import Fault, FaultError, FaultInfo
+from sil.params import ParamError, Params, ParamState
 from sil.launcher import SimProcess, SimStartError
 from sil.simtime import SimTime, ms, ns, s, us
 from sil.targets import (
@@ -28,6 +30,7 @@ from sil.targets import (
     NetworkTarget,
     ProcessTarget,
     Received,
+    SimAttachError,
     SimHungError,
     Stats,
     Target,
@@ -55,6 +58,7 @@ _PYTHON_EXPORTS = (
     "Received",
     "SilTimeout",
     "SimClient",
+    "SimAttachError",
     "SimHungError",
     "SimProcess",
     "SimStartError",

@@ -77,10 +77,39 @@ class MessageInfo:
         return (self.id, self.name, self.size, self.fields)
 
 
-class Catalogue:
-    """Message layouts by id and by name, in catalogue order."""
+PARAM_KINDS = ("bool", "i32", "i64", "u32", "u64", "f64")
 
-    def __init__(self, messages: Iterable[MessageInfo], hash: Optional[int] = None) -> None:
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """One parameter of the system (docs/parameters.md): its qualified name
+    ("thermostat.hysteresis_c"), type, default (the instance's value at
+    start, before --param), inclusive range, unit, description and rules."""
+
+    name: str
+    type: str  # bool i32 i64 u32 u64 f64
+    default: Union[bool, int, float]
+    min: Union[bool, int, float]
+    max: Union[bool, int, float]
+    unit: str
+    description: str
+    read_only: bool  # never set
+    restart: bool    # set before start only (--param, @pytest.mark.sil_params)
+
+
+def param_value_of(value) -> Union[bool, int, float, None]:
+    """A sil.control.ParamValue as Python's bool, int or float (None: unset)."""
+    which = value.WhichOneof("value")
+    return None if which is None else getattr(value, which)
+
+
+class Catalogue:
+    """Message layouts by id and by name, in catalogue order, and the
+    system's parameters (``params``, in catalogue order)."""
+
+    def __init__(self, messages: Iterable[MessageInfo], hash: Optional[int] = None,
+                 params: Iterable[ParamInfo] = ()) -> None:
+        self.params = tuple(params)
         self._messages = list(messages)
         self._by_id: dict[int, MessageInfo] = {}
         self._by_name: dict[str, MessageInfo] = {}
@@ -99,7 +128,8 @@ class Catalogue:
         """This build's catalogue, from the system module in use."""
         system = system_module()
         return cls((MessageInfo(msg_id, name, size, tuple(FieldInfo(*field) for field in fields))
-                    for msg_id, name, size, fields in system.catalogue_info()), system.catalogue_hash)
+                    for msg_id, name, size, fields in system.catalogue_info()), system.catalogue_hash,
+                   (ParamInfo(*param) for param in system.params_info()))
 
     @classmethod
     def from_proto(cls, catalogue) -> "Catalogue":
@@ -109,11 +139,15 @@ class Catalogue:
         for message in catalogue.messages:
             fields = tuple(FieldInfo(f.name, f.type, f.offset, f.size, f.count) for f in message.fields)
             messages.append(MessageInfo(message.id, message.name, message.size, fields))
-        return cls(messages, catalogue.hash)
+        params = (ParamInfo(p.name, p.type, param_value_of(p.default_value), param_value_of(p.min),
+                            param_value_of(p.max), p.unit, p.description, p.read_only, p.restart)
+                  for p in catalogue.params)
+        return cls(messages, catalogue.hash, params)
 
     def compute_hash(self) -> int:
         """The catalogue hash sil-sim reports (FNV-1a over every message's id,
-        name, size and field layout), computed from these layouts."""
+        name, size and field layout, then every parameter's name, type, range,
+        rules and unit), computed from these layouts."""
         value = 2166136261
 
         def mix_bytes(data: bytes) -> None:
@@ -133,6 +167,16 @@ class Catalogue:
                 mix_u64(KINDS.index(field.kind))
                 mix_u64(field.offset)
                 mix_u64(field.size)
+        for param in self.params:  # as sil/core/system.hpp folds them
+            mix_bytes(param.name.encode())
+            mix_u64(PARAM_KINDS.index(param.type))
+            for bound in (param.min, param.max):
+                if isinstance(bound, float):
+                    mix_bytes(struct.pack("<d", bound))
+                else:
+                    mix_u64(int(bound) & 0xFFFFFFFFFFFFFFFF)
+            mix_u64(int(param.read_only) | int(param.restart) << 1)
+            mix_bytes(param.unit.encode() + b"\0")
         return value
 
     def __iter__(self) -> Iterator[MessageInfo]:

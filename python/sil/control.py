@@ -39,6 +39,21 @@ def encode_request(sequence: int, **command) -> bytes:
     return REQUEST_HEADER + request.SerializeToString()
 
 
+def param_value_pb(value) -> pb.ParamValue:
+    """A Python bool, int or float as a sil.control.ParamValue."""
+    if isinstance(value, bool):
+        return pb.ParamValue(bool_value=value)
+    if isinstance(value, int):
+        if -(2 ** 63) <= value < 2 ** 63:
+            return pb.ParamValue(int_value=value)
+        if 0 <= value < 2 ** 64:
+            return pb.ParamValue(uint_value=value)
+        raise ValueError(f"{value} does not fit any parameter type (int64 or uint64)")
+    if isinstance(value, float):
+        return pb.ParamValue(float_value=value)
+    raise TypeError(f"a parameter value is a bool, an int or a float, got {type(value).__name__}")
+
+
 def decode_reply(datagram: bytes) -> Optional[pb.Reply]:
     """The Reply in a 0xFFF1 datagram, or None when it does not parse."""
     reply = pb.Reply()

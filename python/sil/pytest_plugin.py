@@ -50,6 +50,15 @@ Markers:
                               --sil-target=inproc
   @pytest.mark.sil_clock(C)   the clock a process target launches with
                               (default step); inproc supports only step
+  @pytest.mark.sil_params({"thermostat.hysteresis_c": 0.8, ...})
+                              parameters set before the sim starts: --param
+                              for a process target, before the first tick
+                              in process; on udp:// (a sim already running)
+                              they are set when the test starts
+
+Parameters and faults: every parameter a test changes through sil.params
+(and the sil_params marker on udp://) is restored, and every fault it adds
+through sil.fault is removed, when the test ends, pass or fail.
 
 Failure artefacts: a sim launched for ``sim``, or for ``sil`` on a process
 target, records (sil-sim --record) into the test's tmp_path and writes its
@@ -127,6 +136,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "network: needs a real sil-sim on a socket; skipped with --sil-target=inproc")
     config.addinivalue_line("markers", "sil_clock(clock): the clock a process target launches with "
                                        "(step, fast or realtime; default step)")
+    config.addinivalue_line("markers", "sil_params(values): {name: value} of parameters set before the sim starts "
+                                       "(docs/parameters.md)")
     try:
         parse_target(config.getoption("--sil-target"))
     except ValueError as error:
@@ -202,6 +213,24 @@ def _clock_of(request: pytest.FixtureRequest) -> str:
     return clock
 
 
+def _params_of(request: pytest.FixtureRequest) -> dict:
+    """{name: value} from @pytest.mark.sil_params({...}) (several markers
+    merge, the closest winning)."""
+    values: dict = {}
+    for marker in reversed(list(request.node.iter_markers("sil_params"))):
+        given = dict(marker.kwargs)
+        for arg in marker.args:
+            if not isinstance(arg, dict):
+                pytest.fail(f"@pytest.mark.sil_params takes a {{name: value}} dict, got {arg!r}", pytrace=False)
+            given.update(arg)
+        for name, value in given.items():
+            if not isinstance(name, str) or not isinstance(value, (bool, int, float)):
+                pytest.fail(f"@pytest.mark.sil_params: {name!r}: {value!r} is not a bool, int or float",
+                            pytrace=False)
+        values.update(given)
+    return values
+
+
 def _recording_args(request: pytest.FixtureRequest, path: Path) -> tuple[Optional[Path], list[str]]:
     if request.config.getoption("--sil-no-record"):
         return None, []
@@ -231,26 +260,43 @@ def sil(request: pytest.FixtureRequest, tmp_path: Path):
     wall_timeout = config.getoption("--sil-wall-timeout")
     rate = config.getoption("--sil-rate")
     clock = _clock_of(request)
+    params = _params_of(request)
     if kind == "inproc":
         if clock != "step":
             pytest.skip(f"the in-process target is stepped; this test wants the {clock} clock")
-        target = InprocTarget(rate, wall_timeout=wall_timeout)
+        target = InprocTarget(rate, wall_timeout=wall_timeout, params=params)
     elif kind == "process":
         path = request.getfixturevalue("sil_sim_path")
         recording, record_args = _recording_args(request, tmp_path / "sil.silrec")
         target = ProcessTarget(path, rate_hz=rate, clock=clock, log_dir=tmp_path, wall_timeout=wall_timeout,
-                               extra_args=record_args)
+                               extra_args=record_args, params=params)
         artefacts = SimArtefacts(target.process, recording)
         _register(request, artefacts)
     else:
         host, port = address
         target = NetworkTarget(host, port, wall_timeout=wall_timeout)
+        if params:
+            target.params.set(params)
     try:
         yield target
     finally:
-        status = target.close()
+        try:
+            # The sim of a process or inproc target ends with the test, but
+            # the restore is the same everywhere, and recorded.
+            if _sim_alive(target):
+                if target._faults is not None:
+                    target._faults.remove_all()
+                if target._params is not None and target._params.changed():
+                    target._params.restore()
+        finally:
+            status = target.close()
     if kind == "process":
         _after_sim(request, artefacts, status)
+
+
+def _sim_alive(target) -> bool:
+    process = getattr(target, "process", None)
+    return process is None or process.is_running()
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@
     sil-rec dump FILE [filters] [--limit N]
                                           one line per message, decoded by name
     sil-rec csv FILE [filters] [-o OUT]   one row per message, one column per field (Type.field)
-    sil-rec plot FILE Type.field... -o OUT.png [--start T] [--end T] [--title TEXT]
-                                          the fields over simulated time (matplotlib, Agg)
+    sil-rec plot FILE [Type.field...] [--subplot A.x,B.y]... -o OUT.png|OUT.svg [--from T] [--to T] [--title TEXT]
+                                          the fields over simulated time, a subplot per unit, markers for
+                                          injected messages and control requests (sil.plot)
     sil-rec pcap FILE OUT.pcapng          every datagram as UDP on loopback, for Wireshark (docs/wireshark.md)
 
 filters: --type NAME|MSGID (repeatable), --start T, --end T (simulated time with a unit: 1.5s, 250ms,
@@ -31,7 +32,7 @@ from typing import Optional, Sequence
 
 from google.protobuf import text_format
 
-from sil import pcap, simtime
+from sil import pcap, plot, simtime
 from sil.recording import DIRECTIONS, Recording, RecordingError
 
 PROG = "sil-rec"
@@ -183,56 +184,6 @@ def dump(rec: Recording, args, out) -> None:
         shown += 1
 
 
-# -- plot ----------------------------------------------------------------------
-
-
-def plot(rec: Recording, args) -> None:
-    series: dict[int, list[tuple[str, str]]] = {}
-    for spec in args.fields:
-        type_name, dot, field_name = spec.partition(".")
-        info = rec.header.catalogue.get(type_name) if dot else None
-        if info is None:
-            raise UsageError(f"{spec!r}: name a field as Type.field, with a Type of the recording "
-                             f"({', '.join(i.name for i in rec.header.catalogue)})")
-        field = info.field(field_name)
-        if field is None:
-            raise UsageError(f"{spec!r}: {type_name} has no field {field_name!r} (fields: {info.field_names()})")
-        if field.is_text:
-            raise UsageError(f"{spec!r} is a text field; only numbers can be plotted")
-        series.setdefault(info.id, []).append((spec, field.name))
-    points: dict[str, tuple[list[float], list[float]]] = {spec: ([], []) for spec in args.fields}
-    for m in rec.messages(list(series), start=args.start, end=args.end):
-        value = m.value
-        if value is None:
-            continue
-        for spec, name in series[m.msg_id]:
-            xs, ys = points[spec]
-            xs.append(m.sim_time_ns / simtime.NS_PER_S)
-            ys.append(getattr(value, name))
-    empty = [spec for spec, (xs, _ys) in points.items() if not xs]
-    if empty:
-        raise UsageError(f"nothing to plot for {', '.join(empty)}: no such messages in the recording"
-                         + (" in that time range" if args.start is not None or args.end is not None else ""))
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        from matplotlib import pyplot
-    except ImportError as error:
-        raise UsageError(f"plot needs matplotlib (Debian: apt-get install python3-matplotlib): {error}") from None
-    figure, axes = pyplot.subplots(figsize=(10, 5))
-    try:
-        for spec, (xs, ys) in points.items():
-            axes.plot(xs, ys, label=spec, drawstyle="steps-post")
-        axes.set_xlabel("simulated time (s)")
-        axes.set_title(args.title or f"{rec.path.name}: {', '.join(args.fields)}")
-        axes.grid(True, alpha=0.3)
-        axes.legend()
-        figure.tight_layout()
-        figure.savefig(args.output, format="png")
-    finally:
-        pyplot.close(figure)
-
-
 # -- the command line ------------------------------------------------------------
 
 
@@ -247,6 +198,13 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=parse_time, metavar="T", help="from this simulated time (e.g. 1.5s)")
     parser.add_argument("--end", type=parse_time, metavar="T", help="before this simulated time (e.g. 2s)")
     parser.add_argument("--direction", action="append", choices=DIRECTIONS, help="only this direction (repeatable)")
+
+
+def _subplot(text: str) -> list[str]:
+    fields = [field.strip() for field in text.split(",")]
+    if not all(fields):
+        raise argparse.ArgumentTypeError(f"{text!r}: a subplot is Type.field names separated by commas")
+    return fields
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -268,13 +226,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(csv_parser)
     csv_parser.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
 
-    plot_parser = commands.add_parser("plot", help="PNG of fields over simulated time")
+    plot_parser = commands.add_parser("plot", help="PNG or SVG of fields over simulated time, a subplot per unit")
     plot_parser.add_argument("file")
-    plot_parser.add_argument("fields", nargs="+", metavar="Type.field", help="e.g. PlantTemperature.temperature_c")
-    plot_parser.add_argument("-o", "--output", required=True, metavar="OUT.png")
-    plot_parser.add_argument("--start", type=parse_time, metavar="T")
-    plot_parser.add_argument("--end", type=parse_time, metavar="T")
-    plot_parser.add_argument("--title")
+    plot_parser.add_argument("fields", nargs="*", metavar="Type.field",
+                             help="e.g. PlantTemperature.temperature_c; fields with the same unit suffix "
+                                  "(_c, _w, _ns, ...) share a subplot")
+    plot_parser.add_argument("--subplot", action="append", default=[], type=_subplot, metavar="A.x,B.y",
+                             help="these fields in one subplot of their own (repeatable)")
+    plot_parser.add_argument("-o", "--output", required=True, metavar="OUT.png|OUT.svg",
+                             help="the format comes from the extension")
+    plot_parser.add_argument("--from", "--start", dest="start", type=parse_time, metavar="T",
+                             help="from this simulated time (e.g. 30s)")
+    plot_parser.add_argument("--to", "--end", dest="end", type=parse_time, metavar="T",
+                             help="to this simulated time")
+    plot_parser.add_argument("--title", help="the figure's title (default: the file's name)")
 
     pcap_parser = commands.add_parser("pcap", help="pcapng for Wireshark: every datagram as UDP on loopback")
     pcap_parser.add_argument("file")
@@ -303,7 +268,7 @@ def run(args: argparse.Namespace, out) -> None:
         elif args.command == "pcap":
             pcap.convert(rec, args.output)
         else:
-            plot(rec, args)
+            plot.plot(rec, args.output, args.fields, args.subplot, start=args.start, end=args.end, title=args.title)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -42,7 +42,7 @@ from google.protobuf.message import DecodeError as _ProtobufDecodeError
 
 from sil._system import system_module
 from sil import sil_record_pb2 as rpb
-from sil.catalogue import Catalogue, CatalogueError, Decoder, MessageInfo
+from sil.catalogue import Catalogue, CatalogueError, Decoder, MessageInfo, param_value_of
 from sil.control import CONTROL_REPLY_ID, CONTROL_REQUEST_ID
 from sil.control import pb as control_pb
 from sil.simtime import to_sim_time
@@ -104,7 +104,8 @@ class Header:
     rate_hz: int
     clock: str           # realtime, fast or step
     start_unix_ns: int   # wall time when recording started
-    catalogue: Catalogue
+    catalogue: Catalogue  # its params: the parameters' declarations
+    start_params: dict    # {name: value} set before the first tick (--param); the rest start at their default
 
 
 @dataclass(frozen=True)
@@ -336,7 +337,8 @@ class Recording:
             raise RecordingError(self.path, frames.offset, f"the header's catalogue is invalid: {error}") from None
         return Header(format_version=header.format_version, version=header.version,
                       git_revision=header.git_revision, rate_hz=header.rate_hz, clock=header.clock,
-                      start_unix_ns=header.start_unix_ns, catalogue=catalogue)
+                      start_unix_ns=header.start_unix_ns, catalogue=catalogue,
+                      start_params={setting.name: param_value_of(setting.value) for setting in header.params})
 
     def _iterate(self, ids: Optional[frozenset[int]], start_ns: Optional[int], end_ns: Optional[int],
                  wanted: Optional[frozenset[str]]) -> Iterator[RecordedMessage]:

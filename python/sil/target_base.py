@@ -15,8 +15,12 @@ from typing import Any, Callable, NamedTuple, Optional
 from sil import control, simtime
 from sil.catalogue import INT_RANGES, Decoder, MessageInfo, check_request_pair
 from sil.client import SilTimeout, _describe_predicate
+from sil.control import pb
+from sil.faults import FaultError, Faults
+from sil.params import ParamError, Params
 from sil.simtime import NS_PER_S, SimTime, format_ns, to_sim_time
 
+_FAULT_BODIES = {"add_fault": pb.AddFault, "remove_fault": pb.RemoveFault, "list_faults": pb.ListFaults}
 DEFAULT_WALL_TIMEOUT = 30.0
 DEFAULT_WITHIN = SimTime(NS_PER_S)
 DEFAULT_RATE_HZ = 100
@@ -28,6 +32,12 @@ class SimHungError(RuntimeError):
     """The sim did not answer within the wall-clock guard, or is gone. This is
     about the simulator (hung, crashed, or overloaded), not about the
     condition the test was waiting for."""
+
+
+class SimAttachError(RuntimeError):
+    """The sim is alive (it sends datagrams) but offers nothing a target can
+    attach with: no control plane and no RevisionService. The message says
+    which is missing; it is not a hung sim."""
 
 
 @dataclass
@@ -189,6 +199,8 @@ class Target:
     # The duration helpers, here too: inside a test whose fixture is named
     # `sil`, sil.s(2) then still means two seconds of simulated time.
     ns = staticmethod(simtime.ns)
+    ParamError = ParamError  # sil.ParamError, for a test whose fixture is named `sil`
+    FaultError = FaultError
     us = staticmethod(simtime.us)
     ms = staticmethod(simtime.ms)
     s = staticmethod(simtime.s)
@@ -202,6 +214,8 @@ class Target:
         self._log: list[_Entry] = []
         self._cursor = 0
         self._by_identity: dict[int, _Entry] = {}
+        self._params: Optional[Params] = None
+        self._faults: Optional[Faults] = None
         self._closed = False
 
     # -- what the subclass provides --------------------------------------
@@ -231,6 +245,10 @@ class Target:
 
     def _stats(self, guard: _WallGuard) -> Stats:
         raise NotImplementedError
+
+    def _counts_publications(self) -> bool:
+        """Whether _stats() can say what the sim has published."""
+        return True
 
     def _log_end(self) -> int:
         return len(self._log)
@@ -370,6 +388,50 @@ class Target:
         self._check_open()
         return self._stats(_WallGuard(self.wall_timeout, "stats()"))
 
+    @property
+    def params(self) -> "Params":
+        """The system's parameters as a mapping (sil.params, docs/parameters.md):
+        read, set (all or nothing, at the next tick boundary), table(),
+        restore()."""
+        self._check_open()
+        if self._params is None:
+            self._params = Params(self)
+        return self._params
+
+    @property
+    def fault(self) -> "Faults":
+        """Fault injection (sil.fault, docs/faults.md): drop, delay,
+        duplicate, freeze, field, rate_limit; list(), kinds(). Every fault
+        a test adds is removed when the test ends."""
+        self._check_open()
+        if self._faults is None:
+            self._faults = Faults(self)
+        return self._faults
+
+    def _fault_request(self, command: str, fields: Optional[dict] = None):
+        body = _FAULT_BODIES[command](**(fields or {}))
+        try:
+            return self._state_request(command, body)
+        except control.ControlError as error:
+            if error.code == "INVALID_ARGUMENT":
+                raise FaultError(error.detail) from None
+            raise
+
+    def _state_request(self, command: str, body):
+        """One control request that reads or changes state; its Reply, or
+        ControlError."""
+        raise NotImplementedError
+
+    # What a target supplies for sil.params.
+    def _get_params(self, names: Optional[list]) -> dict:
+        raise NotImplementedError
+
+    def _set_params(self, values: dict) -> dict:
+        raise NotImplementedError
+
+    def _param_table(self) -> tuple:
+        return self.types.remote.params
+
     def close(self) -> None:
         self._closed = True
 
@@ -431,6 +493,22 @@ class Target:
             state = "already returned by an earlier expect()" if earlier.consumed else \
                 "before the point this expect() starts from (the last advance() or waited-for message)"
             text += f". Note: a matching {condition.info.name} was published{when}, {state}; see history()"
+        elif earlier is None:
+            text += self._never_published_note(condition.info.name)
+        return text
+
+    def _never_published_note(self, name: str) -> str:
+        """A note for a wait on a message the sim has never published at all:
+        then what is missing is likely the service that publishes it."""
+        if not self._counts_publications():
+            return ""
+        published = self._stats(_WallGuard(self.wall_timeout, "a timeout report")).published
+        if published.get(name):
+            return ""
+        text = f". The sim has published no {name} since it started: is the service that publishes it in its system?"
+        if name == "RevisionResponse":
+            text += (" (the framework's RevisionService answers RevisionRequest; a system with "
+                     "framework_services = false has none)")
         return text
 
     # Free-running clocks (realtime, fast): see NetworkTarget.
@@ -441,9 +519,15 @@ class Target:
         raise NotImplementedError
 
     def _hung(self, guard: _WallGuard, detail: str) -> SimHungError:
+        seen = self._process_note()
         return SimHungError(f"the sim appears hung: {detail} within {guard.seconds:g} s of wall time "
                             f"(during {guard.what}). This is the wall-clock guard (--sil-wall-timeout), not "
-                            "the test's condition; the sim may be hung, crashed or overloaded.")
+                            "the test's condition; " + (seen or "the sim may be hung, crashed or overloaded."))
+
+    def _process_note(self) -> str:
+        """What can be seen of the sim's process from here, as a sentence
+        (e.g. that it is stopped), or "" when nothing can."""
+        return ""
 
 
 def _when(entry: _Entry) -> str:

@@ -7,6 +7,9 @@ from typing import Optional
 
 from sil._system import system_module
 from sil.catalogue import CatalogueMessage, Decoder
+from sil import control
+from sil.control import ControlError, pb
+from sil.params import ParamError
 from sil.simtime import format_ns
 from sil.target_base import (
     DEFAULT_RATE_HZ,
@@ -27,14 +30,20 @@ _INPROC_SLICE = 1 << 16
 
 class InprocTarget(Target):
     """The registered services and their bus in this process: no socket, no
-    thread; time moves only in the verbs."""
+    thread; time moves only in the verbs. params: {name: value} set before
+    the services are built, as sil-sim's --param does."""
 
     kind = "inproc"
 
     def __init__(self, rate_hz: int = DEFAULT_RATE_HZ, *, wall_timeout: float = DEFAULT_WALL_TIMEOUT,
-                 default_within=DEFAULT_WITHIN) -> None:
+                 default_within=DEFAULT_WITHIN, params: Optional[dict] = None) -> None:
         self._system = system_module()
-        self.sim = self._system.InprocSim(rate_hz)
+        try:
+            self.sim = self._system.InprocSim(rate_hz, params=params)
+        except ValueError as error:
+            if params and "params:" in str(error):
+                raise ParamError(str(error)) from None
+            raise
         super().__init__(Decoder(), wall_timeout=wall_timeout, default_within=default_within)
         self.rate_hz = self.sim.rate_hz
 
@@ -55,6 +64,27 @@ class InprocTarget(Target):
 
     def _send_raw(self, data: bytes) -> None:
         self.sim.inject_datagram(data)
+
+    def _get_params(self, names: Optional[list]) -> dict:
+        try:
+            return self.sim.get_params(names)
+        except KeyError as error:
+            raise KeyError(error.args[0]) from None
+
+    def _set_params(self, values: dict) -> dict:
+        try:
+            return self.sim.set_params(values)
+        except ValueError as error:
+            raise ParamError(str(error)) from None
+
+    def _state_request(self, command: str, body):
+        request = pb.Request(sequence=1)
+        getattr(request, command).CopyFrom(body)
+        reply = pb.Reply()
+        reply.ParseFromString(self.sim.control(request.SerializeToString()))
+        if reply.WhichOneof("result") == "error":
+            raise ControlError(command, control.error_name(reply.error.code), reply.error.message)
+        return reply
 
     def _log_end(self) -> int:
         return self.sim.record_count

@@ -3,21 +3,24 @@ its control plane through sil.transport (udp://HOST:PORT)."""
 
 from __future__ import annotations
 
+import collections
 import time
 import warnings
 from typing import Optional, Sequence
 
 from sil import control, transport
 from sil._system import system_module
-from sil.catalogue import Catalogue, Decoder
+from sil.catalogue import Catalogue, Decoder, param_value_of
+from sil.params import ParamError
 from sil.client import SilTimeout
-from sil.control import ControlError, pb
+from sil.control import ControlError, param_value_pb, pb
 from sil.simtime import NS_PER_S, SimTime, format_ns
 from sil.target_base import (
     DEFAULT_RATE_HZ,
     DEFAULT_WALL_TIMEOUT,
     DEFAULT_WITHIN,
     VERDICTS,
+    SimAttachError,
     SimHungError,
     Stats,
     Target,
@@ -27,6 +30,7 @@ from sil.target_base import (
     ns_at,
 )
 from sil.transport import RECEIVE_BUFFER_REQUEST, Hello, Transport
+from sil.udp_owner import udp_owner
 
 # How long a silent attach waits for the sim to answer Hello.
 _HELLO_TIMEOUT = 2.0
@@ -100,7 +104,7 @@ class NetworkTarget(Target):
         guard = _WallGuard(timeout, "attaching (Hello)")
         reply = self._control("hello", self._hello.request, guard, silence_ok=not require_control)
         if reply is None:
-            self._attach_without_control()
+            self._attach_without_control(timeout)
             return
         self.control = True
         self.ready = reply.ready
@@ -114,12 +118,18 @@ class NetworkTarget(Target):
             self.types = Decoder(Catalogue.from_proto(catalogue))
             self._warn_mismatch(reply.ready.catalogue_hash)
 
-    def _attach_without_control(self) -> None:
+    def _attach_without_control(self, hello_timeout: float) -> None:
+        """Attaches over the data protocol: a RevisionResponse gives the rate.
+        A sim that sends datagrams back but no RevisionResponse within
+        hello_timeout of the first is alive without a RevisionService
+        (SimAttachError); one that sends nothing at all within the wall
+        guard is hung, stopped, or not a sim (SimHungError)."""
         self.stepped = False
         request_id = 0x51C0FFEE
         system = self._system
         self._link.send(system.encode(system.RevisionRequest(request_id=request_id)))
         guard = _WallGuard(self.wall_timeout, "attaching (RevisionRequest)")
+        alive: Optional[_WallGuard] = None  # from the first datagram back: the sim runs and we are its peer
         for _ in range(1_000_000):
             for entry in self._log:
                 if entry.msg_id == int(system.MsgId.RevisionResponse) and \
@@ -132,10 +142,40 @@ class NetworkTarget(Target):
                         warnings.warn(f"{self._hello.where} has no control plane (no answer to Hello): waiting in "
                                       "wall time at speed 1", RuntimeWarning, stacklevel=4)
                         return
+            if alive is None and (self._log or self.undecodable):
+                alive = _WallGuard(hello_timeout, "attaching (RevisionRequest)")
+            if alive is not None and (alive.expired() or guard.expired()):
+                raise SimAttachError(self._without_revision_service())
             if guard.expired():
-                raise self._hung(guard, "no answer to Hello or to a RevisionRequest")
+                raise self._hung(guard, "no answer to Hello (a control plane) or to a RevisionRequest (a "
+                                        "RevisionService), and no datagram at all")
             self._pump(min(guard.remaining(), 0.25))
         raise self._hung(guard, "no answer to a RevisionRequest")
+
+    def _without_revision_service(self) -> str:
+        counts = collections.Counter(self.types.remote[entry.msg_id].name for entry in self._log)
+        sent = ", ".join(f"{n} x {name}" for name, n in sorted(counts.items()))
+        if self.undecodable:
+            sent += (", " if sent else "") + f"{len(self.undecodable)} undecodable"
+        return (f"{self._hello.where} is running (it sent {sent}) but cannot be attached: it has no control plane "
+                "(no reply to Hello) and no RevisionService (no RevisionResponse to a RevisionRequest), so its "
+                "tick rate cannot be learnt. Give it one of them: the control plane comes with sil-sim and with "
+                "a rig's RigHost (docs/hil.md), the RevisionService with every system that keeps "
+                "framework_services = true (docs/services.md \"Declaring a system\").")
+
+    def _counts_publications(self) -> bool:
+        return self.control
+
+    def _process_note(self) -> str:
+        owner = udp_owner(*self.address)
+        if owner is None:
+            return ""
+        host, port = self.address
+        if owner.stopped:
+            return (f"the process that owns {host}:{port}, {owner.describe()}: it answers nothing until it is "
+                    f"resumed (kill -CONT {owner.pid}).")
+        return (f"the process that owns {host}:{port}, {owner.describe()} but did not answer: it is not a sil "
+                "sim, or its loop is stuck.")
 
     def _warn_mismatch(self, theirs: int, *, fetched: bool = True) -> None:
         ours = self._hello.catalogue_hash
@@ -260,12 +300,48 @@ class NetworkTarget(Target):
         self._dirty = False
         return reply
 
+    # -- parameters ------------------------------------------------------
+
+    def _get_params(self, names: Optional[list]) -> dict:
+        self._check_control("sil.params")
+        try:
+            reply = self._control("get_params", pb.GetParams(names=names or []),
+                                  _WallGuard(self.wall_timeout, "reading parameters"))
+        except ControlError as error:
+            if error.code == "INVALID_ARGUMENT":
+                raise KeyError(error.detail) from None
+            raise
+        return {setting.name: param_value_of(setting.value) for setting in reply.params.values}
+
+    def _set_params(self, values: dict) -> dict:
+        self._check_control("sil.params")
+        request = pb.SetParams(set=[pb.ParamSetting(name=name, value=param_value_pb(value))
+                                    for name, value in values.items()])
+        try:
+            reply = self._control("set_params", request, _WallGuard(self.wall_timeout, "setting parameters"))
+        except ControlError as error:
+            if error.code == "INVALID_ARGUMENT":
+                raise ParamError(error.detail) from None
+            raise
+        self._dirty = False
+        return {setting.name: param_value_of(setting.value) for setting in reply.params.values}
+
+    def _state_request(self, command: str, body):
+        self._check_control("sil.fault")
+        reply = self._control(command, body, _WallGuard(self.wall_timeout, command))
+        self._dirty = False
+        return reply
+
+    def _check_control(self, what: str) -> None:
+        if not self.control:
+            raise RuntimeError(f"{what} needs the sim's control plane; {self._hello.where} has none")
+
     def _check_alive(self, guard: _WallGuard) -> None:
         """Raises SimHungError at once when the sim is known to be gone."""
 
     def _gone(self) -> SimHungError:
         host, port = self.address
-        return SimHungError(f"nothing listens at {host}:{port} any more (has the sim exited?)")
+        return SimHungError(f"nothing listens at {host}:{port} (has the sim exited, or is that not its port?)")
 
     def _drops_note(self) -> str:
         drops = self._link.kernel_drops()

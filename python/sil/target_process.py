@@ -12,6 +12,15 @@ from sil.target_network import NetworkTarget
 from sil.transport import RECEIVE_BUFFER_REQUEST
 
 
+def param_text(value) -> str:
+    """A parameter value as sil-sim's --param reads it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    raise TypeError(f"a parameter value is a bool, an int or a float, got {type(value).__name__}")
+
+
 class ProcessTarget(NetworkTarget):
     """A sil-sim launched for this target (SimProcess), stepped over its
     control plane. clock="step" (the default) moves time only in the verbs;
@@ -19,7 +28,8 @@ class ProcessTarget(NetworkTarget):
     egress="batched" (the default) has the sim send each tick's messages in
     one syscall, together with the reply that ends an advance: the harness
     sees the same datagrams in the same order as with "per-message", sooner.
-    With batched egress the target also asks for bundles (see NetworkTarget)."""
+    With batched egress the target also asks for bundles (see NetworkTarget).
+    params: {name: value} set before the first tick (sil-sim --param)."""
 
     kind = "process"
 
@@ -28,8 +38,10 @@ class ProcessTarget(NetworkTarget):
                  log_dir: Optional[Union[str, os.PathLike]] = None,
                  extra_args: Sequence[str] = (), wall_timeout: float = DEFAULT_WALL_TIMEOUT,
                  default_within=DEFAULT_WITHIN, receive_buffer: int = RECEIVE_BUFFER_REQUEST,
-                 bundle_bytes: Optional[int] = None) -> None:
+                 bundle_bytes: Optional[int] = None, params: Optional[dict] = None) -> None:
         args = ["--port", "0", "--rate", str(rate_hz), "--clock", clock, "--egress", egress]
+        for name, value in (params or {}).items():
+            args += ["--param", f"{name}={param_text(value)}"]
         if speed is not None:
             args += ["--speed", repr(float(speed))]
         self.process = SimProcess(sim_path, [*args, *extra_args], log_dir=log_dir,

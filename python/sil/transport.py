@@ -52,7 +52,7 @@ CALL_SLICE = 0.25
 # loopback, one Ethernet frame's payload elsewhere (no IP fragments).
 NETWORK_BUNDLE_BYTES = 1472
 # Requests that change nothing in the sim, so sending one twice is harmless.
-_REPEATABLE = frozenset({"hello", "get_stats", "get_catalogue"})
+_REPEATABLE = frozenset({"hello", "get_stats", "get_catalogue", "get_params", "list_faults"})
 
 
 class Transport:

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <variant>
@@ -19,11 +20,13 @@
 
 #include "bindings.hpp"
 #include "message_object.hpp"
+#include "param_values.hpp"
 #include "py_util.hpp"
 #include "sil/ipc/datagram.hpp"
 #include "sil/core/advance.hpp"
 #include "sil/core/publish_counter.hpp"
 #include "sil/core/simulation.hpp"
+#include "sil/core/state_requests.hpp"
 #include "sil/core/trace_digest.hpp"
 #include "sil/core/watch.hpp"
 #include "system.hpp"
@@ -135,12 +138,28 @@ core::FieldValue to_field_value(py::handle value) {
   throw py::type_error("advance_until(): value must be an int, a float or a str, got " + type_name(value));
 }
 
+// {name: value} as assignments, the values carried as they are (the table checks them).
+std::vector<ipc::ParamAssignment> assignments_of(py::handle values, const char* what) {
+  if (!py::isinstance<py::dict>(values)) {
+    throw py::type_error(std::string(what) + ": parameters are a {name: value} dict, got " + type_name(values));
+  }
+  std::vector<ipc::ParamAssignment> assignments;
+  for (auto [name, value] : py::reinterpret_borrow<py::dict>(values)) {
+    if (!py::isinstance<py::str>(name)) {
+      throw py::type_error(std::string(what) + ": parameter names are str, got " + type_name(name));
+    }
+    const auto text = name.cast<std::string>();
+    assignments.push_back({text, param_from_py(value, text)});
+  }
+  return assignments;
+}
+
 class InprocSim {
  public:
-  explicit InprocSim(std::uint32_t rate_hz)
-      : sim_(rate_hz, build_info()),
+  InprocSim(std::uint32_t rate_hz, std::span<const ipc::ParamAssignment> params)
+      : sim_(rate_hz, build_info(), params),
         recorder_(sim_.clock()),
-        catalogue_(ipc::catalogue_info<Catalogue>()),
+        catalogue_(Simulation::catalogue_info()),
         digest_(sim_.clock()),
         watch_(Catalogue::max_payload_size),
         bus_(sim_.make_bus(recorder_, digest_, watch_, published_)) {}
@@ -177,6 +196,66 @@ class InprocSim {
       std::visit([this](const auto& payload) { publish_injected(payload); }, result.message);
     }
     return std::string(to_string(result.verdict));
+  }
+
+  // -- parameters ----------------------------------------------------------
+
+  // {name: value} of the named parameters (all when names is None).
+  py::dict get_params(py::object names) const {
+    py::dict out;
+    const auto& table = sim_.params();
+    if (names.is_none()) {
+      for (const auto& entry : table.entries()) out[py::str(entry.info.name)] = param_to_py(table.get(entry));
+      return out;
+    }
+    for (py::handle name : py::iter(names)) {
+      if (!py::isinstance<py::str>(name)) {
+        throw py::type_error("get_params(): parameter names are str, got " + type_name(name));
+      }
+      const auto text = name.cast<std::string>();
+      const auto* entry = table.find(text);
+      if (entry == nullptr) throw py::key_error("get_params: no such parameter: " + text);
+      out[py::str(text)] = param_to_py(table.get(*entry));
+    }
+    return out;
+  }
+
+  // Sets every {name: value} or none, now (between ticks), as a set_params
+  // request does.
+  py::dict set_params(py::dict values) {
+    const auto assignments = assignments_of(values, "set_params()");
+    if (assignments.empty()) throw py::value_error("set_params: no parameter given");
+    py::list names;
+    for (const auto& assignment : assignments) names.append(py::str(assignment.name));
+    const auto errors = sim_.params().set(assignments, ipc::ParamPhase::running);
+    if (!errors.empty()) {
+      std::string text = "set_params: nothing changed: ";
+      for (std::size_t i = 0; i < errors.size(); ++i) text += (i ? "; " : "") + errors[i];
+      throw py::value_error(text);
+    }
+    return get_params(names);
+  }
+
+  // A control request's bytes (a serialized sil.control.Request, without
+  // the 2-byte header), answered as sil-sim's control plane answers it: the
+  // serialized Reply. The in-process sim answers the requests that read or
+  // change state (parameters, faults); time moves with advance().
+  py::bytes control(py::handle data) {
+    const ByteView view(data, "control()");
+    const core::HostStatus status{core::ClockMode::step, sim_.clock().rate_hz(), 1.0, false, sim_.clock().now_ns(),
+                                  sim_.clock().tick()};
+    auto parsed = core::parse_control(view.bytes(), catalogue_);
+    std::string reply;
+    if (auto* error = std::get_if<core::ControlError>(&parsed)) {
+      reply = core::encode_error(*error, status);
+    } else if (auto answer = core::answer_state_request(sim_, std::get<core::ControlCommand>(parsed), status)) {
+      reply = std::move(answer->bytes);
+    } else {
+      reply = core::encode_error({std::get<core::ControlCommand>(parsed).sequence, core::ControlErrorCode::unknown_command,
+                                  "the in-process sim answers parameter and fault requests; time moves with advance()"},
+                                 status);
+    }
+    return py::bytes(reply);
   }
 
   // -- time ----------------------------------------------------------------
@@ -304,15 +383,23 @@ void add_inproc(py::module_& module) {
                             "Every registered service on one bus, in this process, stepped by Python. The same "
                             "simulation sil-sim runs, without sockets: inject() publishes at once (at the current "
                             "tick boundary), advance() runs ticks. Not thread-safe.");
-  cls.def(py::init([](py::handle rate_hz) {
+  cls.def(py::init([](py::handle rate_hz, py::handle params) {
             const std::uint64_t rate = to_u64(rate_hz, "InprocSim(): rate_hz");
             if (rate < 1 || rate > kMaxRateHz) {
               throw py::value_error("InprocSim(): rate_hz must be 1 to " + std::to_string(kMaxRateHz) + ", got " +
                                     std::to_string(rate));
             }
-            return std::make_unique<InprocSim>(static_cast<std::uint32_t>(rate));
+            const auto assignments =
+                params.is_none() ? std::vector<ipc::ParamAssignment>{} : assignments_of(params, "InprocSim(): params");
+            try {
+              return std::make_unique<InprocSim>(static_cast<std::uint32_t>(rate), assignments);
+            } catch (const core::ParamError& e) {
+              throw py::value_error(std::string("InprocSim(): params: nothing changed: ") + e.what());
+            }
           }),
-          py::arg("rate_hz") = 100);
+          py::arg("rate_hz") = 100, py::kw_only(), py::arg("params") = py::none(),
+          "params: {name: value} set before the first tick and before the services are built, as sil-sim's "
+          "--param does.");
 
   cls.def_property_readonly("rate_hz", [](const InprocSim& s) { return s.clock().rate_hz(); },
                             "Ticks per second of simulated time.");
@@ -334,6 +421,14 @@ void add_inproc(py::module_& module) {
           "Handles data as sil-sim handles a datagram from the network: publishes it if it is valid, else counts "
           "the drop. Returns the verdict: accepted, too_short, unknown_id, wrong_size or truncated.");
   cls.def("advance", &InprocSim::advance, py::arg("ticks"), "Runs that many ticks; returns how many ran.");
+  cls.def("control", &InprocSim::control, py::arg("request"),
+          "Answers a serialized sil.control.Request that reads or changes state (get_params, set_params, "
+          "add_fault, remove_fault, list_faults) as sil-sim's control plane does; returns the serialized Reply.");
+  cls.def("get_params", &InprocSim::get_params, py::arg("names") = py::none(),
+          "{name: value} of the named parameters, or of all of them; KeyError for an unknown name.");
+  cls.def("set_params", &InprocSim::set_params, py::arg("values"),
+          "Sets every {name: value} or none (ValueError naming each parameter and the rule it breaks), between "
+          "ticks, as the control plane's set_params does. Returns the new values.");
   cls.def("advance_until", &InprocSim::advance_until, py::arg("msg_id"), py::arg("field") = py::none(),
           py::arg("value") = py::none(), py::kw_only(), py::arg("limit_ns") = py::none(),
           py::arg("ticks") = py::none(),

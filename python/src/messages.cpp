@@ -5,6 +5,7 @@
 
 #include "bindings.hpp"
 #include "message_class.hpp"
+#include "param_values.hpp"
 #include "system.hpp"
 #include "sil/ipc/catalogue_info.hpp"
 
@@ -49,6 +50,21 @@ void add_messages(py::module_& module) {
       },
       "[(id, name, size, [(field, kind, offset, size, count), ...]), ...] in catalogue order; count is 1 for "
       "scalars and the capacity in bytes for text.");
+
+  // The parameter table the control plane's GetCatalogue sends.
+  module.def(
+      "params_info",
+      [] {
+        py::list params;
+        for (const auto& p : Simulation::catalogue_info().params) {
+          params.append(py::make_tuple(p.name, std::string(ipc::to_string(p.kind)), param_to_py(p.default_value),
+                                       param_to_py(p.min), param_to_py(p.max), std::string(p.unit),
+                                       std::string(p.description), p.read_only, p.restart));
+        }
+        return params;
+      },
+      "[(name, type, default, min, max, unit, description, read_only, restart), ...] in catalogue order "
+      "(docs/parameters.md).");
 }
 
 }  // namespace sil::python

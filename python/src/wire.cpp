@@ -140,7 +140,7 @@ void add_wire(py::module_& module) {
              "short_item, nested or not_a_bundle) and yields nothing.");
   module.attr("BUNDLE_ID") = py::int_(static_cast<unsigned>(ipc::MsgId::Bundle));
   module.attr("MAX_BUNDLE_BYTES") = py::int_(bridge::kMaxBundleBytes);
-  module.attr("catalogue_hash") = py::int_(Catalogue::hash);
+  module.attr("catalogue_hash") = py::int_(Simulation::kHash);
   module.attr("WIRE_VERSION") = py::int_(static_cast<unsigned>(ipc::kWireVersion));
   module.attr("HEADER_SIZE") = py::int_(ipc::kHeaderSize);
   module.attr("MAX_DATAGRAM_SIZE") = py::int_(kMaxDatagramSize);

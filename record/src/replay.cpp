@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "sil/protocol/catalogue_proto.hpp"
 #include "sil/record/reader.hpp"
 #include "sil_record.pb.h"
 
@@ -76,6 +77,11 @@ Replay::Replay(std::span<const std::byte> file, const ipc::CatalogueInfo& catalo
         throw ReplayError("the recording's header has no valid tick rate (" + std::to_string(header.rate_hz()) + ")");
       }
       rate_hz_ = header.rate_hz();
+      for (const auto& setting : header.params()) {
+        const auto value = protocol::read_param_value(setting.value());
+        if (!value) throw ReplayError("the recording's header gives parameter " + setting.name() + " no value");
+        start_params_.push_back({setting.name(), *value});
+      }
       period_ns = 1'000'000'000u / rate_hz_;
     } else if (record.has_footer()) {
       if (record.footer().dropped() != 0) {
@@ -96,7 +102,14 @@ Replay::Replay(std::span<const std::byte> file, const ipc::CatalogueInfo& catalo
           throw ReplayError("an injected message at " + std::to_string(message.sim_time_ns()) +
                             " ns is not on a tick boundary of the recorded rate");
         }
-        injected_.push_back({message.sim_time_ns(), injected_datagram(message, catalogue)});
+        injected_.push_back({message.sim_time_ns(), injected_datagram(message, catalogue), false});
+      } else if (message.direction() == CONTROL_REQUEST) {
+        control::Request request;
+        // A request that did not parse then changed nothing then.
+        if (request.ParseFromString(message.payload()) &&
+            (request.has_set_params() || request.has_add_fault() || request.has_remove_fault())) {
+          injected_.push_back({message.sim_time_ns(), message.payload(), true});
+        }
       } else if (message.direction() == PUBLISHED) {
         published_.push_back({message.sim_time_ns(), static_cast<std::uint16_t>(message.msg_id()), message.payload()});
       }

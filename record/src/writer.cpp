@@ -73,6 +73,11 @@ Writer::Writer(RecordQueue& queue, std::string path, const RecordingInfo& info, 
   header.set_rate_hz(info.rate_hz);
   header.set_clock(info.clock);
   header.set_start_unix_ns(info.start_unix_ns);
+  for (const auto& param : info.params) {
+    auto* setting = header.add_params();
+    setting->set_name(param.name);
+    protocol::fill_param_value(*setting->mutable_value(), param.value);
+  }
   append(record);
   const int error = write_all(fd_, chunk_);
   if (error != 0) {

@@ -122,11 +122,54 @@ std::variant<ControlCommand, ControlError> parse_control(std::span<const std::by
     }
     case pb::Request::kGetStats: return ControlCommand{seq, GetStatsCommand{}};
     case pb::Request::kGetCatalogue: return ControlCommand{seq, GetCatalogueCommand{}};
+    case pb::Request::kGetParams: {
+      const auto& names = request.get_params().names();
+      return ControlCommand{seq, GetParamsCommand{{names.begin(), names.end()}}};
+    }
+    case pb::Request::kSetParams: {
+      SetParamsCommand command;
+      for (const auto& setting : request.set_params().set()) {
+        const auto value = protocol::read_param_value(setting.value());
+        if (!value) return invalid(seq, "set_params: " + setting.name() + " is given no value");
+        command.assignments.push_back({setting.name(), *value});
+      }
+      if (command.assignments.empty()) return invalid(seq, "set_params: no parameter given");
+      return ControlCommand{seq, std::move(command)};
+    }
+    case pb::Request::kAddFault: {
+      const pb::AddFault& add = request.add_fault();
+      AddFaultCommand command;
+      FaultSpec& spec = command.spec;
+      const auto kind = parse_fault_kind(add.kind());
+      if (!kind) {
+        return invalid(seq, "add_fault: unknown kind '" + add.kind() +
+                                "' (kinds: drop, delay, duplicate, freeze, field, rate_limit)");
+      }
+      spec.kind = *kind;
+      if (add.msg_id() > 0xFFFF) return invalid(seq, "add_fault: msg_id " + std::to_string(add.msg_id()) + " is not a MsgId");
+      spec.msg_id = static_cast<std::uint16_t>(add.msg_id());
+      spec.probability = add.has_p() ? add.p() : 1.0;
+      spec.seed = add.seed();
+      spec.start_ns = add.start_ns();
+      spec.end_ns = add.end_ns() == 0 ? kUntilRemoved : add.end_ns();
+      spec.delay_ns = add.delay_ns();
+      spec.min_interval_ns = add.min_interval_ns();
+      spec.field = add.field();
+      if (spec.kind == FaultKind::field) {
+        const auto op = parse_field_op(add.op());
+        if (!op) return invalid(seq, "add_fault: field: unknown op '" + add.op() + "' (set, offset, scale, noise)");
+        spec.op = *op;
+      }
+      spec.value = add.value();
+      return ControlCommand{seq, std::move(command)};
+    }
+    case pb::Request::kRemoveFault: return ControlCommand{seq, RemoveFaultCommand{request.remove_fault().id()}};
+    case pb::Request::kListFaults: return ControlCommand{seq, ListFaultsCommand{}};
     case pb::Request::COMMAND_NOT_SET: break;
   }
   return ControlError{seq, ControlErrorCode::unknown_command,
                       "the request carries no command this build knows (hello, advance, pause, resume, set_speed, "
-                      "get_stats, get_catalogue)"};
+                      "get_stats, get_catalogue, get_params, set_params, add_fault, remove_fault, list_faults)"};
 }
 
 std::string encode_ready(std::uint32_t sequence, const HostStatus& status, std::uint32_t client_catalogue_hash,
@@ -198,6 +241,57 @@ std::string encode_catalogue(std::uint32_t sequence, const HostStatus& status, c
   pb::Reply reply;
   fill_time(reply, sequence, status);
   protocol::fill_catalogue(*reply.mutable_catalogue(), catalogue);
+  return serialize(reply);
+}
+
+std::string encode_params(std::uint32_t sequence, const HostStatus& status, const ParamTable& table,
+                          const std::vector<std::string>& names) {
+  pb::Reply reply;
+  fill_time(reply, sequence, status);
+  auto* values = reply.mutable_params()->mutable_values();
+  const auto add = [&](const ParamTable::Entry& entry) {
+    auto* setting = values->Add();
+    setting->set_name(entry.info.name);
+    protocol::fill_param_value(*setting->mutable_value(), table.get(entry));
+  };
+  if (names.empty()) {
+    for (const auto& entry : table.entries()) add(entry);
+    return serialize(reply);
+  }
+  for (const auto& name : names) {
+    if (const auto* entry = table.find(name)) add(*entry);
+  }
+  return serialize(reply);
+}
+
+std::string encode_faults(std::uint32_t sequence, const HostStatus& status, const FaultSet& faults,
+                          std::uint32_t added) {
+  pb::Reply reply;
+  fill_time(reply, sequence, status);
+  auto* out = reply.mutable_faults();
+  out->set_available(faults.available());
+  for (const auto kind : kFaultKinds) out->add_kinds(std::string(kind));
+  out->set_added(added);
+  for (const auto& fault : faults.faults()) {
+    auto* state = out->add_faults();
+    state->set_id(fault.id);
+    state->set_affected(fault.affected);
+    const FaultSpec& spec = fault.spec;
+    auto* f = state->mutable_fault();
+    f->set_kind(std::string(to_string(spec.kind)));
+    f->set_msg_id(spec.msg_id);
+    f->set_p(spec.probability);
+    f->set_seed(spec.seed);
+    f->set_start_ns(spec.start_ns);
+    f->set_end_ns(spec.end_ns == kUntilRemoved ? 0 : spec.end_ns);
+    f->set_delay_ns(spec.delay_ns);
+    f->set_min_interval_ns(spec.min_interval_ns);
+    if (spec.kind == FaultKind::field) {
+      f->set_field(spec.field);
+      f->set_op(std::string(to_string(spec.op)));
+      f->set_value(spec.value);
+    }
+  }
   return serialize(reply);
 }
 

@@ -195,13 +195,17 @@ def main() -> int:
     run([PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "scenarios"], thermal, env)
     run([PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "scenarios", "--sil-target=inproc"], thermal, env)
 
-    step("the HIL rig example, from the same prefix, over udp://")
+    step("the HIL rig example, from the same prefix, over udp://, and sil-top watching it")
     rig = projects / "hil_rig"
     build_project(rig, prefix, env, args.jobs)
     process, port = launch([str(rig / "build/hil-rig")], env)
     try:
         run([PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "scenarios", f"--sil-target=udp://127.0.0.1:{port}"],
             rig, env)
+        # The installed live view, from any directory, on the running rig.
+        view = run([prefix / "bin/sil-top", f"udp://127.0.0.1:{port}", "--once", "--interval", "0.2"], work, env)
+        if "PlantTemperature" not in view:
+            raise SystemExit(f"the installed sil-top showed no PlantTemperature:\n{view}")
     finally:
         stop(process)
 

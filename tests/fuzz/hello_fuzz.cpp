@@ -1,7 +1,8 @@
-// Fuzz target: is_hello_request (bridge/hello.hpp), the one piece of
+// Fuzz target: is_hello_request and is_query_request (bridge/hello.hpp), the
 // protobuf the receiving thread reads itself, to let a Hello take over a
-// sticky peer. Checked both ways against protobuf's own parser: whatever it
-// calls a Hello is one, and every canonically encoded Hello is recognised.
+// sticky peer and keep a query from taking it. Checked both ways against
+// protobuf's own parser: whatever they call a Hello or a query is one, and
+// every canonically encoded one is recognised.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +34,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string bytes = canonical.SerializeAsString();
     if (bytes.size() == size && std::equal(bytes.begin(), bytes.end(), reinterpret_cast<const char*>(data))) {
       check(hello, "every canonically encoded Hello is recognised");
+    }
+  }
+  const bool query = sil::bridge::is_query_request(body);
+  if (query) {
+    check(parsed, "a recognised query parses as a Request");
+    check(request.has_get_stats() || request.has_get_catalogue(), "a recognised query is GetStats or GetCatalogue");
+  }
+  if (parsed && (request.has_get_stats() || request.has_get_catalogue())) {
+    sil::control::Request canonical;
+    canonical.set_sequence(request.sequence());
+    if (request.has_get_stats()) {
+      canonical.mutable_get_stats();
+    } else {
+      canonical.mutable_get_catalogue();
+    }
+    const std::string bytes = canonical.SerializeAsString();
+    if (bytes.size() == size && std::equal(bytes.begin(), bytes.end(), reinterpret_cast<const char*>(data))) {
+      check(query, "every canonically encoded query is recognised");
     }
   }
   return 0;

@@ -108,7 +108,7 @@ void write_control_corpus(const fs::path& dir) {
     valid.back().second.set_sequence(static_cast<std::uint32_t>(valid.size()));
     return valid.back().second;
   };
-  add("hello").mutable_hello()->set_catalogue_hash(sil::test::Catalogue::hash);
+  add("hello").mutable_hello()->set_catalogue_hash(sil::test::kHash);
   add("advance-ticks").mutable_advance()->set_ticks(10);
   add("advance-duration").mutable_advance()->set_duration_ns(25'000'000);
   {
@@ -206,7 +206,7 @@ void write_control_corpus(const fs::path& dir) {
 
 void write_hello_corpus(const fs::path& dir) {
   pb::Request hello;
-  hello.mutable_hello()->set_catalogue_hash(sil::test::Catalogue::hash);
+  hello.mutable_hello()->set_catalogue_hash(sil::test::kHash);
   write(dir, "hello-no-sequence", serialized(hello));
   hello.set_sequence(7);
   write(dir, "hello", serialized(hello));
@@ -281,7 +281,7 @@ void write_recording_corpus(const fs::path& dir) {
   header.mutable_header()->set_format_version(1);
   header.mutable_header()->set_rate_hz(100);
   header.mutable_header()->set_clock("step");
-  header.mutable_header()->mutable_catalogue()->set_hash(sil::test::Catalogue::hash);
+  header.mutable_header()->mutable_catalogue()->set_hash(sil::test::kHash);
   sil::record::Record message;
   message.mutable_message()->set_sim_time_ns(10'000'000);
   message.mutable_message()->set_msg_id(2002);

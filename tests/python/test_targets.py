@@ -288,3 +288,69 @@ def test_a_matching_catalogue_gives_no_warning(running_sim):
         warnings.simplefilter("always")
         NetworkTarget("127.0.0.1", process.port).close()
     assert [str(w.message) for w in caught] == []
+
+
+# -- telling a hung sim from one that lacks something ---------------------------
+
+def test_a_sim_without_a_revision_service_attaches_over_its_control_plane_and_says_what_is_missing(tmp_path):
+    # framework_services = false: no RevisionService, no HeartbeatService.
+    with SimProcess(os.environ["SIL_BARE_SIM"], ["--port", "0", "--clock", "step"], log_dir=tmp_path) as process:
+        with NetworkTarget("127.0.0.1", process.port) as target:
+            assert target.control and target.stepped
+            assert target.expect(PlantTemperature, within=sil.ms(20)).temperature_c == 20.0
+            with pytest.raises(SilTimeout) as caught:
+                target.request(RevisionRequest(request_id=3), RevisionResponse, within=sil.ms(100))
+    text = str(caught.value)
+    assert "The sim has published no RevisionResponse since it started" in text
+    assert "a system with framework_services = false has none" in text
+
+
+def test_a_rig_without_control_plane_or_revision_service_is_told_apart_from_a_hung_one():
+    def handler(data):
+        if data[:2] == b"\xf0\xff":
+            return []  # no control plane
+        return [sil.encode(Heartbeat(sequence=1)), sil.encode(PlantTemperature(temperature_c=21.0))]
+
+    fake = FakeSim(handler)
+    try:
+        with pytest.raises(sil.SimAttachError) as caught:
+            NetworkTarget("127.0.0.1", fake.port, hello_timeout=0.2)
+    finally:
+        fake.stop()
+    text = str(caught.value)
+    assert f"the sim at 127.0.0.1:{fake.port} is running (it sent 1 x Heartbeat, 1 x PlantTemperature)" in text
+    assert "it has no control plane (no reply to Hello) and no RevisionService" in text
+    assert "hung" not in text
+
+
+def test_an_endpoint_that_answers_nothing_is_reported_as_such():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        port = silent.getsockname()[1]
+        with pytest.raises(SimHungError) as caught:
+            NetworkTarget("127.0.0.1", port, hello_timeout=0.2, wall_timeout=0.5)
+    text = str(caught.value)
+    assert "no answer to Hello (a control plane) or to a RevisionRequest (a RevisionService), and no datagram" in text
+    assert f"the process that owns 127.0.0.1:{port}, pid {os.getpid()} (" in text
+    assert "is running but did not answer: it is not a sil sim, or its loop is stuck" in text
+
+
+def test_a_stopped_sim_is_reported_as_stopped(sil_sim_path, tmp_path):
+    with SimProcess(sil_sim_path, ["--port", "0", "--clock", "step"], log_dir=tmp_path) as process:
+        os.kill(process.pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(SimHungError) as caught:
+                NetworkTarget("127.0.0.1", process.port, hello_timeout=0.2, wall_timeout=0.5)
+        finally:
+            os.kill(process.pid, signal.SIGCONT)
+    text = str(caught.value)
+    assert f"pid {process.pid} (thermal-sim) is stopped (SIGSTOP or job control)" in text
+    assert f"kill -CONT {process.pid}" in text
+
+
+def test_a_port_where_nothing_listens_says_so():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(SimHungError, match=rf"nothing listens at 127.0.0.1:{port} \(has the sim exited, or is"):
+        NetworkTarget("127.0.0.1", port, hello_timeout=0.2)

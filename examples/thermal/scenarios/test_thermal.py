@@ -8,82 +8,82 @@ import pytest
 
 from sil import HeaterCommand, OverTemperatureFault, PlantTemperature, SetPoint
 
-# Mirrors of the services' constants (include/thermal/).
-HEATER_ON_W = 2000.0            # Thermostat::kHeaterOnPowerW
-HYSTERESIS_C = 0.5              # Thermostat::kHysteresisC
-AMBIENT_C = 20.0                # HeaterPlant::kAmbientC
-THRESHOLD_C = 80.0              # FaultMonitor::kThresholdC
-PERSISTENCE_NS = 2_000_000_000  # FaultMonitor::kPersistenceNs
-CLEAR_BELOW_C = 75.0            # FaultMonitor::kClearBelowC
+
+@pytest.fixture
+def p(sil):
+    """The services' parameters as the sim has them (docs/parameters.md):
+    the scenarios read the figures they depend on instead of copying them."""
+    return sil.params.values_now()
 
 
-def heat_until_fault(sil):
+def heat_until_fault(sil, p):
     """Drives the plant over the threshold; returns (first reading above it, the fault)."""
     sil.inject(SetPoint(setpoint_c=150.0))
-    over = sil.expect(PlantTemperature, where=lambda reading: reading.temperature_c > THRESHOLD_C,
+    over = sil.expect(PlantTemperature, where=lambda reading: reading.temperature_c > p["monitor.threshold_c"],
                       within=sil.s(60))
-    fault = sil.expect(OverTemperatureFault, where={"active": 1}, within=sil.ns(PERSISTENCE_NS) + sil.s(1))
+    fault = sil.expect(OverTemperatureFault, where={"active": 1},
+                       within=sil.ns(p["monitor.persistence_ns"]) + sil.s(1))
     return over, fault
 
 
-def test_set_point_is_reached_within_30_s_and_held(sil):
+def test_set_point_is_reached_within_30_s_and_held(sil, p):
     sil.inject(SetPoint(setpoint_c=60.0))
 
-    reached = sil.expect(PlantTemperature, where=lambda reading: reading.temperature_c >= 60.0 - HYSTERESIS_C,
-                         within=sil.s(30))
+    band_low_c = 60.0 - p["thermostat.hysteresis_c"]
+    reached = sil.expect(PlantTemperature, where=lambda reading: reading.temperature_c >= band_low_c, within=sil.s(30))
 
     # It heated all the way: the first reading was at ambient, the heater on.
     readings = sil.history(PlantTemperature)
-    assert readings[0].temperature_c == AMBIENT_C
-    assert all(reading.heater_power_w == HEATER_ON_W for reading in readings[1:-1])
+    assert readings[0].temperature_c == p["plant.ambient_c"]
+    assert all(reading.heater_power_w == p["thermostat.heater_on_power_w"] for reading in readings[1:-1])
     # Then it regulates: 20 s later it has stayed in the band (one tick of
     # overshoot at most) and the heater has switched both ways.
     sil.advance(sil.s(20))
     after = sil.history(PlantTemperature)[len(readings) - 1:]
     assert after[0] == reached
     assert all(59.0 < reading.temperature_c < 61.0 for reading in after), min(after, key=lambda r: r.temperature_c)
-    assert {reading.heater_power_w for reading in after} == {0.0, HEATER_ON_W}
+    assert {reading.heater_power_w for reading in after} == {0.0, p["thermostat.heater_on_power_w"]}
 
 
-def test_over_temperature_fault_is_raised_after_exactly_the_persistence_time(sil):
-    if (PERSISTENCE_NS * sil.rate_hz) % 1_000_000_000:
-        pytest.skip(f"at {sil.rate_hz} Hz no tick falls exactly {PERSISTENCE_NS} ns after another")
+def test_over_temperature_fault_is_raised_after_exactly_the_persistence_time(sil, p):
+    if (p["monitor.persistence_ns"] * sil.rate_hz) % 1_000_000_000:
+        pytest.skip(f"at {sil.rate_hz} Hz no tick falls exactly {p['monitor.persistence_ns']} ns after another")
 
-    over, fault = heat_until_fault(sil)
+    over, fault = heat_until_fault(sil, p)
 
-    assert sil.time_of(fault) - sil.time_of(over) == PERSISTENCE_NS
+    assert sil.time_of(fault) - sil.time_of(over) == p["monitor.persistence_ns"]
     assert fault.raised_at_ns == sil.time_of(fault)
-    assert fault.temperature_c > THRESHOLD_C
+    assert fault.temperature_c > p["monitor.threshold_c"]
     # Raised once, on the edge only.
     sil.advance(sil.s(1))
     assert sil.history(OverTemperatureFault) == [fault]
 
 
-def test_fault_clears_when_the_temperature_recovers(sil):
-    _over, raised = heat_until_fault(sil)
+def test_fault_clears_when_the_temperature_recovers(sil, p):
+    _over, raised = heat_until_fault(sil, p)
 
     sil.inject(SetPoint(setpoint_c=40.0))  # heater off: the plant cools towards the new set point
     cleared = sil.expect(OverTemperatureFault, where={"active": 0}, within=sil.s(60))
 
-    assert cleared.temperature_c < CLEAR_BELOW_C
+    assert cleared.temperature_c < p["monitor.clear_below_c"]
     assert cleared.raised_at_ns == raised.raised_at_ns
     assert sil.time_of(cleared) > sil.time_of(raised)
     # Not before: the reading of the tick before the clear was still at or above the clear level.
     readings = sil.history(PlantTemperature)
     last = next(i for i, reading in enumerate(readings) if reading.temperature_c == cleared.temperature_c)
-    assert readings[last - 1].temperature_c >= CLEAR_BELOW_C
+    assert readings[last - 1].temperature_c >= p["monitor.clear_below_c"]
     assert sil.history(OverTemperatureFault) == [raised, cleared]
 
 
-def test_set_point_change_takes_effect_at_the_next_tick(sil):
+def test_set_point_change_takes_effect_at_the_next_tick(sil, p):
     sil.inject(SetPoint(setpoint_c=60.0))
-    sil.expect(PlantTemperature, where=lambda reading: reading.temperature_c >= 60.0 - HYSTERESIS_C,
-               within=sil.s(30))
+    band_low_c = 60.0 - p["thermostat.hysteresis_c"]
+    sil.expect(PlantTemperature, where=lambda reading: reading.temperature_c >= band_low_c, within=sil.s(30))
     # Regulating now; wait for a tick in which the thermostat keeps the heater on.
-    on = sil.expect(HeaterCommand, where={"power_w": HEATER_ON_W}, within=sil.s(30))
+    on = sil.expect(HeaterCommand, where={"power_w": p["thermostat.heater_on_power_w"]}, within=sil.s(30))
 
     # Far below the temperature: the very next decision must switch it off.
-    sil.inject(SetPoint(setpoint_c=AMBIENT_C))
+    sil.inject(SetPoint(setpoint_c=p["plant.ambient_c"]))
     command = sil.expect(HeaterCommand, within=sil.ns(sil.period_ns))
 
     assert command.power_w == 0.0
@@ -92,3 +92,29 @@ def test_set_point_change_takes_effect_at_the_next_tick(sil):
     commands = sil.history(HeaterCommand)
     assert commands[next(i for i, c in enumerate(commands) if c is on) + 1] is command
     assert sil.time_of(command) - sil.time_of(on) in (sil.period_ns, sil.period_ns + 1)
+
+
+def test_a_longer_persistence_set_at_run_time_applies_from_the_next_tick(sil, p):
+    """The persistence time is a parameter: raised to 5 s while the plant is
+    already above the threshold, the fault waits 5 s from the first reading
+    above it, not 2 s."""
+    sil.inject(SetPoint(setpoint_c=150.0))
+    over = sil.expect(PlantTemperature, where=lambda reading: reading.temperature_c > p["monitor.threshold_c"],
+                      within=sil.s(60))
+    sil.params["monitor.persistence_ns"] = 5_000_000_000
+    fault = sil.expect(OverTemperatureFault, where={"active": 1}, within=sil.s(6))
+    assert sil.time_of(fault) - sil.time_of(over) >= 5_000_000_000
+
+
+def test_the_next_test_sees_the_default_again(sil, p):
+    """The fixture restored what the test before changed."""
+    assert p["monitor.persistence_ns"] == 2_000_000_000
+    assert sil.params.changed() == {}
+
+
+@pytest.mark.sil_params({"plant.ambient_c": 35.0, "thermostat.start_setpoint_c": 30.0})
+def test_a_warm_room_with_a_low_set_point_never_heats(sil, p):
+    assert p["plant.ambient_c"] == 35.0
+    sil.advance(sil.s(10))
+    assert {command.power_w for command in sil.history(HeaterCommand)} == {0.0}
+    assert sil.history(PlantTemperature)[-1].temperature_c == 35.0

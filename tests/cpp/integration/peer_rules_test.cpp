@@ -46,6 +46,12 @@ std::vector<std::byte> control(const control::Request& message) {
   return datagram;
 }
 
+// A control request's bytes after the 2-byte header, as the receiving thread sees them.
+std::vector<std::byte> body(const control::Request& message) {
+  const std::vector<std::byte> datagram = control(message);
+  return std::vector<std::byte>(datagram.begin() + 2, datagram.end());
+}
+
 control::Request hello_request(std::uint32_t sequence, std::uint32_t hash) {
   control::Request message;
   message.set_sequence(sequence);
@@ -177,9 +183,37 @@ TEST(PeerRules, StickyHandsOverToAHelloAtOnce) {
   b.send_control(other, stats_request);  // a control request that is not a Hello: no takeover
   EXPECT_EQ(b.bridge.active_peer(), peer.packed_address());
 
-  b.send_control(other, hello_request(2, sil::test::Catalogue::hash));
+  b.send_control(other, hello_request(2, sil::test::kHash));
   EXPECT_EQ(b.bridge.active_peer(), other.packed_address());
   EXPECT_EQ(b.bridge.stats().peer_changes, 2U);
+}
+
+TEST(PeerRules, AQueryIsAnsweredButNeverTakesThePeerUnderEitherPolicy) {
+  for (const auto policy : {PeerPolicy::last_sender, PeerPolicy::sticky}) {
+    Bridge b({.peer = {.policy = policy}});
+    const LoopbackClient observer("127.0.0.3");
+    const LoopbackClient harness("127.0.0.2");
+    control::Request stats_request;
+    stats_request.set_sequence(1);
+    stats_request.mutable_get_stats();
+    b.send_control(observer, stats_request);
+    EXPECT_EQ(b.bridge.active_peer(), 0U) << "a query makes no peer even when there is none";
+
+    b.send(harness, 1);
+    control::Request catalogue_request;
+    catalogue_request.set_sequence(2);
+    catalogue_request.mutable_get_catalogue();
+    b.send_control(observer, stats_request);
+    b.send_control(observer, catalogue_request);
+    EXPECT_EQ(b.bridge.active_peer(), harness.packed_address()) << to_string(policy);
+    const BridgeStats stats = b.bridge.stats();
+    EXPECT_EQ(stats.peer_changes, 1U);
+    EXPECT_EQ(stats.rx_not_peer, 0U) << "an observer is not a sender kept out";
+
+    b.bus.publish(ipc::Heartbeat{.sequence = 9, .tick = 0, .sim_time_ns = 0});
+    EXPECT_TRUE(harness.receive()) << "telemetry stays with the harness";
+    EXPECT_FALSE(observer.receive_now());
+  }
 }
 
 TEST(PeerRules, StickyHandsOverOnceThePeerHasBeenSilentLongEnough) {
@@ -216,27 +250,28 @@ TEST(PeerRules, AnIdlePeerStopsReceivingTelemetryAndItIsCountedAsNoPeer) {
   EXPECT_EQ(b.bridge.stats().peer_changes, 2U);
 }
 
-// The receiving thread recognises a Hello by its bytes; the protobuf
-// library's own encoding of every kind of request is the reference.
-TEST(IsHelloRequest, MatchesTheProtobufEncodingOfEveryRequest) {
-  auto body = [](const control::Request& message) {
-    const std::vector<std::byte> datagram = control(message);
-    return std::vector<std::byte>(datagram.begin() + 2, datagram.end());
-  };
+// The receiving thread recognises a Hello and a query by their bytes; the
+// protobuf library's own encoding of every kind of request is the reference.
+TEST(ClaimOfRequest, MatchesTheProtobufEncodingOfEveryRequest) {
   for (const std::uint32_t sequence : {0U, 1U, 127U, 128U, 300U, 0xFFFFFFFFU}) {
-    for (const std::uint32_t hash : {0U, 1U, sil::test::Catalogue::hash, 0xFFFFFFFFU}) {
-      EXPECT_TRUE(is_hello_request(body(hello_request(sequence, hash)))) << sequence << " " << hash;
+    for (const std::uint32_t hash : {0U, 1U, sil::test::kHash, 0xFFFFFFFFU}) {
+      EXPECT_EQ(claim_of_request(body(hello_request(sequence, hash))), PeerClaim::hello) << sequence << " " << hash;
     }
-    control::Request other;
-    other.set_sequence(sequence);
-    other.mutable_advance()->set_ticks(5);
-    EXPECT_FALSE(is_hello_request(body(other)));
-    other.mutable_get_stats();
-    EXPECT_FALSE(is_hello_request(body(other)));
-    other.mutable_pause();
-    EXPECT_FALSE(is_hello_request(body(other)));
-    other.mutable_get_catalogue();
-    EXPECT_FALSE(is_hello_request(body(other)));
+    control::Request request;
+    request.set_sequence(sequence);
+    const auto claim = [&request] { return claim_of_request(body(request)); };
+    request.mutable_get_stats();
+    EXPECT_EQ(claim(), PeerClaim::query) << sequence;
+    request.mutable_get_catalogue();
+    EXPECT_EQ(claim(), PeerClaim::query) << sequence;
+    request.mutable_advance()->set_ticks(5);
+    EXPECT_EQ(claim(), PeerClaim::ordinary);
+    request.mutable_pause();
+    EXPECT_EQ(claim(), PeerClaim::ordinary);
+    request.mutable_resume();
+    EXPECT_EQ(claim(), PeerClaim::ordinary);
+    request.mutable_set_speed()->set_speed(2.0);
+    EXPECT_EQ(claim(), PeerClaim::ordinary);
   }
 }
 

@@ -76,7 +76,7 @@ class Rig {
 
 control::Request hello() {
   control::Request request;
-  request.mutable_hello()->set_catalogue_hash(test::Catalogue::hash);
+  request.mutable_hello()->set_catalogue_hash(test::kHash);
   return request;
 }
 
@@ -87,7 +87,7 @@ TEST(RigHost, AnswersTheControlPlaneFromTheRigsLoop) {
 
   const control::Reply ready = harness.call(hello());
   ASSERT_TRUE(ready.has_ready()) << ready.DebugString();
-  EXPECT_EQ(ready.ready().catalogue_hash(), test::Catalogue::hash);
+  EXPECT_EQ(ready.ready().catalogue_hash(), test::kHash);
   EXPECT_TRUE(ready.ready().catalogue_matches());
   EXPECT_EQ(ready.ready().clock(), "realtime");
   EXPECT_EQ(ready.ready().rate_hz(), 100U);

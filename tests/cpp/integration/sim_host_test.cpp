@@ -87,7 +87,7 @@ TEST(SimHostStep, DoesNotTickUntilAskedThenRunsExactlyTheTicksAskedFor) {
   Harness harness(run.bridge.port());
 
   control::Request hello;
-  hello.mutable_hello()->set_catalogue_hash(sil::test::Catalogue::hash);
+  hello.mutable_hello()->set_catalogue_hash(sil::test::kHash);
   const auto ready = harness.call(hello);
   ASSERT_TRUE(ready.has_ready());
   EXPECT_EQ(ready.tick(), 0U) << "the step clock moved on its own";
@@ -157,7 +157,7 @@ std::pair<std::uint64_t, std::uint64_t> scripted_session(std::vector<Bytes>& rec
   Harness harness(run.bridge.port());
   if (bundle_bytes != 0) {
     control::Request hello;
-    hello.mutable_hello()->set_catalogue_hash(sil::test::Catalogue::hash);
+    hello.mutable_hello()->set_catalogue_hash(sil::test::kHash);
     hello.mutable_hello()->set_bundle_bytes(bundle_bytes);
     const auto ready = harness.call(hello);
     EXPECT_EQ(ready.ready().bundle_bytes(), bundle_bytes);
@@ -220,7 +220,7 @@ TEST(SimHostControl, HelloGrantsBundlesOnlyWhereTheyCanBeMade) {
     Running<> run({.egress = egress}, 100, {.clock = ClockMode::step});
     Harness harness(run.bridge.port());
     control::Request hello;
-    hello.mutable_hello()->set_catalogue_hash(sil::test::Catalogue::hash);
+    hello.mutable_hello()->set_catalogue_hash(sil::test::kHash);
     hello.mutable_hello()->set_bundle_bytes(asked);
     const auto reply = harness.call(hello);
     EXPECT_TRUE(reply.has_ready());

@@ -3,6 +3,7 @@
 // user builds theirs (examples/thermal). Tests name it through these
 // aliases so the system they pin is stated once.
 #include <cstddef>
+#include <cstdint>
 #include <span>
 
 #include "sil/bridge/udp_bridge.hpp"
@@ -18,6 +19,8 @@ using System = thermal::System;
 using Catalogue = SystemTraits<System>::catalogue;
 using Sim = core::Simulation<System>;
 using Bridge = bridge::UdpBridge<Catalogue>;
+// The hash harnesses compare: messages and parameters.
+inline constexpr std::uint32_t kHash = Sim::kHash;
 inline constexpr std::size_t kMaxDatagramSize = ipc::kMaxDatagramSize<Catalogue>;
 
 // The decoder over this catalogue, by the names the bridge tests use.
@@ -27,7 +30,7 @@ inline DecodeResult decode_datagram(std::span<const std::byte> bytes, bool trunc
 }
 
 inline const ipc::CatalogueInfo& catalogue_info() {
-  static const ipc::CatalogueInfo info = ipc::catalogue_info<Catalogue>();
+  static const ipc::CatalogueInfo info = Sim::catalogue_info();
   return info;
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <utility>
+#include <vector>
 
 #include "sil/bridge/allow_list.hpp"
 #include "sil/bridge/peer_policy.hpp"
@@ -28,6 +30,13 @@ struct Options {
   bridge::AllowList allow;  // --allow, repeatable; empty: anyone
   bridge::PeerRules peer;   // --peer-policy, --peer-takeover-after, --peer-idle-timeout
   int exit_with_parent = 0;  // --exit-with-parent PID; 0: not given
+  // --param NAME=VALUE and --params FILE, in command-line order (a later
+  // value for a parameter wins); read and checked once the system is known.
+  struct ParamSource {
+    bool file = false;  // a --params FILE, else one --param
+    std::string text;   // NAME=VALUE, or the file's path
+  };
+  std::vector<ParamSource> params;
   bool help = false;
 };
 
@@ -49,6 +58,10 @@ std::optional<std::chrono::nanoseconds> parse_peer_duration(std::string_view tex
 std::variant<Options, CliError> parse_args(std::span<const std::string_view> args);
 
 std::string usage();
+
+// A --params file: its NAME=VALUE lines with their line numbers; blank lines
+// and # comments are skipped, spaces around the line are not part of it.
+std::variant<std::vector<std::pair<std::size_t, std::string>>, CliError> read_params_file(const std::string& path);
 
 // For the start-up log: "peer policy sticky (takeover after 2s), idle timeout
 // off, allow 10.0.0.0/8" (or "allow anyone").

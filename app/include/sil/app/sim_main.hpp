@@ -101,8 +101,10 @@ inline void log_line(std::string_view line) {
 class Recording {
  public:
   Recording(const std::string& path, std::uint32_t rate_hz, sil::core::ClockMode clock,
-            const ipc::CatalogueInfo& catalogue, const ipc::BuildInfo& build)
-      : session_(path, {&catalogue, build, rate_hz, std::string(sil::core::to_string(clock)), 0}, log_line),
+            const ipc::CatalogueInfo& catalogue, const ipc::BuildInfo& build,
+            std::vector<ipc::ParamAssignment> params)
+      : session_(path, {&catalogue, build, rate_hz, std::string(sil::core::to_string(clock)), 0, std::move(params)},
+                 log_line),
         thread_([this](std::stop_token stop) { session_.run(stop); }) {}
 
   template <class Origin>
@@ -149,6 +151,35 @@ void serve(boost::asio::io_context& io, Bridge& bridge, Host& host, const Option
   }
 }
 
+// --param and --params, in command-line order (a later value for a
+// parameter replaces an earlier one), read as the catalogue's parameter
+// types; or the error to print. The rules (range, read only) are checked
+// when the simulation is built with them.
+inline std::variant<std::vector<ipc::ParamAssignment>, std::string> param_args(const ipc::CatalogueInfo& catalogue,
+                                                                                const Options& options) {
+  std::vector<ipc::ParamAssignment> set;
+  const auto add = [&](const std::string& where, std::string_view text) -> std::optional<std::string> {
+    auto parsed = core::parse_assignment(catalogue.params, text);
+    if (auto* error = std::get_if<std::string>(&parsed)) return where + ": " + *error;
+    auto& assignment = std::get<ipc::ParamAssignment>(parsed);
+    std::erase_if(set, [&](const auto& earlier) { return earlier.name == assignment.name; });
+    set.push_back(std::move(assignment));
+    return std::nullopt;
+  };
+  for (const auto& source : options.params) {
+    if (!source.file) {
+      if (auto error = add("--param", source.text)) return *error;
+      continue;
+    }
+    auto lines = read_params_file(source.text);
+    if (auto* error = std::get_if<CliError>(&lines)) return "--params " + source.text + ": " + error->message;
+    for (const auto& [number, text] : std::get<std::vector<std::pair<std::size_t, std::string>>>(lines)) {
+      if (auto error = add("--params " + source.text + ":" + std::to_string(number), text)) return *error;
+    }
+  }
+  return set;
+}
+
 template <class System>
 int run(const Options& options, const ipc::BuildInfo& build) {
   using Sim = core::Simulation<System>;
@@ -176,8 +207,21 @@ int run(const Options& options, const ipc::BuildInfo& build) {
                                      .egress = options.egress,
                                      .allow = options.allow,
                                      .peer = options.peer});
-  Sim sim(options.rate_hz, build);
-  const auto catalogue = ipc::catalogue_info<typename Sim::Catalogue>();
+  const auto catalogue = Sim::catalogue_info();
+  auto parsed = param_args(catalogue, options);
+  if (const auto* error = std::get_if<std::string>(&parsed)) {
+    std::fprintf(stderr, "sil-sim: %s\n", error->c_str());
+    return 2;
+  }
+  auto& params = std::get<std::vector<ipc::ParamAssignment>>(parsed);
+  std::optional<Sim> built;
+  try {
+    built.emplace(options.rate_hz, build, params);
+  } catch (const core::ParamError& e) {
+    std::fprintf(stderr, "sil-sim: --param: %s\n", e.what());
+    return 2;
+  }
+  Sim& sim = *built;
   const sil::core::HostConfig config{.clock = options.clock,
                                      .speed = options.speed,
                                      .log = log_line};
@@ -188,7 +232,7 @@ int run(const Options& options, const ipc::BuildInfo& build) {
     serve(io, bridge, host, options, build);
     overruns = host.overruns();
   } else {
-    Recording recording(options.record_path, options.rate_hz, options.clock, catalogue, build);
+    Recording recording(options.record_path, options.rate_hz, options.clock, catalogue, build, std::move(params));
     auto recorder = recording.recorder(sim.clock(), bridge);
     sil::core::SimHost host(io, sim, bridge, config, recorder);
     serve(io, bridge, host, options, build);
@@ -205,7 +249,7 @@ int run(const Options& options, const ipc::BuildInfo& build) {
 template <class System>
 int replay(const Options& options, const ipc::BuildInfo& build) {
   using Sim = core::Simulation<System>;
-  const auto catalogue = ipc::catalogue_info<typename Sim::Catalogue>();
+  const auto catalogue = Sim::catalogue_info();
   std::optional<sil::record::MappedFile> file;
   std::optional<sil::record::Replay> replay;
   try {
@@ -218,14 +262,22 @@ int replay(const Options& options, const ipc::BuildInfo& build) {
   if (!replay->warning().empty()) {
     std::fprintf(stderr, "sil-sim: warning: --replay %s: %s\n", options.replay_path.c_str(), replay->warning().c_str());
   }
-  Sim sim(replay->rate_hz(), build);
+  std::optional<Sim> built;
+  try {
+    built.emplace(replay->rate_hz(), build, replay->start_params());
+  } catch (const core::ParamError& e) {
+    std::fprintf(stderr, "sil-sim: --replay %s: a parameter in its header: %s\n", options.replay_path.c_str(), e.what());
+    return 2;
+  }
+  Sim& sim = *built;
   sil::record::ReplayResult result;
   if (options.record_path.empty()) {
     result = replay->run(sim);
   } else {
     std::optional<Recording> recording;
     try {
-      recording.emplace(options.record_path, replay->rate_hz(), sil::core::ClockMode::step, catalogue, build);
+      recording.emplace(options.record_path, replay->rate_hz(), sil::core::ClockMode::step, catalogue, build,
+                        replay->start_params());
     } catch (const std::exception& e) {
       std::fprintf(stderr, "sil-sim: --record: %s\n", e.what());
       return 2;

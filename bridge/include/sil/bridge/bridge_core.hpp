@@ -30,6 +30,7 @@
 #include "sil/bridge/allow_list.hpp"
 #include "sil/bridge/bundle.hpp"
 #include "sil/bridge/egress_batch.hpp"
+#include "sil/bridge/hello.hpp"
 #include "sil/bridge/peer.hpp"
 #include "sil/bridge/peer_policy.hpp"
 #include "sil/bridge/send_error.hpp"
@@ -196,10 +197,10 @@ class BridgeCore {
   Read read_one(std::span<std::byte> buffer, Datagram& out) noexcept;
   // The control request in `datagram` as a frame for the simulation thread;
   // one too long still gets a frame (without its bytes) so it can be
-  // answered with an error. Returns whether it was a Hello.
-  static bool make_control_frame(const Datagram& datagram, ControlFrame& frame) noexcept;
+  // answered with an error. Returns what it asks of the peer rules.
+  static PeerClaim make_control_frame(const Datagram& datagram, ControlFrame& frame) noexcept;
   // A valid datagram from `datagram.from`; applies the peer rules.
-  void accept_sender(const Datagram& datagram, bool hello);
+  void accept_sender(const Datagram& datagram, PeerClaim claim);
   // Blocks until stop is requested, calling on_readable(context) whenever
   // the socket is readable and expiring an idle peer on time.
   void rx_loop(std::stop_token stop, void (*on_readable)(void*), void* context);

@@ -7,6 +7,8 @@
 //    takeover_after, or when it sends a Hello.
 //  - idle_timeout (either policy, off when zero): a peer silent longer than
 //    that is dropped, and telemetry stops until some sender becomes the peer.
+//  - a query (GetStats, GetCatalogue) never changes the peer under either
+//    policy; from the peer it counts as the peer speaking (seen()).
 #include <chrono>
 #include <cstdint>
 #include <string_view>
@@ -63,6 +65,13 @@ class PeerTracker {
     peer_.update(sender);
     last_seen_ = now;
     return Outcome::changed;
+  }
+
+  // Receiving thread: a query from sender. It never takes the peer (an
+  // observer must not take the telemetry from the harness); from the peer
+  // it keeps the peer alive, as any datagram from it does.
+  void seen(std::uint64_t sender, Time now) noexcept {
+    if (sender != 0 && sender == peer_.load()) last_seen_ = now;
   }
 
   // Receiving thread: drops a peer that has been silent longer than the

@@ -163,9 +163,9 @@ class UdpBridge : public BridgeCore {
     const Read read = read_one(buffer, datagram);
     if (read == Read::nothing) return Received::nothing;
     if (read == Read::not_allowed) return Received::dropped;
-    bool hello = false;
+    PeerClaim claim = PeerClaim::ordinary;
     if (ipc::is_control_request(datagram.bytes)) {
-      hello = make_control_frame(datagram, out.template emplace<ControlFrame>());
+      claim = make_control_frame(datagram, out.template emplace<ControlFrame>());
     } else {
       const Verdict verdict = ipc::decode_datagram_into<C>(datagram.bytes, datagram.truncated, out);
       count_verdict(verdict);
@@ -174,8 +174,8 @@ class UdpBridge : public BridgeCore {
     }
     // A valid datagram, message or control request: under the peer rules
     // its sender may become the peer, so what an Advance publishes reaches
-    // the harness that asked.
-    accept_sender(datagram, hello);
+    // the harness that asked; a query (GetStats, GetCatalogue) never makes it.
+    accept_sender(datagram, claim);
     return Received::accepted;
   }
 

@@ -3,11 +3,13 @@
 // system (docs/example-thermal.md "Example system"). At every PlantTemperature it decides and
 // publishes a HeaterCommand:
 //
-//     T <  set point - kHysteresisC   ->  kHeaterOnPowerW
-//     T >  set point + kHysteresisC   ->  0 W
+//     T <  set point - hysteresis_c   ->  heater_on_power_w
+//     T >  set point + hysteresis_c   ->  0 W
 //     otherwise                       ->  the previous decision
 //
-// It starts with the heater off and the set point at kDefaultSetpointC. A
+// hysteresis_c and heater_on_power_w are parameters (thermostat.hysteresis_c,
+// ...): a change applies from the next decision on. It starts with the heater
+// off and the set point at the parameter start_setpoint_c (50 C). A
 // SetPoint only stores the new value: it takes effect at the next decision,
 // that is at the next PlantTemperature. A non-finite set point is ignored
 // (the old one stays) and counted. A non-finite temperature turns the heater
@@ -15,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include <sil/services/params.hpp>
 #include <sil/services/service.hpp>
 
 #include "thermal/messages.hpp"
@@ -23,11 +26,23 @@ namespace thermal {
 
 using sil::SimClock;
 
+SIL_PARAMS(ThermostatParams,
+           (double, hysteresis_c, 0.5, "C", "half the width of the dead band", sil::range(0.0, 50.0)),
+           (double, heater_on_power_w, 2000.0, "W", "the power asked for when on (the plant clamps it)",
+            sil::range(0.0, 1.0e6)),
+           (double, start_setpoint_c, 50.0, "C", "the set point until the first SetPoint",
+            sil::range(-50.0, 500.0), sil::at_restart));
+
 class Thermostat {
  public:
-  static constexpr double kDefaultSetpointC = 50.0;
-  static constexpr double kHysteresisC = 0.5;       // half the width of the dead band
-  static constexpr double kHeaterOnPowerW = 2000.0;  // the heater's rating: HeaterPlant::kMaxPowerW
+  using Params = ThermostatParams;
+  static constexpr Params kDefaults{};
+  static constexpr double kDefaultSetpointC = kDefaults.start_setpoint_c;
+  static constexpr double kHysteresisC = kDefaults.hysteresis_c;
+  static constexpr double kHeaterOnPowerW = kDefaults.heater_on_power_w;  // the heater's rating: HeaterPlant::kMaxPowerW
+
+  explicit Thermostat(sil::Params<Params> params = sil::Params<Params>(kDefaults)) noexcept
+      : params_(params), setpoint_c_(params->start_setpoint_c) {}
 
   // Subscriptions
   void on(const SetPoint& set_point) noexcept {
@@ -43,13 +58,13 @@ class Thermostat {
     const double temperature_c = reading.temperature_c;
     if (!std::isfinite(temperature_c)) {
       heater_on_ = false;
-    } else if (temperature_c < setpoint_c_ - kHysteresisC) {
+    } else if (temperature_c < setpoint_c_ - params_->hysteresis_c) {
       heater_on_ = true;
-    } else if (temperature_c > setpoint_c_ + kHysteresisC) {
+    } else if (temperature_c > setpoint_c_ + params_->hysteresis_c) {
       heater_on_ = false;
     }
     // Publications
-    bus.publish(HeaterCommand{.power_w = heater_on_ ? kHeaterOnPowerW : 0.0});
+    bus.publish(HeaterCommand{.power_w = heater_on_ ? params_->heater_on_power_w : 0.0});
   }
 
   double setpoint_c() const noexcept { return setpoint_c_; }
@@ -57,7 +72,8 @@ class Thermostat {
   std::uint64_t rejected_setpoints() const noexcept { return rejected_setpoints_; }
 
  private:
-  double setpoint_c_ = kDefaultSetpointC;
+  sil::Params<Params> params_;
+  double setpoint_c_;
   bool heater_on_ = false;
   std::uint64_t rejected_setpoints_ = 0;
 };

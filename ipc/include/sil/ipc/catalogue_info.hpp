@@ -11,6 +11,7 @@
 
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/field.hpp"
+#include "sil/ipc/param_info.hpp"
 
 namespace sil::ipc {
 
@@ -32,6 +33,7 @@ struct MessageInfo {
 struct CatalogueInfo {
   std::uint32_t hash = 0;
   std::vector<MessageInfo> messages;  // in catalogue order
+  std::vector<ParamInfo> params;      // in system order (sil/ipc/param_info.hpp)
 
   // The message with this id, or nullptr.
   const MessageInfo* find(std::uint16_t id) const noexcept {
@@ -43,7 +45,7 @@ struct CatalogueInfo {
 
 template <AnyCatalogue C>
 CatalogueInfo catalogue_info() {
-  CatalogueInfo info{C::hash, {}};
+  CatalogueInfo info{C::hash, {}, {}};
   info.messages.reserve(C::size);
   C::for_each([&](auto type) {
     using T = typename decltype(type)::type;

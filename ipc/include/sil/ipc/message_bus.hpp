@@ -12,6 +12,12 @@
 // Handlers run depth-first: a message published inside a handler is
 // delivered to all subscribers before the outer publish continues, so a
 // handler that answers its own message type loops forever.
+//
+// A gate: when the first subscriber declares `is_publish_gate`, each
+// publication first asks it `armed<T>()`; an armed type is handed to its
+// `pass(payload, deliver)`, which calls deliver with what the subscribers
+// get instead (fault injection, sil/core/faults.hpp). A bus without a gate
+// compiles to exactly the direct calls above.
 #include <tuple>
 
 #include "sil/ipc/catalogue.hpp"
@@ -22,8 +28,16 @@ namespace sil::ipc {
 
 template <AnyCatalogue C, class... Subscribers>
 class MessageBus {
+  template <class First = void, class...>
+  struct FirstOf {
+    using type = First;
+  };
+  using First = typename FirstOf<Subscribers...>::type;
+
  public:
   using Catalogue = C;
+  // The first subscriber is a gate (see above).
+  static constexpr bool kHasGate = requires { First::is_publish_gate; };
 
   explicit MessageBus(Subscribers&... subscribers) noexcept : subscribers_{subscribers...} {}
 
@@ -47,9 +61,31 @@ class MessageBus {
     dispatch(payload);
   }
 
+  // For a gate handing back what it held (a delayed message): every
+  // subscriber gets it, without passing the gate again.
+  template <Message T>
+    requires C::template contains<T>
+  void deliver_past_gate(const T& payload) {
+    std::apply([&](auto&... subscriber) { (deliver(subscriber, payload), ...); }, subscribers_);
+  }
+
+  // The gate, for a bus that has one.
+  auto& gate() noexcept
+    requires(kHasGate)
+  {
+    return std::get<0>(subscribers_);
+  }
+
  private:
   template <class T>
   void dispatch(const T& payload) {
+    if constexpr (kHasGate) {
+      auto& gate = std::get<0>(subscribers_);
+      if (gate.template armed<T>()) [[unlikely]] {
+        gate.pass(payload, [this](const T& passed) { deliver_past_gate(passed); });
+        return;
+      }
+    }
     std::apply([&](auto&... subscriber) { (deliver(subscriber, payload), ...); }, subscribers_);
   }
 

@@ -5,10 +5,16 @@
 // compares what the services publish with the recorded PUBLISHED trace:
 // simulated time, MsgId and payload bytes, message by message.
 //
-// This reproduces the run because every clock applies inbound messages at
-// tick boundaries only (SimHost): a message injected at simulated time t
-// was published before the tick at t ran, and nothing else from outside
-// reaches the services (control requests move time, never state).
+// Parameters and faults: those the header says were set before the first
+// tick are set first; each recorded set_params, add_fault and remove_fault
+// request is applied again at its tick boundary, in recorded order with the
+// injected messages (Sim::replay_control).
+//
+// This reproduces the run because every clock applies inbound messages and
+// control requests at tick boundaries only (SimHost): a message injected at
+// simulated time t was published before the tick at t ran, and nothing else
+// from outside reaches the services (other control requests move time,
+// never state).
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -23,6 +29,7 @@
 #include "sil/ipc/catalogue_info.hpp"
 #include "sil/ipc/datagram.hpp"
 #include "sil/ipc/message.hpp"
+#include "sil/ipc/param_info.hpp"
 #include "sil/ipc/sim_clock.hpp"
 
 namespace sil::record {
@@ -66,6 +73,8 @@ class Replay {
   Replay(std::span<const std::byte> file, const ipc::CatalogueInfo& catalogue);
 
   std::uint32_t rate_hz() const noexcept { return rate_hz_; }
+  // The parameters the recorded run set before its first tick.
+  const std::vector<ipc::ParamAssignment>& start_params() const noexcept { return start_params_; }
   // Non-empty when the file had a torn tail: what the reader said.
   const std::string& warning() const noexcept { return warning_; }
 
@@ -73,8 +82,9 @@ class Replay {
   // a recorded injected message being published.
   bool is_injecting(const void* payload) const noexcept { return payload == injecting_; }
 
-  // Runs the replay on `sim` (fresh, at rate_hz()); `extra` subscribers see
-  // the replay's bus too, after the services.
+  // Runs the replay on `sim` (fresh, at rate_hz(), built with
+  // start_params()); `extra` subscribers see the replay's bus too, after the
+  // services.
   // Sim::Catalogue must be the catalogue the Replay was checked against.
   template <class Sim, class... Extra>
   ReplayResult run(Sim& sim, Extra&... extra) {
@@ -83,9 +93,16 @@ class Replay {
     auto bus = sim.make_bus(comparator, extra...);
     typename C::Any message;
     std::size_t next = 0;
+    std::uint64_t injected = 0;
     for (;;) {
       const std::uint64_t now = sim.clock().now_ns();
       for (; next < injected_.size() && injected_[next].sim_time_ns == now; ++next) {
+        if (injected_[next].control) {
+          const auto& request = injected_[next].datagram;
+          sim.replay_control(std::as_bytes(std::span{request}));
+          continue;
+        }
+        ++injected;
         // The constructor checked id and size against the catalogue, so this
         // decodes; through the one decoder all the same.
         const auto& datagram = injected_[next].datagram;
@@ -104,13 +121,15 @@ class Replay {
       if (now >= stop_at_ns_) break;
       sim.step(bus);
     }
-    return comparator.result(next);
+    return comparator.result(injected);
   }
 
  private:
+  // An injected message, or a control request that changes state (control).
   struct Injection {
     std::uint64_t sim_time_ns;
-    std::string datagram;  // header and payload, as it would have arrived
+    std::string datagram;  // header and payload, as it would have arrived; control: the serialized Request
+    bool control = false;
   };
 
   // Checks each publication against the recorded trace as it happens.
@@ -163,6 +182,7 @@ class Replay {
   bool complete_ = false;
   std::string warning_;
   std::vector<Injection> injected_;
+  std::vector<ipc::ParamAssignment> start_params_;
   std::vector<TracedMessage> published_;
   const void* injecting_ = nullptr;
 };

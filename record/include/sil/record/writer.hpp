@@ -22,6 +22,7 @@
 #include <span>
 #include <stop_token>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sil/ipc/build_info.hpp"
@@ -39,6 +40,8 @@ struct RecordingInfo {
   std::uint32_t rate_hz = 0;
   std::string clock;               // "realtime", "fast" or "step"
   std::uint64_t start_unix_ns = 0; // CLOCK_REALTIME when recording started
+  // The parameters set before the first tick (--param), with their values.
+  std::vector<ipc::ParamAssignment> params{};
 };
 
 // The two clocks a recording starts from, read together.

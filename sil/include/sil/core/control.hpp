@@ -15,6 +15,8 @@
 #include <variant>
 #include <vector>
 
+#include "sil/core/faults.hpp"
+#include "sil/core/param_table.hpp"
 #include "sil/core/watch.hpp"
 #include "sil/ipc/build_info.hpp"
 #include "sil/ipc/catalogue_info.hpp"
@@ -59,9 +61,23 @@ struct SetSpeedCommand {
 };
 struct GetStatsCommand {};
 struct GetCatalogueCommand {};
+struct GetParamsCommand {
+  std::vector<std::string> names;  // empty: all
+};
+struct SetParamsCommand {
+  std::vector<ParamAssignment> assignments;  // not yet checked against the table
+};
+struct AddFaultCommand {
+  FaultSpec spec;  // kind and op parsed; not yet checked against the catalogue
+};
+struct RemoveFaultCommand {
+  std::uint32_t id = 0;  // 0: all
+};
+struct ListFaultsCommand {};
 
 using ControlAction = std::variant<HelloCommand, AdvanceCommand, PauseCommand, ResumeCommand, SetSpeedCommand,
-                                   GetStatsCommand, GetCatalogueCommand>;
+                                   GetStatsCommand, GetCatalogueCommand, GetParamsCommand, SetParamsCommand,
+                                   AddFaultCommand, RemoveFaultCommand, ListFaultsCommand>;
 
 struct ControlCommand {
   std::uint32_t sequence = 0;
@@ -124,5 +140,13 @@ std::string encode_ack(std::uint32_t sequence, const HostStatus& status);
 std::string encode_stats(std::uint32_t sequence, const HostStatus& status, const StatsSnapshot& stats);
 std::string encode_catalogue(std::uint32_t sequence, const HostStatus& status, const ipc::CatalogueInfo& catalogue);
 std::string encode_error(const ControlError& error, const HostStatus& status);
+// Params: the named parameters' values (all of them when `names` is empty;
+// a name the table does not have is left out).
+// Faults: whether this sim has fault injection, the kinds, every fault with
+// its count, and (add_fault) the new one's id.
+std::string encode_faults(std::uint32_t sequence, const HostStatus& status, const FaultSet& faults,
+                          std::uint32_t added = 0);
+std::string encode_params(std::uint32_t sequence, const HostStatus& status, const ParamTable& table,
+                          const std::vector<std::string>& names);
 
 }  // namespace sil::core

@@ -1,7 +1,7 @@
 #pragma once
 // The control plane as every host answers it, whoever owns the loop: it
 // parses each request, answers the ones that do not depend on the clock
-// (Hello, GetStats, GetCatalogue) and errors, and hands the others (Advance,
+// (Hello, GetStats, GetCatalogue, parameters and faults) and errors, and hands the others (Advance,
 // Pause, Resume, SetSpeed) back to the host that runs the clock. It owns the
 // bus subscribers the answers read: the Watch an advance-until arms, the
 // trace digest and the per-message publish counts, and it sends every reply,
@@ -16,10 +16,12 @@
 #include <tuple>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "sil/bridge/bridge_core.hpp"
 #include "sil/core/control.hpp"
 #include "sil/core/publish_counter.hpp"
+#include "sil/core/state_requests.hpp"
 #include "sil/core/trace_digest.hpp"
 #include "sil/core/watch.hpp"
 #include "sil/ipc/catalogue_info.hpp"
@@ -32,12 +34,12 @@ class ControlPlane {
   using Catalogue = typename Sim::Catalogue;
   static_assert(std::is_same_v<Catalogue, typename Bridge::Catalogue>, "the bridge serves another system");
 
-  ControlPlane(const Sim& sim, Bridge& bridge, LogSink log, Extra&... extra)
+  ControlPlane(Sim& sim, Bridge& bridge, LogSink log, Extra&... extra)
       : sim_(sim),
         bridge_(bridge),
         log_(std::move(log)),
         extras_(extra...),
-        catalogue_(ipc::catalogue_info<Catalogue>()),
+        catalogue_(Sim::catalogue_info()),
         watch_(Catalogue::max_payload_size),
         digest_(sim.clock()) {}
   ControlPlane(const ControlPlane&) = delete;  // the bus holds references to the subscribers
@@ -130,6 +132,13 @@ class ControlPlane {
       reply(from, encode_catalogue(seq, status, catalogue_));
       return std::nullopt;
     }
+    // Parameters and faults: applied now, between ticks, in arrival order
+    // with messages.
+    if (auto answer = answer_state_request(sim_, command, status)) {
+      if (answer->refused) ++errors_;
+      reply(from, answer->bytes);
+      return std::nullopt;
+    }
     return std::move(command);
   }
 
@@ -155,7 +164,7 @@ class ControlPlane {
     if constexpr (requires { extra.on_control_reply(reply); }) extra.on_control_reply(reply);
   }
 
-  const Sim& sim_;
+  Sim& sim_;
   Bridge& bridge_;
   LogSink log_;
   std::tuple<Extra&...> extras_;

@@ -6,11 +6,20 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <variant>
 
+#include "sil/core/control.hpp"
+#include "sil/core/state_requests.hpp"
+#include "sil/core/faults.hpp"
+#include "sil/core/param_table.hpp"
 #include "sil/core/system.hpp"
 #include "sil/ipc/build_info.hpp"
+#include "sil/ipc/catalogue_info.hpp"
 #include "sil/ipc/message_bus.hpp"
 #include "sil/ipc/sim_clock.hpp"
 #include "sil/services/service.hpp"
@@ -21,16 +30,43 @@ using ipc::SimClock;
 
 namespace detail {
 
+// The values of an instance's parameters, owned here so the framework can
+// change them between ticks; empty for a service without Params.
+template <class I, bool = HasParams<typename I::service>>
+struct ParamsHolder {};
+
+template <class I>
+struct ParamsHolder<I, true> {
+  using P = typename I::service::Params;
+  static constexpr bool kGivenValues = std::is_same_v<std::remove_cv_t<decltype(I::config)>, const P*>;
+  static_assert(std::is_null_pointer_v<decltype(I::config)> || kGivenValues,
+                "a service with Params is given its instance's values as a pointer to a constant Params: "
+                "sil::Instance<\"name\", Service, &kValues>");
+  static constexpr P initial() {
+    if constexpr (kGivenValues) {
+      return *I::config;
+    } else {
+      return P{};
+    }
+  }
+  static_assert(params_valid(initial()),
+                "a parameter of this instance breaks its declaration: a numeric parameter needs a "
+                "sil::range with min <= max that holds its value (docs/parameters.md \"Declaring parameters\")");
+  P params_ = initial();
+};
+
 // One service instance, constructed with the first form it accepts
 // (services/service.hpp).
 template <class I>
 struct InstanceSlot {
   using S = typename I::service;
 
-  explicit InstanceSlot(const services::ServiceContext& context) : service(make(context)) {}
+  InstanceSlot(const services::ServiceContext& context, ParamsHolder<I>& params)
+      : service(make(context, params)) {}
 
   // A config pointer in the instance, else the class's default Config.
-  static constexpr bool kHasConfig = !std::is_null_pointer_v<decltype(I::config)> || requires { typename S::Config; };
+  static constexpr bool kHasConfig =
+      !HasParams<S> && (!std::is_null_pointer_v<decltype(I::config)> || requires { typename S::Config; });
 
   static decltype(auto) config()
     requires kHasConfig
@@ -41,8 +77,22 @@ struct InstanceSlot {
       return typename S::Config{};
     }
   }
-  static S make(const services::ServiceContext& context) {
-    if constexpr (kHasConfig) {
+  static S make(const services::ServiceContext& context, [[maybe_unused]] ParamsHolder<I>& params) {
+    if constexpr (HasParams<S>) {
+      using View = sil::Params<typename S::Params>;
+      const View view(params.params_);
+      if constexpr (std::is_constructible_v<S, const services::ServiceContext&, View>) {
+        return S(context, view);
+      } else if constexpr (std::is_constructible_v<S, const SimClock&, View>) {
+        return S(context.clock, view);
+      } else {
+        static_assert(std::is_constructible_v<S, View>,
+                      "a service with Params takes a sil::Params<Params> in its constructor: "
+                      "S(context or clock, sil::Params<Params>) or S(sil::Params<Params>) "
+                      "(docs/parameters.md \"Declaring parameters\")");
+        return S(view);
+      }
+    } else if constexpr (kHasConfig) {
       using Config = decltype(config());
       if constexpr (std::is_constructible_v<S, const services::ServiceContext&, Config>) {
         return S(context, config());
@@ -72,12 +122,105 @@ struct InstanceSlot {
   S service;
 };
 
+template <class T>
+ipc::ParamValue to_param_value(T value) {
+  if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, double>) {
+    return value;
+  } else if constexpr (std::is_signed_v<T>) {
+    return static_cast<std::int64_t>(value);
+  } else {
+    return static_cast<std::uint64_t>(value);
+  }
+}
+
+// The catalogue entry of one parameter, and its accessors.
+template <class I, class Spec>
+ipc::ParamInfo param_info(const Spec& spec) {
+  using P = typename I::service::Params;
+  const P initial = ParamsHolder<I>::initial();
+  ipc::ParamInfo info;
+  info.name = std::string(I::name) + "." + std::string(spec.name);
+  info.kind = Spec::kind;
+  info.default_value = to_param_value(initial.*(Spec::member));
+  info.min = to_param_value(spec.min);
+  info.max = to_param_value(spec.max);
+  info.unit = spec.unit;
+  info.description = spec.description;
+  info.read_only = spec.read_only;
+  info.restart = spec.restart;
+  return info;
+}
+
+// Calls fn(info, get, set) for each parameter of instance I, in declaration order.
+template <class I, class Fn>
+void for_each_param(Fn&& fn) {
+  if constexpr (HasParams<typename I::service>) {
+    using P = typename I::service::Params;
+    std::apply(
+        [&](const auto&... spec) {
+          (fn(param_info<I>(spec),
+              +[](const void* values) {
+                using Spec = std::remove_cvref_t<decltype(spec)>;
+                return to_param_value(static_cast<const P*>(values)->*(Spec::member));
+              },
+              +[](void* values, const ipc::ParamValue& checked) {
+                using Spec = std::remove_cvref_t<decltype(spec)>;
+                using Type = typename Spec::Type;
+                std::visit([&](auto v) { static_cast<P*>(values)->*(Spec::member) = static_cast<Type>(v); },
+                           checked);
+              }),
+           ...);
+        },
+        P::params());
+  }
+}
+
 // The clock sits in the first base so it is constructed before any service
-// that reads it in its constructor.
+// that reads it in its constructor; the parameters in the second, so a
+// service's constructor sees the values set before start.
 struct ClockHolder {
-  ClockHolder(std::uint32_t rate_hz, const ipc::BuildInfo& build) : clock_(rate_hz), build_(build) {}
+  ClockHolder(std::uint32_t rate_hz, const ipc::BuildInfo& build, ipc::CatalogueInfo catalogue, bool faults)
+      : clock_(rate_hz), build_(build), catalogue_(std::move(catalogue)), faults_(catalogue_, clock_, faults) {}
   SimClock clock_;
   ipc::BuildInfo build_;
+  ipc::CatalogueInfo catalogue_;
+  FaultSet faults_;
+};
+
+// Every instance's parameter values, and the table over them, with the
+// values set before start already applied.
+template <class... Is>
+struct ParamStore {
+  explicit ParamStore(std::span<const ipc::ParamAssignment> start) {
+    (add<Is>(), ...);
+    if (start.empty()) return;
+    const auto errors = table_.set(start, ipc::ParamPhase::before_start);
+    if (!errors.empty()) {
+      std::string text;
+      for (const auto& error : errors) text += (text.empty() ? "" : "; ") + error;
+      throw ParamError(text);
+    }
+  }
+  ParamStore(const ParamStore&) = delete;  // the table points into values_
+  ParamStore& operator=(const ParamStore&) = delete;
+
+  template <class I>
+  ParamsHolder<I>& values() noexcept {
+    return std::get<ParamsHolder<I>>(values_);
+  }
+
+  template <class I>
+  void add() {
+    if constexpr (HasParams<typename I::service>) {
+      void* values = &std::get<ParamsHolder<I>>(values_).params_;
+      for_each_param<I>([&](ipc::ParamInfo info, auto get, auto set) {
+        table_.add({std::move(info), values, get, set});
+      });
+    }
+  }
+
+  std::tuple<ParamsHolder<Is>...> values_;
+  ParamTable table_;
 };
 
 template <class S, class... Is>
@@ -91,22 +234,60 @@ template <class Spec, class Instances = typename SystemTraits<Spec>::instances>
 class Simulation;
 
 template <class Spec, class... Is>
-class Simulation<Spec, Services<Is...>> : private detail::ClockHolder, private detail::InstanceSlot<Is>... {
+class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
+                                          private detail::ParamStore<Is...>,
+                                          private detail::InstanceSlot<Is>... {
  public:
   using System = Spec;
   using Catalogue = typename SystemTraits<Spec>::catalogue;
   static constexpr std::size_t kInstanceCount = sizeof...(Is);
+  // What harnesses compare: the messages' and the parameters' hash.
+  static constexpr std::uint32_t kHash = SystemTraits<Spec>::hash;
+  // Whether the bus has a fault stage (SystemDefaults::fault_injection).
+  static constexpr bool kFaultInjection = Spec::fault_injection;
 
   // `build` is what RevisionService and the ready line report: the build of
   // the system (sil_add_system generates it), not of sil.
-  explicit Simulation(std::uint32_t rate_hz, const ipc::BuildInfo& build = ipc::kUnknownBuild)
-      : detail::ClockHolder(rate_hz, build),
-        detail::InstanceSlot<Is>(services::ServiceContext{clock_, Is::name, build_, Catalogue::hash})... {}
+  // `params`: set before the first tick and before any service is
+  // constructed (--param); a value that breaks a rule throws ParamError.
+  explicit Simulation(std::uint32_t rate_hz, const ipc::BuildInfo& build = ipc::kUnknownBuild,
+                      std::span<const ipc::ParamAssignment> params = {})
+      : detail::ClockHolder(rate_hz, build, catalogue_info(), kFaultInjection),
+        detail::ParamStore<Is...>(params),
+        detail::InstanceSlot<Is>(services::ServiceContext{clock_, Is::name, build_, kHash},
+                                 this->template values<Is>())... {}
   Simulation(const Simulation&) = delete;  // services hold a reference to clock_
   Simulation& operator=(const Simulation&) = delete;
 
   const SimClock& clock() const noexcept { return clock_; }
   const ipc::BuildInfo& build() const noexcept { return build_; }
+
+  // The system's catalogue as data: its messages, its parameters (with each
+  // instance's value at start as the default) and kHash.
+  static ipc::CatalogueInfo catalogue_info() {
+    ipc::CatalogueInfo info = ipc::catalogue_info<Catalogue>();
+    info.hash = kHash;
+    (detail::for_each_param<Is>([&](ipc::ParamInfo param, auto, auto) { info.params.push_back(std::move(param)); }),
+     ...);
+    return info;
+  }
+
+  // The faults on this simulation's bus. Change them between ticks only.
+  FaultSet& faults() noexcept { return faults_; }
+  const FaultSet& faults() const noexcept { return faults_; }
+
+  // A recorded control request, again (replay): a set_params, add_fault or
+  // remove_fault changes what it changed then; anything else changes no
+  // state and is skipped. A request refused then is refused now: the
+  // catalogue hash, which the replay checked, covers every rule.
+  void replay_control(std::span<const std::byte> request) {
+    auto parsed = parse_control(request, catalogue_);
+    if (const auto* command = std::get_if<ControlCommand>(&parsed)) (void)answer_state_request(*this, *command, {});
+  }
+
+  // The live parameters. Change them between ticks only.
+  ParamTable& params() noexcept { return this->table_; }
+  const ParamTable& params() const noexcept { return this->table_; }
 
   // The one instance of service class S (ambiguous if there are several).
   template <class S>
@@ -126,16 +307,24 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder, private d
   static constexpr std::array<std::string_view, sizeof...(Is)> instance_names() noexcept { return {Is::name...}; }
 
   // The bus over every service plus `extra` subscribers (after the
-  // services, so they see a message once the services have reacted).
+  // services, so they see a message once the services have reacted), with
+  // the fault stage in front when the system has fault injection.
   template <class... Extra>
-  ipc::MessageBus<Catalogue, typename Is::service..., Extra...> make_bus(Extra&... extra) {
-    return ipc::MessageBus<Catalogue, typename Is::service..., Extra...>(slot<Is>()..., extra...);
+  auto make_bus(Extra&... extra) {
+    if constexpr (kFaultInjection) {
+      return ipc::MessageBus<Catalogue, FaultStage<Catalogue>, typename Is::service..., Extra...>(
+          fault_stage_, slot<Is>()..., extra...);
+    } else {
+      return ipc::MessageBus<Catalogue, typename Is::service..., Extra...>(slot<Is>()..., extra...);
+    }
   }
 
-  // One tick: each service's tick() in system order at the current time,
-  // then time advances by one period.
+  // One tick: delayed messages now due are delivered (faults), then each
+  // service's tick() in system order at the current time, then time
+  // advances by one period.
   template <class Bus>
   void step(Bus& bus) {
+    if constexpr (Bus::kHasGate) bus.gate().release_due(bus);
     (tick_one(slot<Is>(), bus), ...);
     clock_.advance();
   }
@@ -162,6 +351,8 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder, private d
       return find_by_name<Name, Rest...>();
     }
   }
+
+  FaultStage<Catalogue> fault_stage_{faults_};
 
   template <class S, class Bus>
   static void tick_one(S& service, Bus& bus) {

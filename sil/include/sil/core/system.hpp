@@ -16,6 +16,7 @@
 // docs/services.md "Declaring a system".
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -24,6 +25,7 @@
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/messages.hpp"
 #include "sil/services/heartbeat_service.hpp"
+#include "sil/services/params.hpp"
 #include "sil/services/revision_service.hpp"
 
 namespace sil {
@@ -56,11 +58,18 @@ struct Messages {};
 template <class... Is>
 struct Services {};
 
+#ifndef SIL_FAULT_INJECTION
+#define SIL_FAULT_INJECTION 1  // sil_add_system(... NO_FAULTS) defines it 0
+#endif
+
 struct SystemDefaults {
   using messages = Messages<>;
   using services = Services<>;
   // RevisionService and HeartbeatService tick first, as "revision" and "heartbeat".
   static constexpr bool framework_services = true;
+  // false: the bus has no fault stage at all and the control plane refuses
+  // faults, saying so (a build for a real rig; docs/faults.md).
+  static constexpr bool fault_injection = SIL_FAULT_INJECTION != 0;
 };
 
 namespace detail {
@@ -99,12 +108,63 @@ consteval bool names_unique(Services<Is...>) {
 
 }  // namespace detail
 
+// A service with run-time parameters names them `Params` (SIL_PARAMS).
+template <class S>
+concept HasParams = requires { typename S::Params; } && ParamSet<typename S::Params>;
+
+namespace detail {
+
+template <class T>
+constexpr std::uint64_t hash_bits(T value) {
+  if constexpr (std::is_same_v<T, double>) {
+    return std::bit_cast<std::uint64_t>(value);
+  } else {
+    return static_cast<std::uint64_t>(value);
+  }
+}
+
+// Folds what a harness relies on about each parameter (its name, type,
+// range, unit and rules; not its default or description) into the hash:
+// the bytes of "<instance>.<name>", then as u64 the type's index in
+// ipc::ParamKind, min and max (a double's bits; an integer, sign-extended;
+// a bool's 0 and 1) and read_only | restart << 1, then the unit and a NUL.
+// sil/catalogue.py computes the same.
+template <class I>
+consteval std::uint32_t fold_params(std::uint32_t hash) {
+  if constexpr (HasParams<typename I::service>) {
+    std::apply(
+        [&](const auto&... spec) {
+          ((hash = ipc::detail::fnv1a(hash, I::name), hash = ipc::detail::fnv1a(hash, "."),
+            hash = ipc::detail::fnv1a(hash, spec.name), hash = ipc::detail::fnv1a(hash, static_cast<std::uint64_t>(spec.kind)),
+            hash = ipc::detail::fnv1a(hash, hash_bits(spec.min)), hash = ipc::detail::fnv1a(hash, hash_bits(spec.max)),
+            hash = ipc::detail::fnv1a(hash, std::uint64_t{spec.read_only} | std::uint64_t{spec.restart} << 1),
+            hash = ipc::detail::fnv1a(hash, spec.unit), hash = ipc::detail::fnv1a(hash, std::string_view("\0", 1))),
+           ...);
+        },
+        I::service::Params::params());
+  }
+  return hash;
+}
+
+template <class Catalogue, class... Is>
+consteval std::uint32_t system_hash(Services<Is...>) {
+  std::uint32_t hash = Catalogue::hash;
+  ((hash = fold_params<Is>(hash)), ...);
+  return hash;
+}
+
+}  // namespace detail
+
 // What the framework derives from a system.
 template <class Spec>
 struct SystemTraits {
   using catalogue = typename detail::UserCatalogue<typename Spec::messages>::type;
   using instances = typename detail::AllInstances<Spec::framework_services, typename Spec::services>::type;
   static_assert(detail::names_unique(instances{}), "two instances of this system share one name");
+  // The catalogue hash a harness compares: the messages' layouts and, for a
+  // system with parameters, their names, types, ranges and rules. Without
+  // parameters it is the message catalogue's hash.
+  static constexpr std::uint32_t hash = detail::system_hash<catalogue>(instances{});
 };
 
 }  // namespace sil

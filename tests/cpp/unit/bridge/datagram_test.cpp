@@ -289,7 +289,7 @@ TEST(DatagramRoundTrip, FieldValuesSurviveEncodeAndDecode) {
   response.build_flags = ipc::RevisionResponse::kDirtyTree;
   response.git_revision.assign("0123456789abcdef0123456789abcdef01234567");
   response.build_time_unix = -1;
-  response.catalogue_hash = sil::test::Catalogue::hash;
+  response.catalogue_hash = sil::test::kHash;
   response.wire_version = ipc::kWireVersion;
   response.tick_rate_hz = 100'000;
 
@@ -302,7 +302,7 @@ TEST(DatagramRoundTrip, FieldValuesSurviveEncodeAndDecode) {
   EXPECT_EQ(decoded.build_flags, ipc::RevisionResponse::kDirtyTree);
   EXPECT_EQ(decoded.git_revision.view(), "0123456789abcdef0123456789abcdef01234567");
   EXPECT_EQ(decoded.build_time_unix, -1);
-  EXPECT_EQ(decoded.catalogue_hash, sil::test::Catalogue::hash);
+  EXPECT_EQ(decoded.catalogue_hash, sil::test::kHash);
   EXPECT_EQ(decoded.tick_rate_hz, 100'000U);
 }
 

@@ -12,11 +12,14 @@
 namespace sil::bridge {
 namespace {
 
-bool hello(std::initializer_list<std::uint8_t> bytes) {
+std::vector<std::byte> body_of(std::initializer_list<std::uint8_t> bytes) {
   std::vector<std::byte> body;
   for (const auto b : bytes) body.push_back(static_cast<std::byte>(b));
-  return is_hello_request(body);
+  return body;
 }
+
+bool hello(std::initializer_list<std::uint8_t> bytes) { return is_hello_request(body_of(bytes)); }
+bool query(std::initializer_list<std::uint8_t> bytes) { return is_query_request(body_of(bytes)); }
 
 TEST(IsHelloRequest, AcceptsTheCanonicalEncodings) {
   EXPECT_TRUE(hello({0x12, 0x00}));                                // Hello{} without a sequence
@@ -45,6 +48,28 @@ TEST(IsHelloRequest, RejectsOtherCommandsAndMalformedBytes) {
   EXPECT_FALSE(hello({0x12, 0x02, 0x18, 0x01}));        // a field Hello does not have
   EXPECT_FALSE(hello({0x12, 0x04, 0x10, 0x01, 0x08, 0x05}));  // bundle_bytes before the hash: not canonical
   EXPECT_FALSE(hello({0x12, 0x03, 0x08, 0x05, 0x10}));  // a bundle_bytes tag without its value
+}
+
+TEST(IsQueryRequest, AcceptsGetStatsAndGetCatalogueWithOrWithoutASequence) {
+  EXPECT_TRUE(query({0x3A, 0x00}));                          // get_stats
+  EXPECT_TRUE(query({0x42, 0x00}));                          // get_catalogue
+  EXPECT_TRUE(query({0x08, 0x07, 0x3A, 0x00}));              // sequence 7
+  EXPECT_TRUE(query({0x08, 0xAC, 0x02, 0x42, 0x00}));        // sequence 300
+  EXPECT_EQ(claim_of_request(body_of({0x08, 0x01, 0x3A, 0x00})), PeerClaim::query);
+  EXPECT_EQ(claim_of_request(body_of({0x08, 0x01, 0x12, 0x00})), PeerClaim::hello);
+  EXPECT_EQ(claim_of_request(body_of({0x08, 0x01, 0x22, 0x00})), PeerClaim::ordinary);  // pause
+}
+
+TEST(IsQueryRequest, RejectsCommandsAndAnythingNotCanonical) {
+  EXPECT_FALSE(query({}));
+  EXPECT_FALSE(query({0x08, 0x01}));                    // no command
+  EXPECT_FALSE(query({0x12, 0x00}));                    // hello
+  EXPECT_FALSE(query({0x22, 0x00}));                    // pause
+  EXPECT_FALSE(query({0x1A, 0x02, 0x08, 0x01}));        // advance{ticks: 1}
+  EXPECT_FALSE(query({0x3A}));                          // no length
+  EXPECT_FALSE(query({0x3A, 0x02, 0x08, 0x01}));        // get_stats with a field it does not have
+  EXPECT_FALSE(query({0x3A, 0x00, 0x22, 0x00}));        // get_stats, then pause: the parser would take pause
+  EXPECT_FALSE(query({0x08, 0x80, 0x3A, 0x00}));        // an unfinished varint
 }
 
 }  // namespace

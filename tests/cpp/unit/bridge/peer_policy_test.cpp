@@ -116,6 +116,19 @@ TEST(PeerTracker, StickyAfterAnIdleDropLetsANewSenderInAtOnce) {
   EXPECT_EQ(peers.observe(kB, false, kStart + 2s), Outcome::changed);
 }
 
+TEST(PeerTracker, AQueryFromThePeerKeepsItAliveAndFromAnyoneElseChangesNothing) {
+  PeerTracker peers({.policy = PeerPolicy::last_sender, .idle_timeout = 3s});
+  peers.seen(kB, kStart);
+  EXPECT_EQ(peers.load(), 0U) << "a query never makes a peer, even when there is none";
+  ASSERT_EQ(peers.observe(kA, false, kStart), Outcome::changed);
+  peers.seen(kB, kStart + 2s);
+  EXPECT_EQ(peers.load(), kA);
+  peers.seen(kA, kStart + 2s);  // the peer polling its stats is the peer talking
+  EXPECT_FALSE(peers.expire(kStart + 5s));
+  peers.seen(kB, kStart + 4s);  // an observer's query does not keep the peer alive
+  EXPECT_TRUE(peers.expire(kStart + 5s + 1ns));
+}
+
 TEST(PeerPolicyNames, AreTheFlagValues) {
   EXPECT_EQ(to_string(PeerPolicy::last_sender), "last-sender");
   EXPECT_EQ(to_string(PeerPolicy::sticky), "sticky");

@@ -213,7 +213,7 @@ TEST(RevisionService, AnswersARequestWithTheBuildAndEchoesTheRequestId) {
   const ipc::RevisionResponse& response = recorder.responses[0];
   const ipc::BuildInfo& build = sil_generated_build_info();
   EXPECT_EQ(response.request_id, 0xDEADBEEFU);
-  EXPECT_EQ(response.catalogue_hash, sil::test::Catalogue::hash);
+  EXPECT_EQ(response.catalogue_hash, sil::test::kHash);
   EXPECT_EQ(response.wire_version, ipc::kWireVersion);
   EXPECT_EQ(response.tick_rate_hz, 250U);
   EXPECT_EQ(response.version_major, build.version_major);

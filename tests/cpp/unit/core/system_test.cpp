@@ -17,8 +17,8 @@
 
 namespace {
 
-constexpr thermal::HeaterPlant::Config kLeftPlant{.max_power_w = 500.0};
-constexpr thermal::HeaterPlant::Config kRightPlant{.ambient_c = 5.0};
+constexpr thermal::HeaterPlant::Params kLeftPlant{.max_power_w = 500.0};
+constexpr thermal::HeaterPlant::Params kRightPlant{.ambient_c = 5.0};
 
 // Two plants of one class, each with its own physics, both hearing every HeaterCommand.
 struct TwoPlants : sil::SystemDefaults {
@@ -38,8 +38,8 @@ TEST(System, TwoInstancesOfOneServiceKeepTheirOwnConfigAndState) {
   auto& left = sim.service<"left">();
   auto& right = sim.service<"right">();
   EXPECT_NE(&left, &right);
-  EXPECT_EQ(left.config().max_power_w, 500.0);
-  EXPECT_EQ(right.config().max_power_w, thermal::HeaterPlant::kMaxPowerW);
+  EXPECT_EQ(left.params().max_power_w, 500.0);
+  EXPECT_EQ(right.params().max_power_w, thermal::HeaterPlant::kMaxPowerW);
   EXPECT_EQ(right.temperature_c(), 5.0) << "the right plant starts at its own ambient";
 
   Readings readings;
@@ -53,7 +53,7 @@ TEST(System, TwoInstancesOfOneServiceKeepTheirOwnConfigAndState) {
   EXPECT_EQ(readings.temperatures[1], right.temperature_c());
   for (int i = 0; i < 1000; ++i) sim.step(bus);
   EXPECT_LT(left.temperature_c(), right.temperature_c() + 60.0);
-  EXPECT_GT(right.temperature_c() - right.config().ambient_c, left.temperature_c() - left.config().ambient_c)
+  EXPECT_GT(right.temperature_c() - right.params().ambient_c, left.temperature_c() - left.params().ambient_c)
       << "2000 W heats the right plant more than 500 W the left";
 }
 

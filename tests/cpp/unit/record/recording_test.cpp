@@ -91,7 +91,7 @@ TEST(Recording, StartsWithAHeaderThatDescribesTheBuildAndTheCatalogue) {
   EXPECT_EQ(header.format_version(), 1u);
   EXPECT_EQ(header.git_revision(), kBuild.git_revision);
   EXPECT_EQ(header.version(), kBuild.version);
-  EXPECT_EQ(header.catalogue().hash(), sil::test::Catalogue::hash);
+  EXPECT_EQ(header.catalogue().hash(), sil::test::kHash);
   EXPECT_EQ(header.catalogue().messages_size(), static_cast<int>(sil::test::Catalogue::size));
   EXPECT_EQ(header.rate_hz(), 250u);
   EXPECT_EQ(header.clock(), "step");

@@ -43,7 +43,8 @@ class ScriptedMonitor {
  private:
   core::Simulation<test::MonitorOnlySystem> sim_;
   ThermalRecorder recorder_{sim_.clock()};
-  ipc::MessageBus<test::ThermalCatalogue, FaultMonitor, ThermalRecorder> bus_{sim_.make_bus(recorder_)};
+  decltype(std::declval<core::Simulation<test::MonitorOnlySystem>&>().make_bus(std::declval<ThermalRecorder&>())) bus_{
+      sim_.make_bus(recorder_)};
 };
 
 constexpr double kAbove = FaultMonitor::kThresholdC + 1.0;  // 81 C
