@@ -16,7 +16,8 @@
 #     [PYTHON_OUTPUT_DIRECTORY <dir>]  # where the module goes; default ${CMAKE_BINARY_DIR}/python
 #     [VERSION <x.y.z>]            # default ${PROJECT_VERSION}, else 0.0.0
 #     [NO_PYTHON]                  # no Python module
-#     [NO_STUB])                   # no <module>.pyi type stub beside the module
+#     [NO_STUB]                    # no <module>.pyi type stub beside the module
+#     [NO_DISSECTOR])              # no <module>.lua Wireshark dissector beside the module
 #
 #   sil_target_build_info(<target> [VERSION <x.y.z>])
 # gives a target of your own (a HIL rig's program) the same build facts:
@@ -66,7 +67,7 @@ function(sil_target_build_info target)
 endfunction()
 
 function(sil_add_system name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_PYTHON;NO_STUB;NO_FAULTS"
+  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_PYTHON;NO_STUB;NO_DISSECTOR;NO_FAULTS"
                         "HEADER;SYSTEM;EXECUTABLE;PYTHON_MODULE;PYTHON_OUTPUT_DIRECTORY;VERSION" "LIBRARIES")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "sil_add_system(${name}): unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
@@ -130,10 +131,31 @@ function(sil_add_system name)
   endif()
   # $<0:> stops multi-config generators from appending a per-config directory.
   set_target_properties(${arg_PYTHON_MODULE} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${arg_PYTHON_OUTPUT_DIRECTORY}$<0:>")
-  if(NOT arg_NO_STUB AND SIL_PYTHON_PACKAGE_DIR)
+  if(SIL_PYTHON_PACKAGE_DIR AND (NOT arg_NO_STUB OR NOT arg_NO_DISSECTOR))
     if(TARGET sil_python_package)  # inside sil's own tree: the package is assembled at build time
       add_dependencies(${arg_PYTHON_MODULE} sil_python_package)
     endif()
+  endif()
+  if(NOT arg_NO_DISSECTOR AND SIL_PYTHON_PACKAGE_DIR)
+    # The name the module is imported by: sil._core lies inside the package.
+    set(import_name "${arg_PYTHON_MODULE}")
+    if(arg_PYTHON_OUTPUT_DIRECTORY STREQUAL "${SIL_PYTHON_PACKAGE_DIR}/sil")
+      set(import_name "sil.${arg_PYTHON_MODULE}")
+    endif()
+    # Its own step, not POST_BUILD: rewritten when the generator changes too.
+    set(dissector "${arg_PYTHON_OUTPUT_DIRECTORY}/${arg_PYTHON_MODULE}.lua")
+    add_custom_command(OUTPUT "${dissector}"
+      COMMAND ${CMAKE_COMMAND} -DPYTHON=${Python_EXECUTABLE} -DPACKAGE_DIR=${SIL_PYTHON_PACKAGE_DIR}
+              -DMODULE_DIR=${arg_PYTHON_OUTPUT_DIRECTORY} -DMODULE=${import_name} -DGENERATOR=sil.wireshark
+              "-DARGS=--module ${import_name}" -DOUTPUT=${dissector}
+              -P ${_SIL_SYSTEM_CMAKE_DIR}/sil_stubgen.cmake
+      COMMAND ${CMAKE_COMMAND} -E touch "${dissector}"  # newer than what it was made from, even if unchanged
+      DEPENDS ${arg_PYTHON_MODULE} "${SIL_PYTHON_PACKAGE_DIR}/sil/wireshark.py"
+      COMMENT "Writing the Wireshark dissector ${arg_PYTHON_MODULE}.lua"
+      VERBATIM)
+    add_custom_target(${arg_PYTHON_MODULE}_dissector ALL DEPENDS "${dissector}")
+  endif()
+  if(NOT arg_NO_STUB AND SIL_PYTHON_PACKAGE_DIR)
     add_custom_command(TARGET ${arg_PYTHON_MODULE} POST_BUILD
       COMMAND ${CMAKE_COMMAND} -DPYTHON=${Python_EXECUTABLE} -DPACKAGE_DIR=${SIL_PYTHON_PACKAGE_DIR}
               -DMODULE_DIR=${arg_PYTHON_OUTPUT_DIRECTORY} -DMODULE=${arg_PYTHON_MODULE}

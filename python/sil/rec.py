@@ -7,6 +7,7 @@
     sil-rec plot FILE [Type.field...] [--subplot A.x,B.y]... -o OUT.png|OUT.svg [--from T] [--to T] [--title TEXT]
                                           the fields over simulated time, a subplot per unit, markers for
                                           injected messages and control requests (sil.plot)
+    sil-rec pcap FILE OUT.pcapng          every datagram as UDP on loopback, for Wireshark (docs/wireshark.md)
 
 filters: --type NAME|MSGID (repeatable), --start T, --end T (simulated time with a unit: 1.5s, 250ms,
 20us, 100ns; start inclusive, end exclusive), --direction published|injected|control_request|control_reply
@@ -31,7 +32,7 @@ from typing import Optional, Sequence
 
 from google.protobuf import text_format
 
-from sil import plot, simtime
+from sil import pcap, plot, simtime
 from sil.recording import DIRECTIONS, Recording, RecordingError
 
 PROG = "sil-rec"
@@ -239,6 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
     plot_parser.add_argument("--to", "--end", dest="end", type=parse_time, metavar="T",
                              help="to this simulated time")
     plot_parser.add_argument("--title", help="the figure's title (default: the file's name)")
+
+    pcap_parser = commands.add_parser("pcap", help="pcapng for Wireshark: every datagram as UDP on loopback")
+    pcap_parser.add_argument("file")
+    pcap_parser.add_argument("output", metavar="OUT.pcapng")
     return parser
 
 
@@ -260,6 +265,8 @@ def run(args: argparse.Namespace, out) -> None:
                 rec.to_csv(args.output, types, start=args.start, end=args.end, directions=args.direction or None)
             else:
                 rec.to_csv(out, types, start=args.start, end=args.end, directions=args.direction or None)
+        elif args.command == "pcap":
+            pcap.convert(rec, args.output)
         else:
             plot.plot(rec, args.output, args.fields, args.subplot, start=args.start, end=args.end, title=args.title)
 
