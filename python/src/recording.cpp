@@ -67,27 +67,16 @@ class RecordReader {
   }
 
   py::tuple next() {
-    while (reader_.next(record_)) {
-      if (record_.has_footer()) {
-        const auto& footer = record_.footer();
-        footer_ = py::make_tuple(footer.messages(), footer.dropped(), footer.end_sim_time_ns());
-        continue;  // the next call ends the reading: cleanly, or with data after the footer
-      }
-      const auto& message = record_.message();
-      const std::string& payload = message.payload();
-      return py::make_tuple(message.sim_time_ns(), message.wall_ns(), message.msg_id(),
-                            static_cast<int>(message.direction()), py::bytes(payload.data(), payload.size()));
-    }
-    throw py::stop_iteration();
+    if (!next_message()) throw py::stop_iteration();
+    const auto& message = record_.message();
+    const std::string& payload = message.payload();
+    return py::make_tuple(message.sim_time_ns(), message.wall_ns(), message.msg_id(),
+                          static_cast<int>(message.direction()), py::bytes(payload.data(), payload.size()));
   }
 
   // Reads on to the end without handing out the messages.
   void finish() {
-    while (reader_.next(record_)) {
-      if (record_.has_footer()) {
-        const auto& footer = record_.footer();
-        footer_ = py::make_tuple(footer.messages(), footer.dropped(), footer.end_sim_time_ns());
-      }
+    while (next_message()) {
     }
   }
 
@@ -106,6 +95,17 @@ class RecordReader {
   std::size_t offset() const noexcept { return reader_.offset(); }
 
  private:
+  // The next Message record into record_, keeping the footer on the way
+  // (after it the Reader ends: cleanly, or with data after the footer).
+  bool next_message() {
+    while (reader_.next(record_)) {
+      if (!record_.has_footer()) return true;
+      const auto& footer = record_.footer();
+      footer_ = py::make_tuple(footer.messages(), footer.dropped(), footer.end_sim_time_ns());
+    }
+    return false;
+  }
+
   ByteView view_;
   record::Reader reader_;
   record::Record record_;  // reused: parsing allocates only when a payload outgrows the last one
