@@ -84,6 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (reader.end() == ReadEnd::corrupt) check(!reader.problem().empty(), "corruption names its problem");
   Record after;
   check(!reader.next(after), "a reader that has ended stays ended");
+  check(could_be_record(file) || !is_record(file), "what could_be_record refuses does not parse as a record");
   check_recovery(file, reader);
   return 0;
 }

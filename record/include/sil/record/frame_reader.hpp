@@ -5,6 +5,7 @@
 // length field: a length is compared with kMaxRecordBytes and with the bytes
 // actually left before anything is read through it. Header-only: the Python
 // extension binds this same class.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -47,6 +48,67 @@ constexpr std::string_view to_string(FrameStatus status) noexcept {
 // the CRC-32C alone would accept 8 zero bytes (an empty record).
 using RecordCheck = bool (*)(std::span<const std::byte> record);
 
+// Whether `bytes` could be a serialized sil.record.Record of a known kind,
+// by their top-level protobuf wire format alone: well-formed fields up to
+// the last byte (no zero tag, groups closed in order, which a protobuf parse
+// also requires), one of them field 1, 2 or 3 (header, message, footer)
+// length-delimited. A necessary condition of parsing as one, so it only
+// saves work: tried at every byte offset of damaged bytes, it fails within a
+// few bytes where the CRC-32C would read up to 16 MiB (8 MB of random bytes
+// after a bad length took 9 s to judge without it), and it keeps protobuf
+// from parsing (and logging about) bytes that are not a record.
+constexpr bool could_be_record(std::span<const std::byte> bytes) noexcept {
+  std::size_t at = 0;
+  const auto varint = [&bytes, &at](std::uint64_t& value) {
+    value = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+      if (at == bytes.size()) return false;
+      const auto byte = static_cast<std::uint64_t>(bytes[at++]);
+      value |= (byte & 0x7Fu) << shift;
+      if ((byte & 0x80u) == 0) return true;
+    }
+    return false;
+  };
+  // Open groups, innermost last: no record has one, but a parse accepts them.
+  std::array<std::uint64_t, 32> groups{};
+  std::size_t depth = 0;
+  bool kind = false;
+  while (at < bytes.size()) {
+    std::uint64_t tag = 0;
+    std::uint64_t value = 0;
+    if (!varint(tag) || tag >> 3 == 0) return false;
+    const std::uint64_t field = tag >> 3;
+    switch (tag & 7u) {
+      case 0:  // varint
+        if (!varint(value)) return false;
+        break;
+      case 1:  // 64-bit
+        if (bytes.size() - at < 8) return false;
+        at += 8;
+        break;
+      case 2:  // length-delimited
+        if (!varint(value) || value > bytes.size() - at) return false;
+        at += static_cast<std::size_t>(value);
+        kind = kind || (depth == 0 && field >= 1 && field <= 3);
+        break;
+      case 5:  // 32-bit
+        if (bytes.size() - at < 4) return false;
+        at += 4;
+        break;
+      case 3:  // start group
+        if (depth == groups.size()) return true;  // deeper than worth following: the parse decides
+        groups[depth++] = field;
+        break;
+      case 4:  // end group
+        if (depth == 0 || groups[depth - 1] != field) return false;
+        --depth;
+        break;
+      default: return false;
+    }
+  }
+  return depth == 0 && kind;
+}
+
 // The record of the frame starting at `offset` when that frame is intact:
 // its header inside the file, a length within kMaxRecordBytes and the bytes
 // left, a matching CRC-32C and a record `check` accepts.
@@ -57,7 +119,7 @@ inline bool intact_frame_at(std::span<const std::byte> file, std::size_t offset,
   const std::uint32_t length = load_u32_le(header.first<4>());
   if (length > kMaxRecordBytes || length > file.size() - offset - kFrameHeaderBytes) return false;
   const auto body = file.subspan(offset + kFrameHeaderBytes, length);
-  if (crc32c(body) != load_u32_le(header.last<4>()) || !check(body)) return false;
+  if (!could_be_record(body) || crc32c(body) != load_u32_le(header.last<4>()) || !check(body)) return false;
   record = body;
   return true;
 }
