@@ -126,7 +126,8 @@ py::dict to_dict(const record::Recovery& recovery) {
   py::dict out;
   out["messages"] = recovery.messages;
   out["footer"] = recovery.footer;
-  out["footer_offset"] = recovery.footer_offset ? py::object(py::int_(*recovery.footer_offset)) : py::object(py::none());
+  out["footer_offset"] =
+      recovery.footer_offset ? py::object(py::int_(*recovery.footer_offset)) : py::object(py::none());
   out["skipped"] = skipped;
   return out;
 }

@@ -8,11 +8,16 @@
 #include <cerrno>
 #include <system_error>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "sil_record.pb.h"
 
 namespace sil::record {
 
 bool parse_record(std::span<const std::byte> bytes, Record& record) {
+  // Protobuf logs a line to stderr for some malformed input (invalid UTF-8
+  // in a string field); the reader reports the record as corrupt instead.
+  const google::protobuf::LogSilencer quiet;
   return record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) &&
          record.kind_case() != Record::KIND_NOT_SET;
 }

@@ -1,8 +1,10 @@
 #include "sil/record/recover.hpp"
 
 #include <algorithm>
-#include <cerrno>
+#include <optional>
+#include <string>
 #include <system_error>
+#include <vector>
 
 #include "sil/record/frame_reader.hpp"
 #include "sil/record/reader.hpp"
@@ -33,7 +35,7 @@ std::string at_byte(std::size_t offset) { return "at byte " + std::to_string(off
 // Reads the header, which a recording cannot be read without (its
 // catalogue), and hands magic and header on.
 void copy_header(std::span<const std::byte> file, FrameReader& frames, Recovery& recovery,
-                        const std::function<void(std::span<const std::byte>)>& write) {
+                 const std::function<void(std::span<const std::byte>)>& write) {
   std::span<const std::byte> body;
   FrameStatus status = frames.next(body);
   if (status == FrameStatus::bad_magic) {
@@ -84,8 +86,8 @@ Recovery recover(std::span<const std::byte> file, const std::function<void(std::
       skip(at, file.size(), 1, "the last frame is incomplete (the recording was cut short)");
       break;
     }
-    const std::size_t frame_end = at + kFrameHeaderBytes + body.size();
     if (status == FrameStatus::ok && parse_record(body, record)) {
+      const std::size_t frame_end = at + kFrameHeaderBytes + body.size();
       if (record.has_message()) {
         write(file.subspan(at, frame_end - at));
         ++recovery.messages;
@@ -104,8 +106,9 @@ Recovery recover(std::span<const std::byte> file, const std::function<void(std::
         write(file.subspan(at, frame_end - at));
         recovery.footer = true;
       }
-      if (frame_end != file.size()) skip(frame_end, file.size(), frames_between(file, frame_end, file.size()),
-                                         "data after the footer");
+      if (frame_end != file.size()) {
+        skip(frame_end, file.size(), frames_between(file, frame_end, file.size()), "data after the footer");
+      }
       break;
     }
     // Damage: go on at the next intact frame, wherever it starts.

@@ -273,7 +273,8 @@ TEST(Damage, RecoverSkipsAZeroFilledRegionAndWhatFollowsAnotherHeader) {
   damaged.insert(damaged.end(), file.bytes.begin() + kMagic.size(), file.bytes.end());
   const auto back = test::read_back(damaged);
   EXPECT_EQ(back.end, ReadEnd::corrupt);
-  EXPECT_EQ(back.message, "a record that does not parse as sil.record.Record at byte " + std::to_string(file.starts[5]));
+  EXPECT_EQ(back.message,
+            "a record that does not parse as sil.record.Record at byte " + std::to_string(file.starts[5]));
   const auto out = recover_bytes(damaged);
   ASSERT_EQ(out.recovery.skipped.size(), 2u);
   EXPECT_EQ(out.recovery.skipped[0].offset, file.starts[5]);

@@ -196,7 +196,9 @@ TEST(FrameReader, NeverReturnsWrongBytesForAnySingleBitFlip) {
 }
 
 TEST(FrameReader, CouldBeRecordAcceptsTheWireShapeOfARecordOnly) {
-  const auto shaped = [](std::string_view bytes) { return sil::record::could_be_record(std::as_bytes(std::span(bytes))); };
+  const auto shaped = [](std::string_view bytes) {
+    return sil::record::could_be_record(std::as_bytes(std::span(bytes)));
+  };
   using namespace std::string_view_literals;
   EXPECT_TRUE(shaped("\x0a\x00"sv));                   // an empty header
   EXPECT_TRUE(shaped(record_of(std::string(300, 'x'))));  // a message, with a two-byte length
