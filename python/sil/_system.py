@@ -2,7 +2,7 @@
 
 A system (its messages and services) is compiled into an extension module
 with one API: the message classes, MsgId, catalogue_info, catalogue_hash,
-encode/decode, InprocSim, Receiver, StepLinkCore, RecordFrames, ... The
+encode/decode, InprocSim, Receiver, StepLinkCore, RecordReader, ... The
 framework's own is ``sil._core``; a user's system has its own, e.g.
 ``thermal_sil``. Everything in the sil package reaches the compiled code
 through ``system_module()``, so the pure-Python package works with
@@ -34,9 +34,9 @@ DEFAULT_MODULE = "sil._core"
 # What the pure-Python package calls on a system module; a module without
 # all of them was not made by sil's system build.
 REQUIRED_API = (
-    "BUNDLE_ID", "DecodeError", "InprocSim", "MAX_BUNDLE_BYTES", "MsgId", "Receiver", "RecordFrames",
-    "RecordMessages", "RxBudget", "StepLinkCore", "build_info", "catalogue_hash", "catalogue_info", "decode",
-    "encode", "message_types", "unbundle",
+    "BUNDLE_ID", "DecodeError", "InprocSim", "MAX_BUNDLE_BYTES", "MsgId", "RECORD_MAGIC", "Receiver",
+    "RecordReader", "RxBudget", "StepLinkCore", "build_info", "catalogue_hash", "catalogue_info", "decode",
+    "encode", "message_types", "recover_recording", "unbundle",
 )
 
 

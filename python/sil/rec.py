@@ -8,14 +8,16 @@
                                           the fields over simulated time, a subplot per unit, markers for
                                           injected messages and control requests (sil.plot)
     sil-rec pcap FILE OUT.pcapng          every datagram as UDP on loopback, for Wireshark (docs/wireshark.md)
+    sil-rec recover FILE OUT [--json]     every intact record of a damaged recording, into a new one (sil.recover)
 
 filters: --type NAME|MSGID (repeatable), --start T, --end T (simulated time with a unit: 1.5s, 250ms,
 20us, 100ns; start inclusive, end exclusive), --direction published|injected|control_request|control_reply
 (repeatable).
 
 Runs as ``/usr/bin/python3 -m sil.rec`` or as <build>/bin/sil-rec. Exit status 0, or 2 with a one-line
-message for a bad command line, a file that cannot be read or an unknown type or field. A recording cut
-short (no footer) is read up to its last complete record, with a warning on stderr.
+message for a bad command line, a file that cannot be read (a corrupt recording among them) or an unknown
+type or field. A recording cut short (no footer) is read up to its last complete record, with a warning on
+stderr.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import Optional, Sequence
 
 from google.protobuf import text_format
 
-from sil import pcap, plot, simtime
+from sil import pcap, plot, recover, simtime
 from sil.recording import DIRECTIONS, Recording, RecordingError
 
 PROG = "sil-rec"
@@ -244,10 +246,19 @@ def build_parser() -> argparse.ArgumentParser:
     pcap_parser = commands.add_parser("pcap", help="pcapng for Wireshark: every datagram as UDP on loopback")
     pcap_parser.add_argument("file")
     pcap_parser.add_argument("output", metavar="OUT.pcapng")
+    recover_parser = commands.add_parser("recover", help="copy every intact record of a damaged recording to a new "
+                                                         "one, saying what was skipped")
+    recover_parser.add_argument("file")
+    recover_parser.add_argument("output", metavar="OUT", help="the new recording (must not exist)")
+    recover_parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     return parser
 
 
 def run(args: argparse.Namespace, out) -> None:
+    if args.command == "recover":  # reads what Recording refuses to
+        recovery = recover.recover(args.file, args.output)
+        print(recover.to_json(recovery) if args.json else "\n".join(recover.report(recovery)), file=out)
+        return
     with Recording(args.file) as rec:
         if args.command == "info":
             summary = summarize(rec)
@@ -285,6 +296,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return 130
         except (RecordingError, UsageError, LookupError, ValueError, OSError) as error:
             print(f"{PROG}: error: {_message(error)}", file=sys.stderr)
+            if isinstance(error, RecordingError) and error.damaged:
+                print(f"{PROG}: `{PROG} recover {args.file} OUT` copies every intact record to a new recording",
+                      file=sys.stderr)
             return 2
         finally:
             for text in dict.fromkeys(str(w.message) for w in caught):

@@ -11,16 +11,18 @@ protocol/proto/sil_record.proto).
 Each message's ``value`` is an instance of this build's compiled class when
 its layout is the recording's, else of a class made from the catalogue in
 the recording's header (``sil.catalogue``): a recording is readable by any
-build. The framing (magic, lengths, CRC-32C) is checked by the same C++ code
-the sim's tools use (``sil._core.RecordFrames``, ``RecordMessages``); a
-length is never trusted before it is checked against the bytes in the file.
+build. The file is read by the same C++ reader as sil-sim's replay
+(``sil._core.RecordReader``, a binding of ``sil::record::Reader``): the
+framing, the rules that tell a torn tail from corruption and the structure
+checks are not repeated here; a length is never trusted before it is
+checked against the bytes in the file.
 
-A file that was cut short (kill -9, power loss, a sim still recording) ends
-cleanly where its last complete frame ends, with an
-``IncompleteRecordingWarning``: everything before is an exact prefix of the
-run. Corruption (not a recording, a checksum mismatch, an impossible length,
-a record that does not parse) raises ``RecordingError`` naming the byte
-offset.
+A file that was cut short (kill -9, a sim still recording) ends cleanly
+where its last complete frame ends, with an ``IncompleteRecordingWarning``:
+everything before is an exact prefix of the run. Corruption (not a
+recording, a checksum mismatch, a bad length, a record that does not parse,
+data after the footer) raises ``RecordingError`` naming the byte offset;
+``sil.recover`` salvages the intact records of such a file.
 
 The file is memory-mapped; sil-sim only ever appends to a recording, so it
 may be read while the sim is still writing it (up to what was there when it
@@ -48,7 +50,7 @@ from sil.control import pb as control_pb
 from sil.simtime import to_sim_time
 
 if TYPE_CHECKING:  # never at run time: the system module is chosen at first use (sil._system)
-    from sil._core import MsgId, RecordMessages
+    from sil._core import MsgId, RecordReader
 
 FORMAT_VERSION = 1
 # Record.message.direction, by enum value (sil.record.Direction).
@@ -56,24 +58,21 @@ DIRECTIONS = ("published", "injected", "control_request", "control_reply")
 CONTROL_NAMES = {CONTROL_REQUEST_ID: "ControlRequest", CONTROL_REPLY_ID: "ControlReply"}
 FIXED_COLUMNS = ("sim_time_ns", "wall_ns", "msg_id", "name", "direction")
 
-_CORRUPTION = {
-    "bad magic": "not a sil recording (it does not start with the SILREC1 magic)",
-    "record too long": "a frame length above the 16 MiB limit (the file is corrupted)",
-    "bad checksum": "a frame whose CRC-32C does not match its bytes (the file is corrupted)",
-}
-
 TypeSpec = Union[str, int, type, "MsgId"]
 
 
 class RecordingError(ValueError):
     """A file that is not a readable recording: ``path``, ``offset`` (the
-    byte offset of the offending frame) and ``problem``."""
+    byte offset of the offending frame) and ``problem``. ``damaged`` is True
+    when the file is a recording whose header was read but whose frames or
+    structure are damaged after it: ``sil.recover`` can salvage the rest."""
 
-    def __init__(self, path: Path, offset: int, problem: str) -> None:
+    def __init__(self, path: Path, offset: int, problem: str, damaged: bool = False) -> None:
         super().__init__(f"{path}: {problem} at byte {offset}")
         self.path = path
         self.offset = offset
         self.problem = problem
+        self.damaged = damaged
 
 
 class IncompleteRecordingWarning(UserWarning):
@@ -310,31 +309,23 @@ class Recording:
 
     # -- internals -----------------------------------------------------------
 
-    def _parse(self, raw: bytes, offset: int) -> "rpb.Record":
-        try:
-            return rpb.Record.FromString(raw)
-        except _ProtobufDecodeError:
-            raise RecordingError(self.path, offset, "a record that does not parse as sil.record.Record") from None
-
     def _read_header(self) -> Header:
-        frames = system_module().RecordFrames(self._data)
-        raw = next(frames, None)
+        reader = system_module().RecordReader(self._data)
+        raw = reader.header
         if raw is None:
-            if frames.status in ("end", "torn tail"):
-                raise RecordingError(self.path, frames.offset,
-                                     "the recording ends before its header (it was cut short as it started)")
-            raise RecordingError(self.path, frames.offset, _CORRUPTION.get(frames.status, frames.status))
-        record = self._parse(raw, frames.offset)
-        if record.WhichOneof("kind") != "header":
-            raise RecordingError(self.path, frames.offset, "the first record is not a header")
-        header = record.header
+            if reader.end == "corrupt":
+                raise RecordingError(self.path, reader.offset, reader.problem)
+            raise RecordingError(self.path, reader.offset,
+                                 "the recording ends before its header (it was cut short as it started)")
+        offset = len(system_module().RECORD_MAGIC)
+        header = rpb.Header.FromString(raw)
         if header.format_version != FORMAT_VERSION:
-            raise RecordingError(self.path, frames.offset, f"format version {header.format_version}; this reader "
-                                                           f"reads version {FORMAT_VERSION}")
+            raise RecordingError(self.path, offset, f"format version {header.format_version}; this reader "
+                                                    f"reads version {FORMAT_VERSION}")
         try:
             catalogue = Catalogue.from_proto(header.catalogue)
         except CatalogueError as error:
-            raise RecordingError(self.path, frames.offset, f"the header's catalogue is invalid: {error}") from None
+            raise RecordingError(self.path, offset, f"the header's catalogue is invalid: {error}") from None
         return Header(format_version=header.format_version, version=header.version,
                       git_revision=header.git_revision, rate_hz=header.rate_hz, clock=header.clock,
                       start_unix_ns=header.start_unix_ns, catalogue=catalogue,
@@ -342,70 +333,36 @@ class Recording:
 
     def _iterate(self, ids: Optional[frozenset[int]], start_ns: Optional[int], end_ns: Optional[int],
                  wanted: Optional[frozenset[str]]) -> Iterator[RecordedMessage]:
-        # Message records come parsed from C++; every other record stops
-        # the inner loop and is judged here.
-        frames = system_module().RecordMessages(self._data)
+        reader = system_module().RecordReader(self._data)
         directions = DIRECTIONS
-        first = True
-        while True:
-            for sim_time_ns, wall_ns, msg_id, direction, payload in frames:
-                if ids is not None and msg_id not in ids:
-                    continue
-                if (start_ns is not None and sim_time_ns < start_ns) or (end_ns is not None and sim_time_ns >= end_ns):
-                    continue
-                direction = directions[direction] if 0 <= direction < len(directions) else f"direction {direction}"
-                if wanted is not None and direction not in wanted:
-                    continue
-                yield RecordedMessage(self, sim_time_ns, wall_ns, msg_id, direction, payload)
-            raw = frames.held
-            if raw is None:
-                break
-            if first:
-                first = False  # the header, checked when the file was opened
+        for sim_time_ns, wall_ns, msg_id, direction, payload in reader:
+            if ids is not None and msg_id not in ids:
                 continue
-            record = self._parse(raw, frames.offset)
-            kind = record.WhichOneof("kind")
-            if kind == "footer":
-                self._end_at_footer(frames, record.footer)
-                return
-            if kind == "header":
-                raise RecordingError(self.path, frames.offset, "a second header")
-            # No kind: a record type a newer writer added; nothing to read in it.
-        self._end_without_footer(frames)
+            if (start_ns is not None and sim_time_ns < start_ns) or (end_ns is not None and sim_time_ns >= end_ns):
+                continue
+            direction = directions[direction] if 0 <= direction < len(directions) else f"direction {direction}"
+            if wanted is not None and direction not in wanted:
+                continue
+            yield RecordedMessage(self, sim_time_ns, wall_ns, msg_id, direction, payload)
+        self._ended(reader)
 
     def _scan(self) -> None:
-        frames = system_module().RecordFrames(self._data)
-        last, last_offset = None, 0
-        for raw in frames:
-            last, last_offset = raw, frames.offset
-        record = self._parse(last, last_offset) if last is not None else None
-        if record is not None and record.WhichOneof("kind") == "footer" and frames.status == "end":
-            self._set_footer(record.footer)
-        else:
-            self._end_without_footer(frames)
+        reader = system_module().RecordReader(self._data)
+        reader.finish()
+        self._ended(reader)
 
-    def _end_at_footer(self, frames: "RecordMessages", footer) -> None:
-        footer_offset = frames.offset
-        if next(frames, None) is not None or frames.held is not None or frames.status != "end":
-            if frames.status in _CORRUPTION:
-                raise RecordingError(self.path, frames.offset, _CORRUPTION[frames.status])
-            raise RecordingError(self.path, frames.offset, f"data after the footer (at byte {footer_offset})")
-        self._set_footer(footer)
-
-    def _set_footer(self, footer) -> None:
-        self._footer = Footer(messages=footer.messages, dropped=footer.dropped,
-                              end_sim_time_ns=footer.end_sim_time_ns)
+    def _ended(self, reader: "RecordReader") -> None:
+        """Judges how the reading ended: corruption raises, a footer is
+        kept, a file without one warns."""
+        if reader.end == "corrupt":
+            raise RecordingError(self.path, reader.offset, reader.problem, damaged=True)
+        footer = reader.footer
+        self._footer = None if footer is None else Footer(*footer)
         self._scanned = True
-
-    def _end_without_footer(self, frames) -> None:
-        status = frames.status
-        if status in _CORRUPTION:
-            raise RecordingError(self.path, frames.offset, _CORRUPTION[status])
-        self._footer = None
-        self._scanned = True
-        # stacklevel 3: the warning points at the caller's loop over messages().
-        warnings.warn(IncompleteRecordingWarning(self.path, frames.offset, torn=status == "torn tail"),
-                      stacklevel=3)
+        if footer is None:
+            # stacklevel 3: the warning points at the caller's loop over messages().
+            warnings.warn(IncompleteRecordingWarning(self.path, reader.offset, torn=reader.end == "torn tail"),
+                          stacklevel=3)
 
 
 def open(path: Union[str, os.PathLike]) -> Recording:  # noqa: A001 (sil.recording.open reads like open())

@@ -15,7 +15,7 @@ void add_inproc(pybind11::module_& module);
 
 // Receiver (bulk receive on a C++ thread) and message_dtype(). Needs add_messages first.
 void add_ingest(pybind11::module_& module);
-// RecordFrames (the recording framing, sil::record::FrameReader) and crc32c().
+// RecordReader (sil::record::Reader), RecordFrames (its framing alone), recover_recording() and crc32c().
 void add_recording(pybind11::module_& module);
 // StepLink (lockstep round trips in C++), the base of sil.StepLink.
 void add_step_link(pybind11::module_& module);

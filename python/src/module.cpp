@@ -7,7 +7,7 @@
 
 PYBIND11_MODULE(SIL_MODULE_NAME, module) {
   module.doc() = "A sil system's message classes and datagram encoding, generated from its C++ catalogue; its "
-                 "simulation in-process (InprocSim); the framing of recordings (RecordFrames).";
+                 "simulation in-process (InprocSim); recordings (RecordReader).";
   sil::python::add_messages(module);
   sil::python::add_wire(module);
   sil::python::add_inproc(module);

@@ -8,45 +8,76 @@
 #include <cerrno>
 #include <system_error>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "sil_record.pb.h"
 
 namespace sil::record {
 
-bool Reader::stop(ReadEnd end, std::string message) {
+bool parse_record(std::span<const std::byte> bytes, Record& record) {
+  // Protobuf logs a line to stderr for some malformed input (invalid UTF-8
+  // in a string field); the reader reports the record as corrupt instead.
+  const google::protobuf::LogSilencer quiet;
+  return record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) &&
+         record.kind_case() != Record::KIND_NOT_SET;
+}
+
+bool is_record(std::span<const std::byte> bytes) {
+  Record record;
+  return parse_record(bytes, record);
+}
+
+std::string_view problem_of(FrameStatus status) noexcept {
+  switch (status) {
+    case FrameStatus::bad_magic: return "not a sil recording (it does not start with the SILREC1 magic)";
+    case FrameStatus::too_long: return "a frame length above the 16 MiB limit (the file is corrupted)";
+    case FrameStatus::bad_checksum: return "a frame whose CRC-32C does not match its bytes (the file is corrupted)";
+    case FrameStatus::bad_length:
+      return "a frame length that runs past the end of the file, though the file was not cut short there "
+             "(the file is corrupted)";
+    case FrameStatus::ok:
+    case FrameStatus::end:
+    case FrameStatus::torn_tail: break;
+  }
+  return {};
+}
+
+bool Reader::stop(ReadEnd end, std::string problem) {
   end_ = end;
-  message_ = std::move(message);
+  offset_ = frames_.offset();
+  problem_ = std::move(problem);
   return false;
+}
+
+std::string Reader::message() const {
+  const std::string at = "at byte " + std::to_string(offset_);
+  switch (end_) {
+    case ReadEnd::corrupt: return problem_ + " " + at;
+    case ReadEnd::torn_tail:
+      return "the recording is cut short " + at + " (the process was killed?); everything before is intact";
+    case ReadEnd::reading:
+    case ReadEnd::clean: break;
+  }
+  return {};
 }
 
 bool Reader::next(Record& record) {
   if (end_ != ReadEnd::reading) return false;
   std::span<const std::byte> bytes;
   const FrameStatus status = frames_.next(bytes);
-  // Built only on the way out: reading a record allocates nothing of its own.
-  const auto at = [this] { return "at byte " + std::to_string(frames_.offset()); };
+  if (saw_footer_ && status != FrameStatus::end) return stop(ReadEnd::corrupt, "data after the footer");
   switch (status) {
     case FrameStatus::ok: break;
-    case FrameStatus::end: return stop(ReadEnd::clean, {});
-    case FrameStatus::torn_tail:
-      return stop(ReadEnd::torn_tail, "the recording is cut short " + at() +
-                                          " (the process was killed?); everything before is intact");
-    case FrameStatus::bad_magic: return stop(ReadEnd::corrupt, "not a sil recording (no SILREC1 magic)");
+    case FrameStatus::end: return stop(ReadEnd::clean);
+    case FrameStatus::torn_tail: return stop(ReadEnd::torn_tail);
+    case FrameStatus::bad_magic:
     case FrameStatus::too_long:
-      return stop(ReadEnd::corrupt, "corrupt recording: the frame " + at() + " claims more than 16 MiB");
     case FrameStatus::bad_checksum:
-      return stop(ReadEnd::corrupt, "corrupt recording: the frame " + at() + " fails its CRC-32C check");
+    case FrameStatus::bad_length: return stop(ReadEnd::corrupt, std::string(problem_of(status)));
   }
-  if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
-      record.kind_case() == Record::KIND_NOT_SET) {
-    return stop(ReadEnd::corrupt, "corrupt recording: the record " + at() + " is not a sil.record.Record");
-  }
-  if (records_ == 0 && !record.has_header()) {
-    return stop(ReadEnd::corrupt, "corrupt recording: the first record is not a header");
-  }
-  if (records_ != 0 && record.has_header()) {
-    return stop(ReadEnd::corrupt, "corrupt recording: a second header " + at());
-  }
-  if (saw_footer_) return stop(ReadEnd::corrupt, "corrupt recording: a record after the footer, " + at());
+  if (!parse_record(bytes, record)) return stop(ReadEnd::corrupt, "a record that does not parse as sil.record.Record");
+  if (records_ == 0 && !record.has_header()) return stop(ReadEnd::corrupt, "the first record is not a header");
+  if (records_ != 0 && record.has_header()) return stop(ReadEnd::corrupt, "a second header");
   saw_footer_ = record.has_footer();
   ++records_;
   return true;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "sil/record/frame.hpp"
+#include "write_all.hpp"
 #include "sil/protocol/catalogue_proto.hpp"
 #include "sil_record.pb.h"
 
@@ -31,19 +32,6 @@ constexpr std::size_t kDrainBatch = 4096;
 // flush interval and against the queue (8 MiB hold 0.9 s at 100,000
 // messages/s), long enough that an idle recording costs nothing.
 constexpr std::chrono::milliseconds kIdleWait{10};
-
-// Writes all of `bytes`; 0 or the errno of the failure.
-int write_all(int fd, std::span<const std::byte> bytes) noexcept {
-  while (!bytes.empty()) {
-    const ssize_t written = ::write(fd, bytes.data(), bytes.size());
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    bytes = bytes.subspan(static_cast<std::size_t>(written));
-  }
-  return 0;
-}
 
 }  // namespace
 

@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
     read_records = n;
 
     t = Clock::now();
-    sil::record::FrameReader frames(file.bytes());
+    sil::record::FrameReader frames(file.bytes(), sil::record::is_record);
     std::span<const std::byte> bytes;
     std::uint64_t m = 0;
     while (frames.next(bytes) == sil::record::FrameStatus::ok) ++m;

@@ -10,6 +10,7 @@
 // recognise and near misses it must not; the recording seeds a small valid
 // recording and each way one goes wrong (cut, flipped, mislabelled, empty);
 // the bundle seeds a bundle as the sim sends one and each rule it can break.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -314,6 +315,19 @@ void write_recording_corpus(const fs::path& dir) {
   Bytes too_long = whole;
   too_long[magic.size() + 3] = 0x7F;  // the first frame claims about 2 GiB
   write(dir, "length-too-long", too_long);
+  // Damage that recovery resynchronises after: the message's length grown
+  // past the end of the file with the footer after it (read as a torn tail
+  // before the damage rules), and the message zeroed (eight zero bytes pass
+  // a CRC-32C as an empty record).
+  const Bytes two = file({&header, &message, &message, &footer});
+  const std::size_t second = magic.size() + frame(header).size();
+  Bytes past_end = two;
+  past_end[second + 2] ^= 0x10U;
+  write(dir, "length-past-end", past_end);
+  Bytes zeroed = two;
+  std::fill(zeroed.begin() + static_cast<long>(second),
+            zeroed.begin() + static_cast<long>(second + frame(message).size()), std::uint8_t{0});
+  write(dir, "zero-filled-frame", zeroed);
   write(dir, "message-before-header", file({&message, &header}));
   write(dir, "record-after-footer", file({&header, &footer, &message}));
 }

@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <cstddef>
 #include <cstdint>
+#include <fstream>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -17,6 +20,7 @@
 #include "test_system.hpp"
 #include "sil/ipc/messages.hpp"
 #include "thermal/messages.hpp"
+#include "sil/record/frame.hpp"
 #include "sil/record/reader.hpp"
 #include "sil/record/recorder.hpp"
 #include "sil/record/replay.hpp"
@@ -180,6 +184,32 @@ TEST(Replay, ComparesACutShortRecordingUpToItsEnd) {
   const ReplayResult result = replay_file(cut.path());
   EXPECT_FALSE(result.complete);
   EXPECT_TRUE(result.identical()) << to_json(result);
+}
+
+// A changed length in the middle used to read as a file cut short there, and
+// replay compared the prefix as if it were the run. It is refused (sil-sim
+// exits 2) with the offset of the damage.
+TEST(Replay, RefusesACorruptRecordingNamingTheOffset) {
+  test::TempFile original("sil_replay_test");
+  test::TempFile damaged("sil_replay_test");
+  record_a_scenario(original.path());
+  auto bytes = test::read_whole(original.path());
+  std::size_t at = kMagic.size();
+  for (int frame = 0; frame < 40; ++frame) at += kFrameHeaderBytes + load_u32_le(std::span(bytes).subspan(at).first<4>());
+  bytes[at + 2] ^= std::byte{0x40};  // + 4 MiB: past the end of the file
+  {
+    std::ofstream out(damaged.path(), std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  try {
+    replay_file(damaged.path());
+    FAIL() << "replayed a corrupt recording";
+  } catch (const ReplayError& e) {
+    EXPECT_NE(std::string(e.what()).find("runs past the end of the file, though the file was not cut short there "
+                                         "(the file is corrupted) at byte " + std::to_string(at)),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace
