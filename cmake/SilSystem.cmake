@@ -111,7 +111,10 @@ function(sil_add_system name)
     message(STATUS "sil_add_system(${name}): no Python module (sil was built without Python bindings)")
     return()
   endif()
-  if(NOT COMMAND pybind11_add_module)
+  # Imported targets are per directory: a system added in one directory
+  # (an example pulled in with add_subdirectory) does not make Python::Module
+  # visible in another, although pybind11_add_module, a command, is.
+  if(NOT COMMAND pybind11_add_module OR NOT TARGET Python::Module)
     find_package(Python 3 COMPONENTS Interpreter Development.Module)
     set(PYBIND11_FINDPYTHON ON)
     find_package(pybind11 CONFIG)
