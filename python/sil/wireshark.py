@@ -157,9 +157,8 @@ def catalogue_of_recording(path: str) -> Catalogue:
 
 
 def catalogue_of_sim(host: str, port: int, timeout_s: float = 5.0) -> Catalogue:
-    """Asks a running sim (GetCatalogue). Like every control request, it
-    makes this socket the sim's active peer (unless --peer-policy sticky),
-    so ask before a harness attaches, or expect it to send again."""
+    """Asks a running sim (GetCatalogue). A query: it never takes the sim's
+    telemetry from the harness attached to it (docs/control-plane.md)."""
     sequence = 0x5EED
     request = encode_request(sequence, get_catalogue=pb.GetCatalogue())
     deadline = time.monotonic() + timeout_s

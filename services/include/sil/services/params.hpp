@@ -22,6 +22,7 @@
 #include <type_traits>
 
 #include "sil/ipc/declare.hpp"  // SIL_PP_FOR_EACH
+#include "sil/ipc/field.hpp"    // ipc::detail::MemberPointer
 #include "sil/ipc/param_info.hpp"
 
 namespace sil {
@@ -55,14 +56,6 @@ struct KindOf<double> {
   static constexpr ipc::ParamKind kind = ipc::ParamKind::f64;
 };
 
-template <class M>
-struct MemberOf;
-template <class C, class T>
-struct MemberOf<T C::*> {
-  using owner = C;
-  using type = T;
-};
-
 }  // namespace params_detail
 
 // The rules a parameter may carry after its description.
@@ -85,8 +78,8 @@ inline constexpr AtRestart at_restart{};
 // and rules.
 template <auto Member>
 struct ParamSpec {
-  using Owner = typename params_detail::MemberOf<decltype(Member)>::owner;
-  using Type = typename params_detail::MemberOf<decltype(Member)>::type;
+  using Owner = typename ipc::detail::MemberPointer<decltype(Member)>::owner;
+  using Type = typename ipc::detail::MemberPointer<decltype(Member)>::type;
   static constexpr auto member = Member;
   static constexpr ipc::ParamKind kind = params_detail::KindOf<Type>::kind;
 
