@@ -13,7 +13,7 @@ from dataclasses import dataclass, field as dataclass_field
 from typing import Any, Callable, NamedTuple, Optional
 
 from sil import control, simtime
-from sil.catalogue import INT_RANGES, Decoder, MessageInfo, check_request_pair
+from sil.catalogue import INT_RANGES, Decoder, MessageInfo, check_request_pair, param_value_of
 from sil.client import SilTimeout, _describe_predicate
 from sil.control import pb
 from sil.faults import FaultError, Faults
@@ -422,12 +422,27 @@ class Target:
         ControlError."""
         raise NotImplementedError
 
-    # What a target supplies for sil.params.
+    # sil.params, over the same request every target answers as sil-sim's
+    # control plane does (the in-process one through InprocSim.control).
     def _get_params(self, names: Optional[list]) -> dict:
-        raise NotImplementedError
+        try:
+            reply = self._state_request("get_params", pb.GetParams(names=names or []))
+        except control.ControlError as error:
+            if error.code == "INVALID_ARGUMENT":
+                raise KeyError(error.detail) from None
+            raise
+        return {setting.name: param_value_of(setting.value) for setting in reply.params.values}
 
     def _set_params(self, values: dict) -> dict:
-        raise NotImplementedError
+        request = pb.SetParams(set=[pb.ParamSetting(name=name, value=control.param_value_pb(value))
+                                    for name, value in values.items()])
+        try:
+            reply = self._state_request("set_params", request)
+        except control.ControlError as error:
+            if error.code == "INVALID_ARGUMENT":
+                raise ParamError(error.detail) from None
+            raise
+        return {setting.name: param_value_of(setting.value) for setting in reply.params.values}
 
     def _param_table(self) -> tuple:
         return self.types.remote.params

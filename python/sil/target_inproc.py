@@ -65,18 +65,6 @@ class InprocTarget(Target):
     def _send_raw(self, data: bytes) -> None:
         self.sim.inject_datagram(data)
 
-    def _get_params(self, names: Optional[list]) -> dict:
-        try:
-            return self.sim.get_params(names)
-        except KeyError as error:
-            raise KeyError(error.args[0]) from None
-
-    def _set_params(self, values: dict) -> dict:
-        try:
-            return self.sim.set_params(values)
-        except ValueError as error:
-            raise ParamError(str(error)) from None
-
     def _state_request(self, command: str, body):
         request = pb.Request(sequence=1)
         getattr(request, command).CopyFrom(body)

@@ -10,10 +10,9 @@ from typing import Optional, Sequence
 
 from sil import control, transport
 from sil._system import system_module
-from sil.catalogue import Catalogue, Decoder, param_value_of
-from sil.params import ParamError
+from sil.catalogue import Catalogue, Decoder
 from sil.client import SilTimeout
-from sil.control import ControlError, param_value_pb, pb
+from sil.control import ControlError, pb
 from sil.simtime import NS_PER_S, SimTime, format_ns
 from sil.target_base import (
     DEFAULT_RATE_HZ,
@@ -302,32 +301,8 @@ class NetworkTarget(Target):
 
     # -- parameters ------------------------------------------------------
 
-    def _get_params(self, names: Optional[list]) -> dict:
-        self._check_control("sil.params")
-        try:
-            reply = self._control("get_params", pb.GetParams(names=names or []),
-                                  _WallGuard(self.wall_timeout, "reading parameters"))
-        except ControlError as error:
-            if error.code == "INVALID_ARGUMENT":
-                raise KeyError(error.detail) from None
-            raise
-        return {setting.name: param_value_of(setting.value) for setting in reply.params.values}
-
-    def _set_params(self, values: dict) -> dict:
-        self._check_control("sil.params")
-        request = pb.SetParams(set=[pb.ParamSetting(name=name, value=param_value_pb(value))
-                                    for name, value in values.items()])
-        try:
-            reply = self._control("set_params", request, _WallGuard(self.wall_timeout, "setting parameters"))
-        except ControlError as error:
-            if error.code == "INVALID_ARGUMENT":
-                raise ParamError(error.detail) from None
-            raise
-        self._dirty = False
-        return {setting.name: param_value_of(setting.value) for setting in reply.params.values}
-
     def _state_request(self, command: str, body):
-        self._check_control("sil.fault")
+        self._check_control(command)
         reply = self._control(command, body, _WallGuard(self.wall_timeout, command))
         self._dirty = False
         return reply

@@ -159,7 +159,6 @@ class InprocSim {
   InprocSim(std::uint32_t rate_hz, std::span<const ipc::ParamAssignment> params)
       : sim_(rate_hz, build_info(), params),
         recorder_(sim_.clock()),
-        catalogue_(Simulation::catalogue_info()),
         digest_(sim_.clock()),
         watch_(Catalogue::max_payload_size),
         bus_(sim_.make_bus(recorder_, digest_, watch_, published_)) {}
@@ -200,42 +199,6 @@ class InprocSim {
 
   // -- parameters ----------------------------------------------------------
 
-  // {name: value} of the named parameters (all when names is None).
-  py::dict get_params(py::object names) const {
-    py::dict out;
-    const auto& table = sim_.params();
-    if (names.is_none()) {
-      for (const auto& entry : table.entries()) out[py::str(entry.info.name)] = param_to_py(table.get(entry));
-      return out;
-    }
-    for (py::handle name : py::iter(names)) {
-      if (!py::isinstance<py::str>(name)) {
-        throw py::type_error("get_params(): parameter names are str, got " + type_name(name));
-      }
-      const auto text = name.cast<std::string>();
-      const auto* entry = table.find(text);
-      if (entry == nullptr) throw py::key_error("get_params: no such parameter: " + text);
-      out[py::str(text)] = param_to_py(table.get(*entry));
-    }
-    return out;
-  }
-
-  // Sets every {name: value} or none, now (between ticks), as a set_params
-  // request does.
-  py::dict set_params(py::dict values) {
-    const auto assignments = assignments_of(values, "set_params()");
-    if (assignments.empty()) throw py::value_error("set_params: no parameter given");
-    py::list names;
-    for (const auto& assignment : assignments) names.append(py::str(assignment.name));
-    const auto errors = sim_.params().set(assignments, ipc::ParamPhase::running);
-    if (!errors.empty()) {
-      std::string text = "set_params: nothing changed: ";
-      for (std::size_t i = 0; i < errors.size(); ++i) text += (i ? "; " : "") + errors[i];
-      throw py::value_error(text);
-    }
-    return get_params(names);
-  }
-
   // A control request's bytes (a serialized sil.control.Request, without
   // the 2-byte header), answered as sil-sim's control plane answers it: the
   // serialized Reply. The in-process sim answers the requests that read or
@@ -244,7 +207,7 @@ class InprocSim {
     const ByteView view(data, "control()");
     const core::HostStatus status{core::ClockMode::step, sim_.clock().rate_hz(), 1.0, false, sim_.clock().now_ns(),
                                   sim_.clock().tick()};
-    auto parsed = core::parse_control(view.bytes(), catalogue_);
+    auto parsed = core::parse_control(view.bytes(), sim_.catalogue());
     std::string reply;
     if (auto* error = std::get_if<core::ControlError>(&parsed)) {
       reply = core::encode_error(*error, status);
@@ -289,7 +252,7 @@ class InprocSim {
       }
       spec.match = core::FieldMatch{field.cast<std::string>(), to_field_value(value)};
     }
-    if (auto problem = core::validate(spec, catalogue_); !problem.empty()) throw py::value_error("advance_until(): " + problem);
+    if (auto problem = core::validate(spec, sim_.catalogue()); !problem.empty()) throw py::value_error("advance_until(): " + problem);
 
     const std::uint64_t max_ticks = ticks.is_none()
                                         ? core::ticks_for(sim_.clock(), to_u64(limit_ns, "advance_until(): limit_ns"))
@@ -367,7 +330,6 @@ class InprocSim {
 
   Simulation sim_;
   Recorder recorder_;
-  ipc::CatalogueInfo catalogue_;
   core::TraceDigest digest_;
   core::Watch watch_;
   core::PublishCounter<Catalogue> published_;
@@ -424,11 +386,6 @@ void add_inproc(py::module_& module) {
   cls.def("control", &InprocSim::control, py::arg("request"),
           "Answers a serialized sil.control.Request that reads or changes state (get_params, set_params, "
           "add_fault, remove_fault, list_faults) as sil-sim's control plane does; returns the serialized Reply.");
-  cls.def("get_params", &InprocSim::get_params, py::arg("names") = py::none(),
-          "{name: value} of the named parameters, or of all of them; KeyError for an unknown name.");
-  cls.def("set_params", &InprocSim::set_params, py::arg("values"),
-          "Sets every {name: value} or none (ValueError naming each parameter and the rule it breaks), between "
-          "ticks, as the control plane's set_params does. Returns the new values.");
   cls.def("advance_until", &InprocSim::advance_until, py::arg("msg_id"), py::arg("field") = py::none(),
           py::arg("value") = py::none(), py::kw_only(), py::arg("limit_ns") = py::none(),
           py::arg("ticks") = py::none(),

@@ -39,7 +39,7 @@ class ControlPlane {
         bridge_(bridge),
         log_(std::move(log)),
         extras_(extra...),
-        catalogue_(Sim::catalogue_info()),
+        catalogue_(sim.catalogue()),
         watch_(Catalogue::max_payload_size),
         digest_(sim.clock()) {}
   ControlPlane(const ControlPlane&) = delete;  // the bus holds references to the subscribers
@@ -168,7 +168,7 @@ class ControlPlane {
   Bridge& bridge_;
   LogSink log_;
   std::tuple<Extra&...> extras_;
-  ipc::CatalogueInfo catalogue_;
+  const ipc::CatalogueInfo& catalogue_;  // the simulation's
   Watch watch_;
   TraceDigest digest_;
   PublishCounter<Catalogue> published_;

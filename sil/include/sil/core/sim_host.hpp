@@ -231,7 +231,8 @@ class SimHost {
     }
   }
 
-  // Hello, GetStats and GetCatalogue are the control plane's; it never returns them.
+  // Hello, GetStats, GetCatalogue, parameters and faults are the control
+  // plane's; it never returns them.
   template <class Answered>
   void execute(std::uint64_t, std::uint32_t, const Answered&) {}
 

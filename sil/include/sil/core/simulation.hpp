@@ -289,6 +289,9 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
     if (const auto* command = std::get_if<ControlCommand>(&parsed)) (void)answer_state_request(*this, *command, {});
   }
 
+  // catalogue_info(), built once, for whoever answers for this simulation.
+  const ipc::CatalogueInfo& catalogue() const noexcept { return catalogue_; }
+
   // The live parameters. Change them between ticks only.
   ParamTable& params() noexcept { return this->table_; }
   const ParamTable& params() const noexcept { return this->table_; }
