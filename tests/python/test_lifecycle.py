@@ -71,7 +71,7 @@ def _python_env(sil_sim_path, **extra) -> dict:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-@pytest.mark.parametrize("clock,threads", [("realtime", 2), ("fast", 2), ("step", 1)])
+@pytest.mark.parametrize("clock,threads", [("realtime", 1), ("fast", 2), ("step", 1)])
 def test_a_signal_stops_the_sim_with_status_zero_within_the_contract(sil_sim_path, tmp_path, signum, clock, threads):
     proc = SimProcess(sil_sim_path, ["--port", "0", "--clock", clock], cwd=tmp_path)
     stderr_file = proc.stderr_path

@@ -67,3 +67,14 @@ def test_an_idle_peer_stops_getting_telemetry(sil_sim_path, tmp_path):
     report = proc.stopped_report()
     assert report["peer_expiries"] >= 1
     assert report["tx_no_peer"] > 0
+
+
+def test_the_step_clock_drops_an_idle_peer_while_nobody_sends(sil_sim_path, tmp_path):
+    # The simulation thread receives under the step clock (no rx thread whose
+    # poll would wake for the deadline): its own timer must drop the peer.
+    args = ["--port", "0", "--clock", "step", "--peer-idle-timeout", "100ms"]
+    with SimProcess(sil_sim_path, args, log_dir=tmp_path) as proc, SimClient(proc.port) as client:
+        client.revision()
+        _wait_for_log(proc, r"peer is now none \(\d+ change\(s\), 1 idle timeout\(s\) in the last second\)")
+    report = proc.stopped_report()
+    assert report["peer_expiries"] == 1

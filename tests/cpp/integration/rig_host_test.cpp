@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <atomic>
 #include <cstdint>
 #include <stop_token>
@@ -39,8 +41,8 @@ struct ReadingWitness {
 // request, on one thread that alone touches the simulation.
 class Rig {
  public:
-  explicit Rig(ReadingWitness& witness)
-      : bridge_({.bind_address = "127.0.0.1", .port = 0}),
+  explicit Rig(ReadingWitness& witness, bridge::PeerRules peer = {})
+      : bridge_({.bind_address = "127.0.0.1", .port = 0, .peer = peer}),
         host_(sim_, bridge_, {}, witness),
         thread_([this](std::stop_token stop) { loop(stop); }) {}
   ~Rig() { stop(); }
@@ -51,6 +53,7 @@ class Rig {
     thread_.join();
   }
   std::uint16_t port() const { return bridge_.port(); }
+  std::uint64_t active_peer() const { return bridge_.active_peer(); }
   DriverInbox<test::Catalogue>& readings() { return readings_; }
   void request_ticks(std::uint64_t n) { ticks_wanted_.fetch_add(n); }
 
@@ -58,7 +61,8 @@ class Rig {
   void loop(std::stop_token stop) {
     std::array<pollfd, 2> fds{{{host_.socket_fd(), POLLIN, 0}, {readings_.ready_fd(), POLLIN, 0}}};
     while (!stop.stop_requested()) {
-      ::poll(fds.data(), fds.size(), 5);
+      const int peer_due_ms = host_.expire_idle_peer();
+      ::poll(fds.data(), fds.size(), peer_due_ms < 0 ? 5 : std::min(peer_due_ms, 5));
       host_.receive();
       readings_.deliver(host_.bus());
       for (; ticks_done_ < ticks_wanted_.load(); ++ticks_done_) host_.tick();
@@ -129,6 +133,18 @@ TEST(RigHost, PublishesWhatTheHarnessSendsAtOnceAndTheServicesAnswer) {
     }
   }
   EXPECT_TRUE(answered) << "no RevisionResponse for the injected request before the stats reply";
+}
+
+TEST(RigHost, DropsAnIdlePeerWhileNobodySends) {
+  ReadingWitness witness;
+  Rig rig(witness, {.idle_timeout = std::chrono::milliseconds(50)});
+  Harness harness(rig.port());
+  ASSERT_TRUE(harness.call(hello()).has_ready());  // the Hello made it the peer
+  // Silent from here on: the rig's loop alone must notice.
+  ASSERT_TRUE(test::wait_until([&] { return rig.active_peer() == 0; }));
+  control::Request stats;
+  stats.mutable_get_stats();
+  EXPECT_EQ(harness.call(stats).stats().peer_expiries(), 1U);
 }
 
 TEST(RigHost, RefusesToBeSteppedPausedOrSpedUpAndSaysWhy) {

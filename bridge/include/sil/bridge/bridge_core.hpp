@@ -128,6 +128,11 @@ class BridgeCore {
   boost::asio::ip::udp::endpoint local_endpoint() const;
   // Readable when datagrams wait on the socket.
   int socket_fd() const noexcept { return fd_; }
+  // Receiving thread: drops the peer if it has been silent longer than the
+  // idle timeout. Returns how long (ms, rounded up, at least 1) until the
+  // next check is due, or -1 when none is (no timeout, or no peer). An owner
+  // that receives on its own loop calls it when that time is up.
+  int expire_idle_peer();
 
   // Sim thread: sends a control reply (header 0xFFF1 + bytes) to `to`,
   // after everything published before it.
@@ -241,10 +246,6 @@ class BridgeCore {
   [[gnu::noinline]] void queue(std::uint64_t to, std::span<const std::uint8_t> head, const void* body,
                                std::size_t size, std::uint16_t counter) noexcept;
   void flush_batch() noexcept;
-  // Receiving thread: drops an idle peer; the poll timeout (ms, -1: none)
-  // until the next check is due.
-  int expire_idle_peer();
-
   int fd_ = -1;
   std::uint16_t port_ = 0;
   std::size_t max_datagram_size_;

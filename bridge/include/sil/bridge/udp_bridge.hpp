@@ -6,8 +6,8 @@
 //    the active peer, and pushes accepted messages into the inbox;
 //  - the simulation thread owns the bus. It waits on inbound_ready_fd(),
 //    calls deliver_inbound(bus), and the bus calls on() for egress.
-// An owner that runs no rx thread (the step clock, a HIL rig's own loop)
-// calls receive_direct() on the simulation thread instead.
+// An owner that runs no rx thread (sil-sim's realtime and step clocks, a HIL
+// rig's own loop) calls receive_direct() on the simulation thread instead.
 // The inbox and the active-peer word are the only state the two share.
 // Who may send is decided first (the allow list), who receives telemetry by
 // the peer rules (peer_policy.hpp), both on the receiving thread.
@@ -75,8 +75,8 @@ class UdpBridge : public BridgeCore {
     return inbox_.drain_pending(deliverer(bus, on_control));
   }
 
-  // Sim thread, for an owner that runs no rx thread (the step clock, a HIL
-  // rig's loop): reads what is waiting on the socket, validating and
+  // Sim thread, for an owner that runs no rx thread (the realtime and step
+  // clocks, a HIL rig's loop): reads what is waiting on the socket, validating and
   // counting it exactly as the rx thread does, and hands each item straight
   // to the bus or on_control, in arrival order. Stops when nothing is left,
   // after kRxBatch datagrams, or as soon as stop() is true after an item.

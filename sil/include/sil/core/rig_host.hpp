@@ -69,6 +69,11 @@ class RigHost {
     }
   }
 
+  // Under a peer idle timeout (BridgeConfig::peer), drops the peer once it
+  // has been silent that long, even while nobody sends. Returns the ms until
+  // it is next due (-1: never, for now): the loop's poll timeout, at most.
+  int expire_idle_peer() { return bridge_.expire_idle_peer(); }
+
   // One tick of every service, and what it published leaves.
   void tick() {
     sim_.step(bus_);

@@ -6,10 +6,16 @@
 //  - fast: ticks back to back, in batches posted to the io_context so
 //    signals and control requests are still handled between batches.
 //  - step: ticks run only when an Advance request asks, in the same batches.
-//    The simulation thread reads the socket itself (receives_on_sim_thread):
-//    a lockstep round trip then wakes one thread, not two, and what arrives
-//    during an Advance is read after its reply, in arrival order, whatever
-//    the timing.
+//    What arrives during an Advance is read after its reply, in arrival
+//    order, whatever the timing.
+// Under the realtime and step clocks the simulation thread reads the socket
+// itself (receives_on_sim_thread): one epoll wait covers the socket and the
+// next tick's timer, so a request costs one wakeup, not two (an rx thread
+// would wake the simulation thread through an eventfd, and that wakeup is
+// not a synchronous one: the kernel puts the woken thread on the other CPU).
+// The fast clock keeps the rx thread: it looks for input at every tick
+// boundary, where an empty inbox costs a memory read and an empty socket a
+// syscall (docs/performance.md "Realtime round trip").
 // In every clock an inbound item (message or control request) is handled at
 // a tick boundary, in arrival order; services tick in registration order.
 // Nothing here allocates per tick or per message; control requests may.
@@ -78,13 +84,14 @@ class SimHost {
         control_(sim, bridge, config_.log, extra...),
         bus_(sim.make_bus(control_.watch(), control_.digest(), control_.published(), extra..., bridge)),
         timer_(io),
+        expiry_timer_(io),
         readable_(io, dup_or_throw(receives_on_sim_thread() ? bridge.socket_fd() : bridge.inbound_ready_fd())) {}
   SimHost(const SimHost&) = delete;
   SimHost& operator=(const SimHost&) = delete;
 
   // True for the step clock: the owner must then not run the bridge's rx
   // thread, because this host receives on the simulation thread.
-  bool receives_on_sim_thread() const noexcept { return config_.clock == ClockMode::step; }
+  bool receives_on_sim_thread() const noexcept { return config_.clock != ClockMode::fast; }
 
   void start() {
     wait_inbound();
@@ -118,14 +125,38 @@ class SimHost {
     readable_.async_wait(boost::asio::posix::descriptor_base::wait_read,
                               [this](const boost::system::error_code& ec) {
                                 if (ec) return;
-                                if (receives_on_sim_thread()) {
+                                if (config_.clock == ClockMode::step) {
                                   receive_until_advance();
                                   return;
                                 }
-                                bridge_.deliver_inbound(bus_, control_handler());
+                                if (receives_on_sim_thread()) {
+                                  // One batch per wakeup: a flood cannot hold
+                                  // off a tick that is due, and what is left
+                                  // makes the socket readable again at once.
+                                  bridge_.receive_direct(bus_, control_handler());
+                                  watch_peer_expiry();
+                                } else {
+                                  bridge_.deliver_inbound(bus_, control_handler());
+                                }
                                 flush();
                                 wait_inbound();
                               });
+  }
+
+  // Under --peer-idle-timeout, drops a silent peer even while nobody sends
+  // (with an rx thread, its poll timeout does this). Armed once at a time:
+  // a peer heard from since only moves the deadline later, so a timer that
+  // fires early just looks again.
+  void watch_peer_expiry() {
+    if (expiry_armed_) return;
+    const int wait_ms = bridge_.expire_idle_peer();
+    if (wait_ms < 0) return;  // no timeout, or no peer to lose
+    expiry_armed_ = true;
+    expiry_timer_.expires_after(std::chrono::milliseconds(wait_ms));
+    expiry_timer_.async_wait([this](const boost::system::error_code& ec) {
+      expiry_armed_ = false;
+      if (!ec) watch_peer_expiry();
+    });
   }
 
   // Step clock: handles what waits on the socket until an Advance starts,
@@ -135,6 +166,7 @@ class SimHost {
       const std::size_t handled =
           bridge_.receive_direct(bus_, control_handler(), [this] { return advance_.has_value(); });
       flush();  // what services published in answer to what was received
+      watch_peer_expiry();
       if (advance_) {
         continue_advance();
         return;
@@ -293,8 +325,10 @@ class SimHost {
                                          std::declval<PublishCounter<Catalogue>&>(), std::declval<Extra&>()...,
                                          std::declval<Bridge&>())) bus_;
   boost::asio::steady_timer timer_;
-  // What the simulation thread sleeps on between ticks: the inbox's eventfd,
-  // or under the step clock the socket itself.
+  boost::asio::steady_timer expiry_timer_;  // the idle peer's deadline, when receiving here
+  bool expiry_armed_ = false;
+  // What the simulation thread sleeps on between ticks: the socket itself,
+  // or under the fast clock the inbox's eventfd.
   boost::asio::posix::stream_descriptor readable_;
 
   bool paused_ = false;
