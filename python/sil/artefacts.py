@@ -28,14 +28,15 @@ class SimArtefacts:
     def log(self) -> Path:
         return self.process.stderr_path
 
-    def report(self, last: int) -> str:
-        """Paths, the sim's counters and the last `last` bus messages,
-        decoded by name. Stop the sim first, so its recording is complete."""
+    def report(self, last: Optional[int]) -> str:
+        """Paths, the sim's counters and (unless last is None) the last
+        `last` bus messages, decoded by name. Stop the sim first, so its
+        recording is complete."""
         lines = [f"recording: {self.recording if self.recording is not None else '(not recorded)'}",
                  f"sim log:   {self.log}"]
         stopped = self.process.stopped_report()
         lines.append(f"sim stats: {json.dumps(stopped) if stopped else '(the sim did not stop cleanly)'}")
-        if self.recording is not None:
+        if self.recording is not None and last is not None:
             lines += self._last_messages(last)
         return "\n".join(lines)
 

@@ -170,8 +170,8 @@ def collect(rec: Recording, fields: Sequence[str] = (), subplots: Sequence[Seque
         raise PlotError(f"nothing to plot for {', '.join(empty)}: no such messages in the recording"
                         + (" up to that time" if end_ns is not None else ""))
 
-    series = {spec: _held_series(spec, held[spec], *points[spec], range_start, range_end) for spec in specs}
-    panels = tuple(Panel(_ylabel(g), tuple(series[spec] for spec in g)) for g in groups)
+    series = {spec: held_series(spec, held[spec], *points[spec], range_start, range_end) for spec in specs}
+    panels = tuple(Panel(ylabel(g), tuple(series[spec] for spec in g)) for g in groups)
     return PlotData(panels=panels, markers=tuple(markers.found),
                     start_s=_seconds(range_start), end_s=_seconds(range_end), complete=rec.footer is not None)
 
@@ -248,7 +248,7 @@ def _resolve(rec: Recording, specs: Iterable[str]) -> dict[int, list[tuple[str, 
     return wanted
 
 
-def _held_series(spec: str, held: Optional[float], times: list[int], values: list[float], start_ns: int,
+def held_series(spec: str, held: Optional[float], times: list[int], values: list[float], start_ns: int,
                  end_ns: int) -> Series:
     """Sample-and-hold: the value in effect at the start of the range (the last
     sample before it) opens the line, and the last value runs to the end."""
@@ -291,7 +291,7 @@ def _footer_end(rec: Recording) -> int:
     return footer.end_sim_time_ns if footer is not None else 0
 
 
-def _ylabel(specs: Sequence[str]) -> str:
+def ylabel(specs: Sequence[str]) -> str:
     return ", ".join(dict.fromkeys(unit_of(spec.partition(".")[2]) or spec for spec in specs))
 
 

@@ -32,9 +32,12 @@ Options:
                       selected before any conftest.py is imported, so a
                       conftest may take message classes at import time
   --sil-rate HZ       tick rate for launched sims and inproc (default 100)
+  --sil-report-window S
+                      simulated seconds before the failure that a failing
+                      test's report shows in full (default 5)
   --sil-artefact-messages N
-                      how many of the last recorded messages a failing test's
-                      report shows (default 20)
+                      the most lines each list in a failing test's report
+                      shows, the last ones (default 40)
   --sil-keep-artefacts
                       keep recordings and sim logs of passing tests too
   --sil-no-record     launched sims do not record
@@ -60,17 +63,23 @@ Parameters and faults: every parameter a test changes through sil.params
 (and the sil_params marker on udp://) is restored, and every fault it adds
 through sil.fault is removed, when the test ends, pass or fail.
 
-Failure artefacts: a sim launched for ``sim``, or for ``sil`` on a process
-target, records (sil-sim --record) into the test's tmp_path and writes its
-stderr there. A failing test's report gets the sim's stderr and a
-"sil artefacts" section: the paths of the recording and the log, the sim's
-counters (its stopped line) and the last messages published on its bus,
-decoded by name. A passing test's files are deleted unless
---sil-keep-artefacts.
+Failure report: a failing test that used ``sil`` gets a "sil artefacts"
+section, the same on every target (sil.failure_report): what the test did
+(injections, parameter changes, faults), the last --sil-report-window
+seconds of simulated time (each message when it changed), the last value of
+every message type, the sim's stats, and the paths of the files written for
+it into the test's tmp_path: the whole history decoded and a plot of the
+window. A sim launched for ``sim``, or for ``sil`` on a process target, also
+records (sil-sim --record) into tmp_path and writes its stderr there; the
+report gives their paths and the sim's stderr gets its own section. A
+passing test's files are deleted unless --sil-keep-artefacts.
+docs/scenarios.md "When a scenario fails".
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from pathlib import Path
 from typing import Optional
@@ -78,17 +87,23 @@ from typing import Optional
 import pytest
 
 import sil as sil_package
+from sil import failure_report
 from sil._system import SystemInUseError, SystemModuleError, use_system
 from sil.artefacts import SimArtefacts
 from sil.client import SimClient
 from sil.launcher import SimProcess
+from sil.simtime import NS_PER_S
+from sil.target_base import _WallGuard
 from sil.targets import DEFAULT_WALL_TIMEOUT, InprocTarget, NetworkTarget, ProcessTarget, parse_target
 
 # The sims launched for a test, in launch order, and whether any phase failed.
 _ARTEFACTS_KEY = pytest.StashKey[list]()
 _FAILED_KEY = pytest.StashKey[bool]()
 _REPORTED_KEY = pytest.StashKey[bool]()
-DEFAULT_ARTEFACT_MESSAGES = 20
+_TARGET_KEY = pytest.StashKey[tuple]()  # (the sil fixture's target, its tmp_path)
+DEFAULT_ARTEFACT_MESSAGES = 40
+DEFAULT_REPORT_WINDOW_S = 5.0
+STATS_WALL_LIMIT_S = 5.0  # a report never waits longer than this for a sim's stats
 _CLOCKS = ("step", "fast", "realtime")
 
 
@@ -107,8 +122,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(default: ini sil_module, else $SIL_MODULE, else sil._core)")
     group.addoption("--sil-rate", metavar="HZ", type=int, default=100,
                     help="simulation tick rate for launched sims and the in-process target (default: 100)")
+    group.addoption("--sil-report-window", metavar="SECONDS", type=float, default=DEFAULT_REPORT_WINDOW_S,
+                    help="simulated seconds before the failure that a failing test's report shows in full "
+                         f"(default: {DEFAULT_REPORT_WINDOW_S:g})")
     group.addoption("--sil-artefact-messages", metavar="N", type=int, default=DEFAULT_ARTEFACT_MESSAGES,
-                    help="how many of the last recorded messages a failing test's report shows "
+                    help="the most lines each list in a failing test's report shows, the last ones "
                          f"(default: {DEFAULT_ARTEFACT_MESSAGES})")
     group.addoption("--sil-keep-artefacts", action="store_true",
                     help="keep the recordings and sim logs of passing tests (default: deleted)")
@@ -146,6 +164,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("--sil-wall-timeout must be a positive number of seconds")
     if config.getoption("--sil-artefact-messages") < 0:
         raise pytest.UsageError("--sil-artefact-messages must be 0 or more")
+    if not config.getoption("--sil-report-window") > 0:
+        raise pytest.UsageError("--sil-report-window must be a positive number of simulated seconds")
 
 
 def _select_system(config: pytest.Config, option: Optional[str]) -> None:
@@ -277,6 +297,7 @@ def sil(request: pytest.FixtureRequest, tmp_path: Path):
         target = NetworkTarget(host, port, wall_timeout=wall_timeout)
         if params:
             target.params.set(params)
+    request.node.stash[_TARGET_KEY] = (target, tmp_path)
     try:
         yield target
     finally:
@@ -343,14 +364,48 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return
     item.stash[_FAILED_KEY] = True
     launched = item.stash.get(_ARTEFACTS_KEY, [])
-    if not launched or item.stash.get(_REPORTED_KEY, False):
+    target_of_test = item.stash.get(_TARGET_KEY, None)
+    if (not launched and target_of_test is None) or item.stash.get(_REPORTED_KEY, False):
         return
     item.stash[_REPORTED_KEY] = True  # once per test, by the first phase that failed
-    last = item.config.getoption("--sil-artefact-messages")
+    config = item.config
+    last = config.getoption("--sil-artefact-messages")
+    text = []
+    if target_of_test is not None and not target_of_test[0]._closed:
+        target, tmp_path = target_of_test
+        window_ns = int(config.getoption("--sil-report-window") * NS_PER_S)
+        own = next((a for a in launched if a.process is getattr(target, "process", None)), None)
+        if own is None:  # inproc, udp://: the sim goes on; ask it for its stats
+            text.append(failure_report.write(target, tmp_path / "sil-report", window_ns, last))
+            text.append(f"sim stats: {_stats_text(target)}")
+        else:  # a launched sim: stopped first, so its recording is complete
+            own.process.stop()
+            text.append(failure_report.write(target, tmp_path / "sil-report", window_ns, last, own.recording))
+    target_process = None if target_of_test is None else getattr(target_of_test[0], "process", None)
     for artefacts in launched:
         # The test is over; stopping now completes the recording and puts
-        # the sim's exit statistics (its last stderr line) into the report.
+        # the sim's exit statistics (its stopped line) into the report.
         # Teardown's stop() is a no-op.
         artefacts.process.stop()
-        report.sections.append(("sil-sim stderr", artefacts.process.stderr_text() or "(empty)"))
-        report.sections.append(("sil artefacts", artefacts.report(last)))
+        report.sections.append(("sil-sim stderr", _without_stopped_line(artefacts.process.stderr_text())))
+        # The sil target's window replaces the recording's last messages: its count and any damage stay.
+        text.append(artefacts.report(0 if artefacts.process is target_process else last))
+    report.sections.append(("sil artefacts", "\n".join(text)))
+
+
+def _stats_text(target) -> str:
+    """The sim's counters as one JSON line, asked for with a short guard: a
+    hung sim must not hold the report up for the whole wall timeout."""
+    try:
+        stats = target._stats(_WallGuard(min(STATS_WALL_LIMIT_S, target.wall_timeout), "stats() for the report"))
+    except Exception as error:  # noqa: BLE001 - the report says why there are none
+        return f"(not available: {error})"
+    return json.dumps(dataclasses.asdict(stats))
+
+
+def _without_stopped_line(stderr: str) -> str:
+    """The sim's stderr without its stopped line, which the report shows."""
+    lines = stderr.splitlines()
+    if lines and lines[-1].startswith("{") and '"stopped"' in lines[-1]:
+        lines = lines[:-1]
+    return "\n".join(lines) or "(empty)"

@@ -169,7 +169,12 @@ def describe(m) -> str:
         return f"payload={m.payload.hex()} ({len(m.payload)} bytes; does not fit the catalogue)"
     if hasattr(value, "DESCRIPTOR"):
         return text_format.MessageToString(value, as_one_line=True) or "(empty)"
-    return " ".join(f"{name}={getattr(value, name)!r}" for name, *_ in value.fields())
+    return describe_value(value)
+
+
+def describe_value(value) -> str:
+    """A decoded bus message's fields by name, as dump shows them."""
+    return " ".join(f"{name}={getattr(value, name)!r}" for name, *_ in value.fields()) or "(no fields)"
 
 
 def format_line(m) -> str:

@@ -83,6 +83,19 @@ def ns_at(rate_hz: int, tick: int) -> int:
     return tick // rate_hz * NS_PER_S + tick % rate_hz * NS_PER_S // rate_hz
 
 
+class JournalEntry(NamedTuple):
+    """Something the test did to the sim, at the simulated time it did it
+    (the target's now_ns): an injected message (``msg_id`` and ``payload``),
+    a raw datagram, a parameter change or a fault added or removed
+    (``text``). The failure report lists them."""
+
+    time_ns: int
+    kind: str  # "injected", "injected_raw", "param", "fault"
+    msg_id: Optional[int] = None
+    payload: bytes = b""
+    text: str = ""
+
+
 class _Entry:
     __slots__ = ("index", "msg_id", "payload", "earliest_ns", "latest_ns", "injected", "consumed", "message")
 
@@ -217,6 +230,7 @@ class Target:
         self._params: Optional[Params] = None
         self._faults: Optional[Faults] = None
         self._closed = False
+        self.journal: list[JournalEntry] = []  # what the test did, in order (sil.failure_report)
 
     # -- what the subclass provides --------------------------------------
 
@@ -265,6 +279,7 @@ class Target:
         self._check_open()
         msg_id, payload = self.types.payload_of(msg)
         self._send(msg_id, payload, msg)
+        self.journal.append(JournalEntry(self.now_ns, "injected", msg_id, payload))
 
     def inject_raw(self, data) -> None:
         """Hands data to the sim exactly as a datagram from the network: it is
@@ -275,6 +290,9 @@ class Target:
             raise ValueError("inject_raw(): MsgId 0xFFF0 is a control-plane request, not a bus message; "
                              "use the target's verbs")
         self._send_raw(data)
+        self.journal.append(JournalEntry(self.now_ns, "injected_raw", None, data,
+                                         f"raw datagram, {len(data)} bytes: {data[:32].hex()}"
+                                         + ("..." if len(data) > 32 else "")))
 
     def request(self, req, response_type, within=None):
         """Injects req and returns the response_type message with the same
@@ -411,11 +429,32 @@ class Target:
     def _fault_request(self, command: str, fields: Optional[dict] = None):
         body = _FAULT_BODIES[command](**(fields or {}))
         try:
-            return self._state_request(command, body)
+            reply = self._state_request(command, body)
         except control.ControlError as error:
             if error.code == "INVALID_ARGUMENT":
                 raise FaultError(error.detail) from None
             raise
+        if command == "add_fault":
+            self.journal.append(JournalEntry(self.now_ns, "fault", text=self._describe_fault(reply.faults.added,
+                                                                                             fields)))
+        elif command == "remove_fault":
+            self.journal.append(JournalEntry(self.now_ns, "fault", text=f"removed fault #{fields['id']}"))
+        return reply
+
+    def _describe_fault(self, fault_id: int, fields: dict) -> str:
+        info = self.types.info(fields["msg_id"])
+        what = [f"added fault #{fault_id}: {fields['kind']}", info.name if info is not None else str(fields["msg_id"])]
+        if fields["kind"] == "field":  # temperature_c offset 5.0
+            what += [fields["field"], fields["op"], repr(fields["value"])]
+        what += [f"{key}={value!r}" for key, value in fields.items()
+                 if key not in ("kind", "msg_id", "start_ns", "end_ns", "field", "op", "value")
+                 and value not in (0, None, "") and not (key == "p" and value == 1.0)]
+        text = " ".join(what)
+        if fields.get("start_ns", 0) > self.now_ns:
+            text += f", from {format_ns(fields['start_ns'])}"
+        if fields.get("end_ns", 0):
+            text += f", until {format_ns(fields['end_ns'])}"
+        return text
 
     def _state_request(self, command: str, body):
         """One control request that reads or changes state; its Reply, or
@@ -442,6 +481,8 @@ class Target:
             if error.code == "INVALID_ARGUMENT":
                 raise ParamError(error.detail) from None
             raise
+        self.journal.append(JournalEntry(self.now_ns, "param", text="set " + ", ".join(
+            f"{name} = {value!r}" for name, value in values.items())))
         return {setting.name: param_value_of(setting.value) for setting in reply.params.values}
 
     def _param_table(self) -> tuple:
