@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -172,16 +173,22 @@ class PyStepLink {
   }
 
   // Waits without the GIL; a signal (Ctrl-C) is handled between waits.
-  // request() names the request, for the error when the sim is gone.
+  // The wait is cut into slices: a signal delivered to another thread of
+  // the process interrupts nothing here, and Python runs its handler only
+  // when the main thread checks. request() names the request, for the
+  // error when the sim is gone.
   template <class Describe>
   StepLink::Wait wait(std::uint32_t first, std::uint32_t last, Clock::time_point deadline, Describe&& request) {
+    constexpr auto kSignalCheck = std::chrono::milliseconds(100);
     for (;;) {
       StepLink::Wait outcome;
+      const auto slice_end = std::min(deadline, Clock::now() + std::chrono::duration_cast<Clock::duration>(kSignalCheck));
       {
         py::gil_scoped_release released;
-        outcome = link_->wait_reply(first, last, deadline);
+        outcome = link_->wait_reply(first, last, slice_end);
       }
-      if (outcome == StepLink::Wait::interrupted) {
+      if (outcome == StepLink::Wait::interrupted ||
+          (outcome == StepLink::Wait::timed_out && slice_end < deadline)) {
         if (PyErr_CheckSignals() != 0) throw py::error_already_set();
         continue;
       }
