@@ -11,18 +11,18 @@ pytestmark = pytest.mark.network
 def test_second_harness_takes_over_the_telemetry(sil_client, sil_client_factory):
     first = sil_client
     first.revision()
-    before = first.expect(Heartbeat, timeout=2.0)
+    before = first.expect(Heartbeat, wall_timeout=2.0)
 
     second = sil_client_factory()
     second.revision()
     # Once the second harness has its answer and a heartbeat, the sim has
     # switched peers; anything still owed to the first was sent before that
     # and is already in the first's socket.
-    after = second.expect(Heartbeat, timeout=2.0)
+    after = second.expect(Heartbeat, wall_timeout=2.0)
     first.drain()
 
     assert after.sequence > before.sequence
-    later = [second.expect(Heartbeat, timeout=2.0) for _ in range(3)]
+    later = [second.expect(Heartbeat, wall_timeout=2.0) for _ in range(3)]
     assert [hb.sequence for hb in later] == list(range(after.sequence + 1, after.sequence + 4))
     # Three heartbeats went out after the switch; none of them reached the first.
     assert first.collect(0.1) == [], "the first harness still receives after the takeover"
@@ -32,12 +32,12 @@ def test_first_harness_can_take_the_telemetry_back(sil_client, sil_client_factor
     first, second = sil_client, sil_client_factory()
     first.revision()
     second.revision()
-    second.expect(Heartbeat, timeout=2.0)
+    second.expect(Heartbeat, wall_timeout=2.0)
 
     first.revision()
-    first.expect(Heartbeat, timeout=2.0)
+    first.expect(Heartbeat, wall_timeout=2.0)
     second.drain()
 
-    later = [first.expect(Heartbeat, timeout=2.0) for _ in range(2)]
+    later = [first.expect(Heartbeat, wall_timeout=2.0) for _ in range(2)]
     assert later[1].sequence == later[0].sequence + 1
     assert second.collect(0.1) == []

@@ -21,6 +21,8 @@ from __future__ import annotations
 import collections
 import itertools
 import time
+import warnings
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
 from sil import transport
@@ -44,30 +46,93 @@ _CATCH_UP_TAKES = 8
 _CATCH_UP_WAIT = 0.01
 
 
+def _where_predicate(msg_type, where, what: Optional[str]):
+    """A predicate and its description from where=: {field: value} (each
+    field equal) or a callable."""
+    if callable(where):
+        return where, what
+    if not isinstance(where, Mapping):
+        raise TypeError(f"where= takes a {{field: value}} mapping or a callable, got {type(where).__name__}")
+    items = dict(where)
+    fields = [name for name, *_ in msg_type.fields()] if hasattr(msg_type, "fields") else None
+    unknown = [name for name in items if fields is not None and name not in fields]
+    if unknown:
+        raise TypeError(f"where=: {msg_type.__name__} has no field {', '.join(map(repr, unknown))} "
+                        f"(fields: {', '.join(fields)})")
+
+    def predicate(msg) -> bool:
+        return all(getattr(msg, name) == value for name, value in items.items())
+
+    return predicate, what or ", ".join(f"{name} == {value!r}" for name, value in items.items())
+
+
 class SilTimeout(AssertionError):
     """A wait ended without the expected message. An AssertionError so pytest
     reports it as a test failure, not an error in the harness."""
 
 
+DEFAULT_CLIENT_WALL_TIMEOUT = 2.0
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f'{old} is deprecated and goes in the next release; use {new} (docs/scenarios.md "One API")',
+                  DeprecationWarning, stacklevel=3)
+
+
+def wall_timeout_of(wall_timeout: Optional[float], timeout: Optional[float], where: str) -> Optional[float]:
+    """wall_timeout=, or the deprecated timeout= spelling of it (not both)."""
+    if timeout is None:
+        return wall_timeout
+    if wall_timeout is not None:
+        raise TypeError(f"{where}: give wall_timeout= only (timeout= is its deprecated spelling)")
+    _deprecated(f"{where}(timeout=...)", f"{where}(wall_timeout=...): wall-clock seconds")
+    return timeout
+
+
+def _no_within(within, where: str) -> None:
+    if within is not None:
+        raise TypeError(f"{where}: a SimClient waits in wall-clock time (wall_timeout=, seconds); within= is "
+                        "a budget of simulated time, which only a target has (sil.targets)")
+
+
 class SimClient:
-    """One UDP socket talking to the sim at (host, port). Not thread-safe."""
+    """One UDP socket talking to the sim at (host, port). Not thread-safe.
+
+    wall_timeout: wall-clock seconds a wait (expect, request, revision) takes
+    at most unless it says otherwise. The earlier spelling SimClient(port,
+    host, timeout) still works for one release, with a DeprecationWarning."""
 
     def __init__(
         self,
-        port: int,
-        host: str = "127.0.0.1",
-        timeout: float = 2.0,
-        *,
+        host="127.0.0.1",
+        port: Optional[int] = None,
+        *args,
+        wall_timeout: Optional[float] = None,
+        timeout: Optional[float] = None,
         bind: tuple[str, int] = ("127.0.0.1", 0),
         decoder=None,
     ) -> None:
         """decoder: a sil.Decoder for a sim built from another catalogue
         (messages this build has no class for, or lays out differently, are
         decoded from that catalogue); None decodes with this build's classes."""
+        if isinstance(host, int) and not isinstance(host, bool):  # SimClient(port[, host[, timeout]])
+            _deprecated("SimClient(port, host)", "SimClient(host, port), the order every sil API takes")
+            host, port, args = (port if port is not None else "127.0.0.1"), host, args
+            if args:
+                timeout, args = args[0], args[1:]
+                if wall_timeout is not None:
+                    raise TypeError("SimClient: give wall_timeout= only (the third argument is its old spelling)")
+                wall_timeout, timeout = timeout, None
+        if args:
+            raise TypeError(f"SimClient(host, port) takes 2 positional arguments; the rest are keywords "
+                            f"(wall_timeout=, bind=, decoder=), got {2 + len(args)}")
+        if not isinstance(host, str) or isinstance(port, bool) or not isinstance(port, int):
+            raise TypeError(f"SimClient(host, port): host is a str and port an int, got {host!r}, {port!r}")
+        wall_timeout = wall_timeout_of(wall_timeout, timeout, "SimClient")
         self.address = (host, port)
         self._decoder = decoder
         self._system = system_module()
-        self.timeout = timeout
+        self.wall_timeout = DEFAULT_CLIENT_WALL_TIMEOUT if wall_timeout is None else wall_timeout
         self._transport = Transport(host, port, bind=bind, gone=self._refused)
         self._history: list = []
         # Unconsumed messages by exact type, each (arrival number, message)
@@ -96,18 +161,43 @@ class SimClient:
 
     # -- waiting ---------------------------------------------------------
 
+    @property
+    def timeout(self) -> float:
+        """Deprecated: wall_timeout."""
+        return self.wall_timeout
+
+    @timeout.setter
+    def timeout(self, value: float) -> None:
+        self.wall_timeout = value
+
     def expect(
         self,
         msg_type: type[M],
         predicate: Optional[Callable[[M], bool]] = None,
+        *args,
+        where=None,
+        wall_timeout: Optional[float] = None,
         timeout: Optional[float] = None,
-        *,
+        within=None,
         what: Optional[str] = None,
     ) -> M:
-        """Returns the first unconsumed msg_type message (for which predicate
-        is true), waiting up to timeout seconds for it; raises SilTimeout."""
+        """Returns the first unconsumed msg_type message for which `where`
+        holds (a {field: value} mapping, or a callable taking the message, as
+        a target's expect takes; `predicate` is the same, positionally),
+        waiting up to wall_timeout seconds of wall-clock time for it; raises
+        SilTimeout."""
         __tracebackhide__ = True  # pytest: report the failure at the test's line
-        timeout = self.timeout if timeout is None else timeout
+        _no_within(within, "SimClient.expect()")
+        if args:  # expect(msg_type, predicate, timeout): the old positional timeout
+            if len(args) > 1 or timeout is not None:
+                raise TypeError("SimClient.expect(msg_type, where, *, wall_timeout=): too many positional arguments")
+            timeout = args[0]
+        if where is not None:
+            if predicate is not None:
+                raise TypeError("SimClient.expect(): give the condition once: where= or the predicate")
+            predicate, what = _where_predicate(msg_type, where, what)
+        timeout = wall_timeout_of(wall_timeout, timeout, "SimClient.expect")
+        timeout = self.wall_timeout if timeout is None else timeout
 
         def matches(msg) -> bool:
             return isinstance(msg, msg_type) and (predicate is None or predicate(msg))
@@ -137,10 +227,19 @@ class SimClient:
                                   len(self.undecodable) - undecodable_before)
         )
 
-    def request(self, req, response_type: type[M], timeout: Optional[float] = None) -> M:
+    def request(self, req, response_type: type[M], *args, wall_timeout: Optional[float] = None,
+                timeout: Optional[float] = None, within=None) -> M:
         """Sends req and returns the response_type whose request_id equals
-        req.request_id. Other messages arriving meanwhile stay buffered."""
+        req.request_id, waiting up to wall_timeout seconds. Other messages
+        arriving meanwhile stay buffered."""
         __tracebackhide__ = True
+        _no_within(within, "SimClient.request()")
+        if args:  # request(req, response_type, timeout): the old positional timeout
+            if len(args) > 1 or timeout is not None:
+                raise TypeError("SimClient.request(req, response_type, *, wall_timeout=): too many positional "
+                                "arguments")
+            timeout = args[0]
+        timeout = wall_timeout_of(wall_timeout, timeout, "SimClient.request")
         pair = (type(req), response_type)
         if pair not in self._request_pairs:
             # fields() builds its list anew on every call: check each pair once.
@@ -151,16 +250,23 @@ class SimClient:
         return self.expect(
             response_type,
             lambda msg: msg.request_id == request_id,
-            timeout,
+            wall_timeout=timeout,
             what=f"request_id == {request_id}",
         )
 
-    def revision(self, timeout: Optional[float] = None) -> RevisionResponse:
+    def revision(self, *args, wall_timeout: Optional[float] = None, timeout: Optional[float] = None,
+                 within=None) -> RevisionResponse:
         """Asks which build the sim runs. Also makes this client the sim's
         active peer, so telemetry starts coming here."""
         __tracebackhide__ = True
+        _no_within(within, "SimClient.revision()")
+        if args:  # revision(timeout): the old positional timeout
+            if len(args) > 1 or timeout is not None:
+                raise TypeError("SimClient.revision(*, wall_timeout=): too many positional arguments")
+            timeout = args[0]
+        timeout = wall_timeout_of(wall_timeout, timeout, "SimClient.revision")
         req = self._system.RevisionRequest(request_id=next(self._request_ids) & 0xFFFFFFFF)
-        return self.request(req, self._system.RevisionResponse, timeout)
+        return self.request(req, self._system.RevisionResponse, wall_timeout=timeout)
 
     def collect(self, duration: float, msg_type: Optional[type] = None) -> list:
         """Receives for duration seconds and returns (consuming) the messages,

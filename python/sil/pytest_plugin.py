@@ -336,7 +336,7 @@ def sim(request: pytest.FixtureRequest, sil_sim_path: Path, tmp_path: Path):
 
 @pytest.fixture
 def sil_client(sim: SimProcess):
-    with SimClient(sim.port) as client:
+    with SimClient("127.0.0.1", sim.port) as client:
         yield client
 
 
@@ -345,7 +345,7 @@ def sil_client_factory(sim: SimProcess):
     clients: list[SimClient] = []
 
     def make(**kwargs) -> SimClient:
-        client = SimClient(sim.port, **kwargs)
+        client = SimClient("127.0.0.1", sim.port, **kwargs)
         clients.append(client)
         return client
 

@@ -14,6 +14,7 @@ from typing import Optional
 
 from sil import sil_control_pb2 as pb
 from sil._system import system_module
+from sil.client import wall_timeout_of
 from sil.catalogue import CatalogueMismatchError
 from sil.control import ControlError, error_name
 from sil.target_base import DEFAULT_WALL_TIMEOUT
@@ -33,13 +34,16 @@ def _step_link_class(core: type) -> type:
             link.take()                     # what the ticks published, decoded
             link.tick, link.now_ns          # from the last reply
 
-        timeout: wall-clock seconds any reply may take before SimHungError.
+        wall_timeout: wall-clock seconds any reply may take before
+        SimHungError (timeout= is its deprecated spelling).
         Raises ValueError for a sim on another clock, CatalogueMismatchError for
         one built from another catalogue (use NetworkTarget for those)."""
 
         def __init__(self, host: str, port: int, *, bundle_bytes: Optional[int] = None,
-                     timeout: float = DEFAULT_WALL_TIMEOUT, bind: tuple[str, int] = ("127.0.0.1", 0),
-                     receive_buffer: int = RECEIVE_BUFFER_REQUEST) -> None:
+                     wall_timeout: Optional[float] = None, timeout: Optional[float] = None,
+                     bind: tuple[str, int] = ("127.0.0.1", 0), receive_buffer: int = RECEIVE_BUFFER_REQUEST) -> None:
+            timeout = wall_timeout_of(wall_timeout, timeout, "StepLink")
+            timeout = DEFAULT_WALL_TIMEOUT if timeout is None else timeout
             hello = Hello(host, port, bundle_bytes)
             self.address = (host, port)
             # The C++ side sends and receives on a duplicate of this socket.
@@ -62,6 +66,15 @@ def _step_link_class(core: type) -> type:
             except BaseException:
                 self.close()
                 raise
+
+        @property
+        def wall_timeout(self) -> float:
+            """Wall-clock seconds any reply may take (the core's timeout)."""
+            return self.timeout
+
+        @wall_timeout.setter
+        def wall_timeout(self, seconds: float) -> None:
+            self.timeout = seconds
 
         @property
         def rate_hz(self) -> int:

@@ -83,6 +83,16 @@ def ns_at(rate_hz: int, tick: int) -> int:
     return tick // rate_hz * NS_PER_S + tick % rate_hz * NS_PER_S // rate_hz
 
 
+def _no_wall_budget(timeout, wall_timeout, verb: str) -> None:
+    """A target's waits are budgets of simulated time: a wall-clock one given
+    here is a mistake worth a clear error, not a silently ignored keyword."""
+    if timeout is not None or wall_timeout is not None:
+        given = "timeout=" if timeout is not None else "wall_timeout="
+        raise TypeError(f"{verb}(): a target waits in simulated time: within=sil.ms(...) or sil.s(...), not "
+                        f"{given} (wall-clock seconds). The wall-clock guard against a hung sim is the target's "
+                        "wall_timeout, given when it is made (--sil-wall-timeout for the sil fixture)")
+
+
 class JournalEntry(NamedTuple):
     """Something the test did to the sim, at the simulated time it did it
     (the target's now_ns): an injected message (``msg_id`` and ``payload``),
@@ -294,16 +304,17 @@ class Target:
                                          f"raw datagram, {len(data)} bytes: {data[:32].hex()}"
                                          + ("..." if len(data) > 32 else "")))
 
-    def request(self, req, response_type, within=None):
+    def request(self, req, response_type, within=None, *, timeout=None, wall_timeout=None):
         """Injects req and returns the response_type message with the same
         request_id, published within `within` of simulated time."""
         __tracebackhide__ = True
+        _no_wall_budget(timeout, wall_timeout, "request")
         check_request_pair(type(req), response_type, "inject() and expect()")
         request_id = req.request_id
         self.inject(req)
         return self.expect(response_type, where={"request_id": request_id}, within=within)
 
-    def expect(self, msg_type, where=None, within=None):
+    def expect(self, msg_type, where=None, within=None, *, timeout=None, wall_timeout=None):
         """The first unconsumed msg_type message published from the point the
         test has reached on (see the module doc) for which `where` holds:
         a dict {field: value} (exact equality; one field is evaluated inside
@@ -312,6 +323,7 @@ class Target:
         simulated time runs until one is published, for at most `within`
         (default: the target's default_within); the sim then stops at the
         end of that tick. Raises SilTimeout when `within` passes first."""
+        _no_wall_budget(timeout, wall_timeout, "expect")
         __tracebackhide__ = True
         self._check_open()
         condition = _Condition(self.types, msg_type, where)

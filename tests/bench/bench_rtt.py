@@ -71,7 +71,7 @@ def client_block(client, request_type, response_type, first_id: int, n: int, lat
     clock = time.perf_counter_ns
     for request_id in range(first_id, first_id + n):
         t0 = clock()
-        response = client.request(request_type(request_id=request_id), response_type, timeout=2.0)
+        response = client.request(request_type(request_id=request_id), response_type, wall_timeout=2.0)
         latencies.append(clock() - t0)
         if response.request_id != request_id:
             raise BenchError(f"SimClient.request returned request_id {response.request_id}, not {request_id}")
@@ -193,8 +193,8 @@ def measure(ctx, suffix: str) -> list:
     original_affinity = os.sched_getaffinity(0)
     with Process(sim_bin, ["--port", "0"]) as sim, Process(sim_bin, ["--port", "0"]) as raw_sim, \
             Process(sim_bin, ["--port", "0", "--clock", "step", "--egress", "batched"]) as step_sim, \
-            Process(echo_bin, []) as echo, SimClient(sim.port, timeout=2.0) as client, \
-            SimClient(step_sim.port, timeout=2.0) as step_client, \
+            Process(echo_bin, []) as echo, SimClient("127.0.0.1", sim.port, wall_timeout=2.0) as client, \
+            SimClient("127.0.0.1", step_sim.port, wall_timeout=2.0) as step_client, \
             udp_socket(raw_sim.port) as raw_sock, udp_socket(echo.port) as echo_sock:
         if suffix:
             cpu = {min(original_affinity)}

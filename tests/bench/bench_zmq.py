@@ -193,7 +193,7 @@ def run_once(ctx, zmq, sil, transport: str, count: int, rate: int, consumer: str
     args = ["--count", str(count), "--rate", str(rate)]
     if transport == "sil":
         with Publisher(binary, ["--transport", "sil", *args]) as publisher:
-            with sil.SimClient(publisher.ready["port"]) as client:
+            with sil.SimClient("127.0.0.1", publisher.ready["port"]) as client:
                 client.send(sil.RevisionRequest(request_id=0))  # makes this client the bridge's peer
                 tally = BRIDGE_CONSUMERS[consumer](client, count)
             return tally, publisher.finish()["sent"]

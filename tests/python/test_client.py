@@ -20,7 +20,7 @@ def fake_sim():
 
 @pytest.fixture
 def client(fake_sim):
-    with SimClient(fake_sim.getsockname()[1], timeout=1.0) as client:
+    with SimClient("127.0.0.1", fake_sim.getsockname()[1], wall_timeout=1.0) as client:
         yield client
 
 
@@ -64,17 +64,17 @@ def test_expect_checks_buffered_messages_before_waiting(fake_sim, client):
     _send(fake_sim, client, Heartbeat(sequence=1), Heartbeat(sequence=2), Heartbeat(sequence=3))
     assert client.expect(Heartbeat, lambda hb: hb.sequence == 3).sequence == 3
     # The wait above buffered 1 and 2; they come back without the fake sim sending anything.
-    assert client.expect(Heartbeat, timeout=0).sequence == 1
-    assert client.expect(Heartbeat, timeout=0).sequence == 2
+    assert client.expect(Heartbeat, wall_timeout=0).sequence == 1
+    assert client.expect(Heartbeat, wall_timeout=0).sequence == 2
     with pytest.raises(SilTimeout):
-        client.expect(Heartbeat, timeout=0)
+        client.expect(Heartbeat, wall_timeout=0)
 
 
 def test_a_message_is_returned_once(fake_sim, client):
     _send(fake_sim, client, Heartbeat(sequence=1))
     assert client.expect(Heartbeat).sequence == 1
     with pytest.raises(SilTimeout):
-        client.expect(Heartbeat, timeout=0.05)
+        client.expect(Heartbeat, wall_timeout=0.05)
     assert len(client.history(Heartbeat)) == 1
 
 
@@ -82,7 +82,7 @@ def test_timeout_names_what_was_awaited_and_what_came_instead(fake_sim, client):
     _send(fake_sim, client, Heartbeat(sequence=1), Heartbeat(sequence=2), RevisionResponse(request_id=3), b"\x01")
     start = time.monotonic()
     with pytest.raises(SilTimeout) as error:
-        client.request(RevisionRequest(request_id=4), RevisionResponse, timeout=0.2)
+        client.request(RevisionRequest(request_id=4), RevisionResponse, wall_timeout=0.2)
     elapsed = time.monotonic() - start
     assert 0.2 <= elapsed < 1.5
     text = str(error.value)
@@ -95,12 +95,12 @@ def test_timeout_names_what_was_awaited_and_what_came_instead(fake_sim, client):
 
 def test_timeout_with_nothing_received_hints_at_the_peer_rule(client):
     with pytest.raises(SilTimeout, match="nothing arrived.*valid datagram"):
-        client.expect(Heartbeat, timeout=0.05)
+        client.expect(Heartbeat, wall_timeout=0.05)
 
 
 def test_timeout_describes_a_lambda_predicate_by_location(client):
     with pytest.raises(SilTimeout, match=r"Heartbeat with predicate <lambda> at .*test_client\.py:\d+"):
-        client.expect(Heartbeat, lambda hb: hb.sequence > 3, timeout=0.01)
+        client.expect(Heartbeat, lambda hb: hb.sequence > 3, wall_timeout=0.01)
 
 
 def test_undecodable_datagrams_are_kept_not_raised(fake_sim, client):
@@ -126,7 +126,7 @@ def test_collect_returns_what_arrives_in_the_window(fake_sim, client):
     _send(fake_sim, client, Heartbeat(sequence=1), RevisionResponse(request_id=1))
     assert client.collect(0.1, Heartbeat) == [Heartbeat(sequence=1)]
     assert client.collect(0.05) == []
-    assert client.expect(RevisionResponse, timeout=0).request_id == 1
+    assert client.expect(RevisionResponse, wall_timeout=0).request_id == 1
 
 
 def test_drain_consumes_everything_buffered(fake_sim, client):
@@ -134,7 +134,7 @@ def test_drain_consumes_everything_buffered(fake_sim, client):
     assert client.collect(0.05) == [Heartbeat(sequence=1)]
     _send(fake_sim, client, Heartbeat(sequence=2), Heartbeat(sequence=3))
     with pytest.raises(SilTimeout):
-        client.expect(RevisionResponse, timeout=0.05)  # buffers 2 and 3
+        client.expect(RevisionResponse, wall_timeout=0.05)  # buffers 2 and 3
     assert client.drain() == [Heartbeat(sequence=2), Heartbeat(sequence=3)]
     assert client.drain() == []
     assert client.counts() == {"Heartbeat": 3}
@@ -151,14 +151,14 @@ def test_a_sim_that_is_gone_is_reported_as_refused():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with SimClient(port) as client:
+    with SimClient("127.0.0.1", port) as client:
         client.send(RevisionRequest(request_id=1))
         with pytest.raises(ConnectionRefusedError, match=f"nothing listens at 127.0.0.1:{port}"):
-            client.expect(RevisionResponse, timeout=1.0)
+            client.expect(RevisionResponse, wall_timeout=1.0)
 
 
 def test_close_is_idempotent_and_context_manager_closes(fake_sim):
-    client = SimClient(fake_sim.getsockname()[1])
+    client = SimClient("127.0.0.1", fake_sim.getsockname()[1])
     with client:
         pass
     client.close()
@@ -178,7 +178,7 @@ def test_a_decoder_reads_messages_from_the_sims_catalogue(fake_sim):
 
     extra = MessageInfo(2999, "Extra", 2, (FieldInfo("value", "u16", 0, 2, 1),))
     decoder = Decoder(Catalogue([*Catalogue.local(), extra]))
-    with SimClient(fake_sim.getsockname()[1], timeout=1.0, decoder=decoder) as client:
+    with SimClient("127.0.0.1", fake_sim.getsockname()[1], wall_timeout=1.0, decoder=decoder) as client:
         _send(fake_sim, client, b"\xb7\x0b\x05\x00", Heartbeat(sequence=4), b"\xb7\x0b\x05")
         assert client.expect(decoder.Extra).value == 5
         assert client.expect(Heartbeat).sequence == 4

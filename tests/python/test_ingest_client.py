@@ -12,7 +12,7 @@ from test_client import _send
 
 @pytest.fixture
 def client(fake_sim):
-    with SimClient(fake_sim.getsockname()[1], timeout=1.0) as client:
+    with SimClient("127.0.0.1", fake_sim.getsockname()[1], wall_timeout=1.0) as client:
         client.ingest()
         yield client
 
@@ -50,7 +50,7 @@ def test_bulk_takes_bypass_history_while_expect_still_works(fake_sim, client):
 
 
 def test_closing_the_client_closes_its_receiver(fake_sim):
-    with SimClient(fake_sim.getsockname()[1]) as client:
+    with SimClient("127.0.0.1", fake_sim.getsockname()[1]) as client:
         receiver = client.ingest()
         assert receiver.running
     assert receiver.closed
@@ -73,7 +73,7 @@ def test_a_decoder_reads_messages_from_the_sims_catalogue_through_the_receiver(f
 
     extra = MessageInfo(2999, "Extra", 2, (FieldInfo("value", "u16", 0, 2, 1),))
     decoder = Decoder(Catalogue([*Catalogue.local(), extra]))
-    with SimClient(fake_sim.getsockname()[1], timeout=1.0, decoder=decoder) as client:
+    with SimClient("127.0.0.1", fake_sim.getsockname()[1], wall_timeout=1.0, decoder=decoder) as client:
         receiver = client.ingest()
         _send(fake_sim, client, b"\xb7\x0b\x05\x00", Heartbeat(sequence=4), b"\xb7\x0b\x05")
         assert client.expect(decoder.Extra).value == 5

@@ -36,7 +36,7 @@ def test_ready_line_is_one_json_object_with_the_port_it_answers_on(process):
     assert ready["bind"] == "127.0.0.1"
     assert ready["rate_hz"] == 100
     assert ready["catalogue_hash"] == sil.catalogue_hash
-    with SimClient(ready["port"]) as client:
+    with SimClient("127.0.0.1", ready["port"]) as client:
         response = client.revision()
     assert response.catalogue_hash == sil.catalogue_hash
     assert response.git_revision == ready["git_revision"]
@@ -123,5 +123,5 @@ def test_two_sims_on_kernel_chosen_ports_do_not_collide(sil_sim_path, tmp_path):
 def test_rate_flag_reaches_the_revision_response(sil_sim_path, tmp_path):
     with SimProcess(sil_sim_path, ["--port", "0", "--rate", "250"], log_dir=tmp_path) as proc:
         assert proc.ready["rate_hz"] == 250
-        with SimClient(proc.port) as client:
+        with SimClient("127.0.0.1", proc.port) as client:
             assert client.revision().tick_rate_hz == 250

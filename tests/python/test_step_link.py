@@ -27,7 +27,7 @@ def sim(sil_sim_path):
 
 
 def test_ticks_run_and_what_they_published_comes_back_decoded(sim):
-    with sil.StepLink("127.0.0.1", sim.port, timeout=10) as link:
+    with sil.StepLink("127.0.0.1", sim.port, wall_timeout=10) as link:
         assert link.ready.clock == "step" and link.ready.bundle_bytes == sil.MAX_BUNDLE_BYTES
         link.advance()
         assert (link.tick, link.now_ns) == (1, 10_000_000)
@@ -92,7 +92,7 @@ def test_advance_needs_at_least_one_tick(sim, ticks):
 @pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf")])
 def test_the_timeout_must_be_a_positive_number_of_seconds(sim, bad):
     with pytest.raises(ValueError, match="timeout"):
-        sil.StepLink("127.0.0.1", sim.port, timeout=bad)
+        sil.StepLink("127.0.0.1", sim.port, wall_timeout=bad)
 
 
 def test_a_closed_link_says_so(sim):
@@ -111,7 +111,7 @@ def test_a_sim_on_another_clock_is_refused(sil_sim_path):
 
 def test_a_sim_that_exits_is_reported_not_waited_for(sil_sim_path):
     with sil.SimProcess(sil_sim_path, SIM_ARGS) as process:
-        link = sil.StepLink("127.0.0.1", process.port, timeout=20)
+        link = sil.StepLink("127.0.0.1", process.port, wall_timeout=20)
         link.advance()
     # "nothing listens": the refusal is reported as such, not waited out as a 20 s silence.
     with pytest.raises(sil.SimHungError, match="nothing listens"):
@@ -190,14 +190,14 @@ def test_hello_is_sent_again_when_its_reply_is_lost(fake):
         return [ready(request.sequence)] if len(seen) >= 2 else []  # the first Hello "is lost"
 
     sim = fake(answer)
-    with sil.StepLink("127.0.0.1", sim.port, timeout=5) as link:
+    with sil.StepLink("127.0.0.1", sim.port, wall_timeout=5) as link:
         assert link.ready.clock == "step"
     assert len(seen) >= 2
 
 
 def test_no_reply_raises_sim_hung_after_the_timeout(fake):
     sim = fake(step_sim(lambda r: []))
-    with sil.StepLink("127.0.0.1", sim.port, timeout=0.5) as link:
+    with sil.StepLink("127.0.0.1", sim.port, wall_timeout=0.5) as link:
         started = time.monotonic()
         with pytest.raises(sil.SimHungError, match=r"no reply to Advance\(ticks=1\) within 0.5 s"):
             link.advance()
@@ -216,7 +216,7 @@ def test_a_signal_interrupts_the_wait_and_its_handler_runs(fake):
     sim = fake(step_sim(lambda r: []))
     previous = signal.signal(signal.SIGALRM, handler)
     try:
-        with sil.StepLink("127.0.0.1", sim.port, timeout=30) as link:
+        with sil.StepLink("127.0.0.1", sim.port, wall_timeout=30) as link:
             signal.setitimer(signal.ITIMER_REAL, 0.2)
             with pytest.raises(Interrupted):
                 link.advance()
@@ -225,10 +225,36 @@ def test_a_signal_interrupts_the_wait_and_its_handler_runs(fake):
         signal.signal(signal.SIGALRM, previous)
 
 
+def test_a_signal_delivered_to_another_thread_still_interrupts_the_wait(fake):
+    # The kernel may deliver a process signal to any thread that does not
+    # block it (here: only the other one), and Python runs the handler
+    # only when the main thread checks: the wait must check on its own.
+    class Interrupted(Exception):
+        pass
+
+    def handler(signum, frame):
+        raise Interrupted
+
+    sim = fake(step_sim(lambda r: []))
+    other = threading.Thread(target=threading.Event().wait, args=(5.0,), daemon=True)
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        with sil.StepLink("127.0.0.1", sim.port, wall_timeout=30) as link:
+            other.start()  # with SIGALRM unblocked, as this thread has it now
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            signal.setitimer(signal.ITIMER_REAL, 0.2)
+            with pytest.raises(Interrupted):
+                link.advance()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
+        signal.signal(signal.SIGALRM, previous)
+
+
 def test_nothing_answering_hello_raises_sim_hung(fake):
     sim = fake(lambda r: [])
     with pytest.raises(sil.SimHungError, match="no reply to Hello"):
-        sil.StepLink("127.0.0.1", sim.port, timeout=0.5)
+        sil.StepLink("127.0.0.1", sim.port, wall_timeout=0.5)
 
 
 def test_an_error_reply_raises_control_error_with_its_code(fake):
