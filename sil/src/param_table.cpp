@@ -105,6 +105,12 @@ const ParamTable::Entry* ParamTable::find(std::string_view name) const noexcept 
   return nullptr;
 }
 
+std::string ParamTable::join(const std::vector<std::string>& errors) {
+  std::string text;
+  for (const auto& error : errors) text += (text.empty() ? "" : "; ") + error;
+  return text;
+}
+
 std::vector<std::string> ParamTable::set(std::span<const ParamAssignment> assignments, ParamPhase phase) {
   std::vector<std::string> errors;
   std::vector<std::pair<const Entry*, ipc::ParamValue>> checked;

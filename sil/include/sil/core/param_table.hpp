@@ -47,6 +47,10 @@ class ParamTable {
   // unless that list is empty.
   std::vector<std::string> set(std::span<const ParamAssignment> assignments, ParamPhase phase);
 
+  // The lines set() returned, as one message ("a; b"), for an error reply or
+  // an exception.
+  static std::string join(const std::vector<std::string>& errors);
+
  private:
   std::vector<Entry> entries_;
 };

@@ -195,11 +195,7 @@ struct ParamStore {
     (add<Is>(), ...);
     if (start.empty()) return;
     const auto errors = table_.set(start, ipc::ParamPhase::before_start);
-    if (!errors.empty()) {
-      std::string text;
-      for (const auto& error : errors) text += (text.empty() ? "" : "; ") + error;
-      throw ParamError(text);
-    }
+    if (!errors.empty()) throw ParamError(ParamTable::join(errors));
   }
   ParamStore(const ParamStore&) = delete;  // the table points into values_
   ParamStore& operator=(const ParamStore&) = delete;

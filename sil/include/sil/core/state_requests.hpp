@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sil/core/control.hpp"
+#include "sil/core/param_table.hpp"
 
 namespace sil::core {
 
@@ -37,11 +38,7 @@ std::optional<StateReply> answer_state_request(Sim& sim, const ControlCommand& c
   }
   if (const auto* set = std::get_if<SetParamsCommand>(&command.action)) {
     const auto errors = sim.params().set(set->assignments, ParamPhase::running);
-    if (!errors.empty()) {
-      std::string text = "set_params: nothing changed: ";
-      for (std::size_t i = 0; i < errors.size(); ++i) text += (i ? "; " : "") + errors[i];
-      return refuse(std::move(text));
-    }
+    if (!errors.empty()) return refuse("set_params: nothing changed: " + ParamTable::join(errors));
     std::vector<std::string> names;
     for (const auto& assignment : set->assignments) names.push_back(assignment.name);
     return StateReply{encode_params(seq, status, sim.params(), names)};
