@@ -10,18 +10,7 @@ import pytest
 
 import sil
 from sil import FaultError, HeaterCommand, InprocTarget, PlantTemperature, ProcessTarget, SetPoint
-
-
-@pytest.fixture(params=["inproc", "process"])
-def target(request, tmp_path):
-    if request.param == "inproc":
-        made = InprocTarget()
-    else:
-        made = ProcessTarget(request.getfixturevalue("sil_sim_path"), log_dir=tmp_path)
-    yield made
-    status = made.close()
-    if request.param == "process":
-        assert status == 0
+from test_target_verbs import target  # noqa: F401 (the fixture: each test on inproc and a launched sim)
 
 
 def temperatures(target):
