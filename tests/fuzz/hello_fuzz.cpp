@@ -37,18 +37,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   const bool query = sil::bridge::is_query_request(body);
+  const auto is_a_query = [](const sil::control::Request& r) {
+    return r.has_get_stats() || r.has_get_catalogue() || r.has_get_params() || r.has_list_faults();
+  };
   if (query) {
     check(parsed, "a recognised query parses as a Request");
-    check(request.has_get_stats() || request.has_get_catalogue(), "a recognised query is GetStats or GetCatalogue");
+    check(is_a_query(request), "a recognised query is GetStats, GetCatalogue, GetParams or ListFaults");
   }
-  if (parsed && (request.has_get_stats() || request.has_get_catalogue())) {
+  if (parsed && is_a_query(request)) {
     sil::control::Request canonical;
     canonical.set_sequence(request.sequence());
-    if (request.has_get_stats()) {
-      canonical.mutable_get_stats();
-    } else {
-      canonical.mutable_get_catalogue();
-    }
+    if (request.has_get_stats()) canonical.mutable_get_stats();
+    if (request.has_get_catalogue()) canonical.mutable_get_catalogue();
+    if (request.has_list_faults()) canonical.mutable_list_faults();
+    if (request.has_get_params()) *canonical.mutable_get_params()->mutable_names() = request.get_params().names();
     const std::string bytes = canonical.SerializeAsString();
     if (bytes.size() == size && std::equal(bytes.begin(), bytes.end(), reinterpret_cast<const char*>(data))) {
       check(query, "every canonically encoded query is recognised");

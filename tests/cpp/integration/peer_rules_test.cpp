@@ -264,6 +264,20 @@ TEST(ClaimOfRequest, MatchesTheProtobufEncodingOfEveryRequest) {
     EXPECT_EQ(claim(), PeerClaim::query) << sequence;
     request.mutable_get_catalogue();
     EXPECT_EQ(claim(), PeerClaim::query) << sequence;
+    request.mutable_list_faults();
+    EXPECT_EQ(claim(), PeerClaim::query) << sequence;
+    request.mutable_get_params();
+    EXPECT_EQ(claim(), PeerClaim::query) << sequence;
+    for (const char* name : {"thermostat.hysteresis_c", "plant.ambient_c"}) request.mutable_get_params()->add_names(name);
+    EXPECT_EQ(claim(), PeerClaim::query) << sequence;
+    request.mutable_get_params()->add_names(std::string(200, 'x'));  // a two-byte length
+    EXPECT_EQ(claim(), PeerClaim::query) << sequence;
+    request.mutable_set_params();
+    EXPECT_EQ(claim(), PeerClaim::ordinary);
+    request.mutable_add_fault()->set_kind("drop");
+    EXPECT_EQ(claim(), PeerClaim::ordinary);
+    request.mutable_remove_fault();
+    EXPECT_EQ(claim(), PeerClaim::ordinary);
     request.mutable_advance()->set_ticks(5);
     EXPECT_EQ(claim(), PeerClaim::ordinary);
     request.mutable_pause();

@@ -60,16 +60,57 @@ constexpr bool is_hello_request(std::span<const std::byte> body) noexcept {
 // peer, a query only looks.
 enum class PeerClaim : std::uint8_t { ordinary, hello, query };
 
-// A query: the canonical encoding of sil.control.Request{sequence,
-// get_stats} or {sequence, get_catalogue}: an optional field 1 varint, then
-// field 7 or 8 with no bytes, then nothing. Anything else is not a query,
-// and so falls under the ordinary rule.
+namespace detail {
+
+// A length-delimited field's length at `at`, a varint of at most 2 bytes
+// (a control request is at most 512 bytes): moves `at` past it.
+constexpr bool read_length(std::span<const std::byte> bytes, std::size_t& at, std::size_t& length) noexcept {
+  auto byte = [&](std::size_t i) { return std::to_integer<std::uint8_t>(bytes[i]); };
+  if (at >= bytes.size()) return false;
+  length = byte(at) & 0x7FU;
+  if ((byte(at++) & 0x80U) == 0) return true;
+  if (at >= bytes.size() || (byte(at) & 0x80U) != 0 || byte(at) == 0) return false;  // 0: not the shortest form
+  length |= static_cast<std::size_t>(byte(at++)) << 7U;
+  return true;
+}
+
+// GetParams{repeated string names = 1}, canonically: each name as field 1,
+// length-delimited, and nothing else.
+constexpr bool is_names_list(std::span<const std::byte> bytes) noexcept {
+  std::size_t at = 0;
+  while (at < bytes.size()) {
+    if (std::to_integer<std::uint8_t>(bytes[at++]) != 0x0AU) return false;
+    std::size_t length = 0;
+    if (!read_length(bytes, at, length) || length > bytes.size() - at) return false;
+    at += length;
+  }
+  return true;
+}
+
+}  // namespace detail
+
+// A query, which reads state and changes nothing: the canonical encoding of
+// sil.control.Request{sequence, q} for q one of get_stats, get_catalogue,
+// list_faults (each empty) or get_params (names only): an optional field 1
+// varint, then that field, then nothing. Anything else is not a query, and
+// so falls under the ordinary rule.
 constexpr bool is_query_request(std::span<const std::byte> body) noexcept {
   std::size_t at = 0;
   if (!detail::skip_varint_field(body, at, 0x08U)) return false;  // field 1: the sequence
-  if (at + 2 != body.size() || std::to_integer<std::uint8_t>(body[at + 1]) != 0) return false;
-  const auto tag = std::to_integer<std::uint8_t>(body[at]);
-  return tag == 0x3AU || tag == 0x42U;  // field 7 (get_stats), field 8 (get_catalogue)
+  if (at >= body.size()) return false;
+  const auto tag = std::to_integer<std::uint8_t>(body[at++]);
+  std::size_t length = 0;
+  if (!detail::read_length(body, at, length) || at + length != body.size()) return false;
+  switch (tag) {
+    case 0x3AU:  // field 7: get_stats
+    case 0x42U:  // field 8: get_catalogue
+    case 0x6AU:  // field 13: list_faults
+      return length == 0;
+    case 0x4AU:  // field 9: get_params
+      return detail::is_names_list(body.subspan(at));
+    default:
+      return false;
+  }
 }
 
 constexpr PeerClaim claim_of_request(std::span<const std::byte> body) noexcept {

@@ -60,6 +60,20 @@ TEST(IsQueryRequest, AcceptsGetStatsAndGetCatalogueWithOrWithoutASequence) {
   EXPECT_EQ(claim_of_request(body_of({0x08, 0x01, 0x22, 0x00})), PeerClaim::ordinary);  // pause
 }
 
+TEST(IsQueryRequest, AcceptsGetParamsWithItsNamesAndListFaults) {
+  EXPECT_TRUE(query({0x6A, 0x00}));                                      // list_faults
+  EXPECT_TRUE(query({0x08, 0x02, 0x4A, 0x00}));                          // get_params: every parameter
+  EXPECT_TRUE(query({0x4A, 0x05, 0x0A, 0x03, 'a', '.', 'b'}));           // get_params{names: "a.b"}
+  EXPECT_TRUE(query({0x4A, 0x07, 0x0A, 0x01, 'a', 0x0A, 0x02, 'b', 'c'}));  // two names
+  EXPECT_FALSE(query({0x6A, 0x01, 0x08}));                               // list_faults with a field it does not have
+  EXPECT_FALSE(query({0x4A, 0x02, 0x12, 0x00}));                         // get_params, a field other than names
+  EXPECT_FALSE(query({0x4A, 0x03, 0x0A, 0x05, 'a'}));                    // a name longer than what is there
+  EXPECT_FALSE(query({0x4A, 0x80, 0x00}));                               // a length not in its shortest form
+  EXPECT_FALSE(query({0x52, 0x00}));                                     // set_params: changes state
+  EXPECT_FALSE(query({0x5A, 0x00}));                                     // add_fault
+  EXPECT_FALSE(query({0x62, 0x00}));                                     // remove_fault
+}
+
 TEST(IsQueryRequest, RejectsCommandsAndAnythingNotCanonical) {
   EXPECT_FALSE(query({}));
   EXPECT_FALSE(query({0x08, 0x01}));                    // no command
