@@ -245,17 +245,37 @@ class CatalogueMessage:
     NAME: str
 
     def __init__(self, *args, **kwargs) -> None:
+        self._fill(args, kwargs, zero_missing=False)
+
+    @classmethod
+    def zero(cls, *args, **fields) -> "CatalogueMessage":
+        """Every field zero, then the fields given set (checked as the
+        constructor checks them)."""
+        message = cls.__new__(cls)
+        message._fill(args, fields, zero_missing=True)
+        return message
+
+    def _fill(self, args: tuple, kwargs: dict, zero_missing: bool) -> None:
+        # The rule of the compiled classes (python/src/message_class.hpp
+        # from_arguments), with the same messages: a field left out is an
+        # error unless zeros were asked for.
         cls = type(self)
+        call = f"{cls.NAME}.zero()" if zero_missing else f"{cls.NAME}()"
         if args:
-            raise TypeError(f"{cls.NAME}() takes keyword arguments only ({cls.INFO.field_names()}), "
+            raise TypeError(f"{call} takes keyword arguments only ({cls.INFO.field_names()}), "
                             f"got {len(args)} positional")
         for field in cls.INFO.fields:
             object.__setattr__(self, field.name, "" if field.is_text else 0.0 if field.is_float else 0)
         for name, value in kwargs.items():
             if cls.INFO.field(name) is None:
-                raise TypeError(f"{cls.NAME}() got an unexpected keyword argument {name!r} "
+                raise TypeError(f"{call} got an unexpected keyword argument {name!r} "
                                 f"(fields: {cls.INFO.field_names()})")
             setattr(self, name, value)
+        missing = [field.name for field in cls.INFO.fields if field.name not in kwargs]
+        if missing and not zero_missing:
+            raise TypeError(f"{call} missing {len(missing)} field{'s' if len(missing) > 1 else ''}: "
+                            f"{', '.join(repr(name) for name in missing)} (give every field, or use "
+                            f"{cls.NAME}.zero(...) for zeros in the fields not given)")
 
     def __setattr__(self, name: str, value) -> None:
         field = type(self).INFO.field(name)

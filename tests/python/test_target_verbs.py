@@ -160,7 +160,7 @@ def test_bad_arguments_are_clear_errors(target):
     with pytest.raises(TypeError, match="needs a message object|not a message class"):
         target.inject(42)
     with pytest.raises(LookupError, match="did not come from this target"):
-        target.time_of(Heartbeat())
+        target.time_of(Heartbeat.zero())
     assert target.now_ns == 0  # none of that ran the sim
 
 
