@@ -103,13 +103,24 @@ def param_value_of(value) -> Union[bool, int, float, None]:
     return None if which is None else getattr(value, which)
 
 
+@dataclass(frozen=True)
+class CounterInfo:
+    """One counter a service declared (docs/counters.md): its qualified
+    name ("thermostat.rejected_set_points") and description."""
+
+    name: str
+    description: str
+
+
 class Catalogue:
     """Message layouts by id and by name, in catalogue order, and the
-    system's parameters (``params``, in catalogue order)."""
+    system's parameters and counters (``params``, ``counters``, in catalogue
+    order)."""
 
     def __init__(self, messages: Iterable[MessageInfo], hash: Optional[int] = None,
-                 params: Iterable[ParamInfo] = ()) -> None:
+                 params: Iterable[ParamInfo] = (), counters: Iterable[CounterInfo] = ()) -> None:
         self.params = tuple(params)
+        self.counters = tuple(counters)
         self._messages = list(messages)
         self._by_id: dict[int, MessageInfo] = {}
         self._by_name: dict[str, MessageInfo] = {}
@@ -129,7 +140,8 @@ class Catalogue:
         system = system_module()
         return cls((MessageInfo(msg_id, name, size, tuple(FieldInfo(*field) for field in fields))
                     for msg_id, name, size, fields in system.catalogue_info()), system.catalogue_hash,
-                   (ParamInfo(*param) for param in system.params_info()))
+                   (ParamInfo(*param) for param in system.params_info()),
+                   (CounterInfo(*counter) for counter in system.counters_info()))
 
     @classmethod
     def from_proto(cls, catalogue) -> "Catalogue":
@@ -142,7 +154,8 @@ class Catalogue:
         params = (ParamInfo(p.name, p.type, param_value_of(p.default_value), param_value_of(p.min),
                             param_value_of(p.max), p.unit, p.description, p.read_only, p.restart)
                   for p in catalogue.params)
-        return cls(messages, catalogue.hash, params)
+        counters = (CounterInfo(c.name, c.description) for c in catalogue.counters)
+        return cls(messages, catalogue.hash, params, counters)
 
     def compute_hash(self) -> int:
         """The catalogue hash sil-sim reports (FNV-1a over every message's id,

@@ -12,18 +12,6 @@ import sil
 from sil import FaultError, HeaterCommand, InprocTarget, PlantTemperature, ProcessTarget, SetPoint
 
 
-@pytest.fixture(params=["inproc", "process"])
-def target(request, tmp_path):
-    if request.param == "inproc":
-        made = InprocTarget()
-    else:
-        made = ProcessTarget(request.getfixturevalue("sil_sim_path"), log_dir=tmp_path)
-    yield made
-    status = made.close()
-    if request.param == "process":
-        assert status == 0
-
-
 def temperatures(target):
     return [reading.temperature_c for reading in target.history(PlantTemperature)]
 
