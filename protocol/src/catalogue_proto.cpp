@@ -37,6 +37,11 @@ void fill_catalogue(control::Catalogue& out, const ipc::CatalogueInfo& catalogue
     param->set_read_only(info.read_only);
     param->set_restart(info.restart);
   }
+  for (const auto& info : catalogue.counters) {
+    auto* counter = out.add_counters();
+    counter->set_name(info.name);
+    counter->set_description(std::string(info.description));
+  }
 }
 
 void fill_param_value(control::ParamValue& out, const ipc::ParamValue& value) {

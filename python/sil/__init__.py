@@ -17,7 +17,7 @@ import importlib.util
 from typing import TYPE_CHECKING
 
 from sil._system import SystemInUseError, SystemModuleError, system_module, use_system
-from sil.catalogue import Catalogue, CatalogueError, CatalogueMismatchError, Decoder, ParamInfo
+from sil.catalogue import Catalogue, CatalogueError, CatalogueMismatchError, CounterInfo, Decoder, ParamInfo
 from sil.client import SilTimeout, SimClient
 from sil.control import ControlError
 from sil.faults import Fault, FaultError, FaultInfo

@@ -53,6 +53,8 @@ class {name}:
     NAME: ClassVar[str]
 {attributes}
     def __init__(self{parameters}) -> None: ...
+    @staticmethod
+    def zero({zero_parameters}) -> {name}: ...
     def to_bytes(self) -> bytes: ...
     @staticmethod
     def from_bytes(data: _Bytes) -> {name}: ...
@@ -200,7 +202,9 @@ def generate(module: Optional[ModuleType] = None) -> str:
             name=cls.__name__,
             doc=cls.__doc__,
             attributes="\n".join(f"    {name}: {py_type}" for name, py_type in fields),
-            parameters="".join(f", {name}: {py_type} = ..." for name, py_type in fields).replace(",", ", *,", 1),
+            parameters="".join(f", {name}: {py_type}" for name, py_type in fields).replace(",", ", *,", 1),
+            zero_parameters=", ".join(["*"] + [f"{name}: {py_type} = ..." for name, py_type in fields])
+            if fields else "",
         ))
     parts.append(_FUNCTIONS.format(union=" | ".join(cls.__name__ for cls in types)))
     return "".join(parts)

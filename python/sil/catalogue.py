@@ -103,13 +103,24 @@ def param_value_of(value) -> Union[bool, int, float, None]:
     return None if which is None else getattr(value, which)
 
 
+@dataclass(frozen=True)
+class CounterInfo:
+    """One counter a service declared (docs/counters.md): its qualified
+    name ("thermostat.rejected_set_points") and description."""
+
+    name: str
+    description: str
+
+
 class Catalogue:
     """Message layouts by id and by name, in catalogue order, and the
-    system's parameters (``params``, in catalogue order)."""
+    system's parameters and counters (``params``, ``counters``, in catalogue
+    order)."""
 
     def __init__(self, messages: Iterable[MessageInfo], hash: Optional[int] = None,
-                 params: Iterable[ParamInfo] = ()) -> None:
+                 params: Iterable[ParamInfo] = (), counters: Iterable[CounterInfo] = ()) -> None:
         self.params = tuple(params)
+        self.counters = tuple(counters)
         self._messages = list(messages)
         self._by_id: dict[int, MessageInfo] = {}
         self._by_name: dict[str, MessageInfo] = {}
@@ -129,7 +140,8 @@ class Catalogue:
         system = system_module()
         return cls((MessageInfo(msg_id, name, size, tuple(FieldInfo(*field) for field in fields))
                     for msg_id, name, size, fields in system.catalogue_info()), system.catalogue_hash,
-                   (ParamInfo(*param) for param in system.params_info()))
+                   (ParamInfo(*param) for param in system.params_info()),
+                   (CounterInfo(*counter) for counter in system.counters_info()))
 
     @classmethod
     def from_proto(cls, catalogue) -> "Catalogue":
@@ -142,7 +154,8 @@ class Catalogue:
         params = (ParamInfo(p.name, p.type, param_value_of(p.default_value), param_value_of(p.min),
                             param_value_of(p.max), p.unit, p.description, p.read_only, p.restart)
                   for p in catalogue.params)
-        return cls(messages, catalogue.hash, params)
+        counters = (CounterInfo(c.name, c.description) for c in catalogue.counters)
+        return cls(messages, catalogue.hash, params, counters)
 
     def compute_hash(self) -> int:
         """The catalogue hash sil-sim reports (FNV-1a over every message's id,
@@ -245,17 +258,37 @@ class CatalogueMessage:
     NAME: str
 
     def __init__(self, *args, **kwargs) -> None:
+        self._fill(args, kwargs, zero_missing=False)
+
+    @classmethod
+    def zero(cls, *args, **fields) -> "CatalogueMessage":
+        """Every field zero, then the fields given set (checked as the
+        constructor checks them)."""
+        message = cls.__new__(cls)
+        message._fill(args, fields, zero_missing=True)
+        return message
+
+    def _fill(self, args: tuple, kwargs: dict, zero_missing: bool) -> None:
+        # The rule of the compiled classes (python/src/message_class.hpp
+        # from_arguments), with the same messages: a field left out is an
+        # error unless zeros were asked for.
         cls = type(self)
+        call = f"{cls.NAME}.zero()" if zero_missing else f"{cls.NAME}()"
         if args:
-            raise TypeError(f"{cls.NAME}() takes keyword arguments only ({cls.INFO.field_names()}), "
+            raise TypeError(f"{call} takes keyword arguments only ({cls.INFO.field_names()}), "
                             f"got {len(args)} positional")
         for field in cls.INFO.fields:
             object.__setattr__(self, field.name, "" if field.is_text else 0.0 if field.is_float else 0)
         for name, value in kwargs.items():
             if cls.INFO.field(name) is None:
-                raise TypeError(f"{cls.NAME}() got an unexpected keyword argument {name!r} "
+                raise TypeError(f"{call} got an unexpected keyword argument {name!r} "
                                 f"(fields: {cls.INFO.field_names()})")
             setattr(self, name, value)
+        missing = [field.name for field in cls.INFO.fields if field.name not in kwargs]
+        if missing and not zero_missing:
+            raise TypeError(f"{call} missing {len(missing)} field{'s' if len(missing) > 1 else ''}: "
+                            f"{', '.join(repr(name) for name in missing)} (give every field, or use "
+                            f"{cls.NAME}.zero(...) for zeros in the fields not given)")
 
     def __setattr__(self, name: str, value) -> None:
         field = type(self).INFO.field(name)

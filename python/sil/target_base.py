@@ -47,7 +47,9 @@ class Stats:
     ``received`` counts what the sim accepted from harnesses by name;
     ``drops`` counts inbound datagrams dropped by verdict (all four present);
     ``trace_digest``/``trace_count`` fold every publication (sim time, MsgId,
-    payload) in order, so two runs with equal digests published the same."""
+    payload) in order, so two runs with equal digests published the same.
+    ``counters`` holds what the services count (docs/counters.md) by
+    "<instance>.<counter>", every declared counter, zeros included."""
 
     ticks: int
     sim_time_ns: int
@@ -57,6 +59,7 @@ class Stats:
     trace_digest: int
     trace_count: int
     details: dict[str, Any] = dataclass_field(default_factory=dict)
+    counters: dict[str, int] = dataclass_field(default_factory=dict)
 
 
 class Received(NamedTuple):

@@ -109,7 +109,7 @@ class InprocTarget(Target):
                      received={name: n for name, n in raw["received"].items() if n},
                      drops={verdict: raw["drops"].get(verdict, 0) for verdict in VERDICTS},
                      trace_digest=raw["trace_digest"], trace_count=raw["trace_count"],
-                     details={"accepted": raw["accepted"]})
+                     details={"accepted": raw["accepted"]}, counters=dict(raw["counters"]))
 
     def __repr__(self) -> str:
         return f"<InprocTarget {self.rate_hz} Hz at {format_ns(self.now_ns)}>"

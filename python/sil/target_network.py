@@ -408,7 +408,8 @@ class NetworkTarget(Target):
         return Stats(ticks=stats.ticks, sim_time_ns=reply.sim_time_ns,
                      published={c.name: c.count for c in stats.published if c.count},
                      received={c.name: c.count for c in stats.received if c.count}, drops=drops,
-                     trace_digest=stats.trace_digest, trace_count=stats.trace_count, details=details)
+                     trace_digest=stats.trace_digest, trace_count=stats.trace_count, details=details,
+                     counters=dict(stats.counters))
 
     # -- free-running clocks (realtime, fast) ----------------------------
 

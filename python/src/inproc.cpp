@@ -313,6 +313,9 @@ class InprocSim {
     out["accepted"] = verdicts_[static_cast<std::size_t>(ipc::Verdict::accepted)];
     out["trace_digest"] = digest_.digest();
     out["trace_count"] = digest_.count();
+    py::dict counters;
+    for (const auto& [name, count] : sim_.counters()) counters[py::str(std::string(name))] = count;
+    out["counters"] = counters;
     return out;
   }
 

@@ -62,22 +62,47 @@ std::string field_names() {
   return names;
 }
 
+// Whether a field left out of the keyword arguments is an error (the
+// constructor: a payload with a silent zero in it is a wrong payload that
+// looks right) or zero (Msg.zero(), where the caller asked for zeros).
+enum class Missing { error, zero };
+
+// The one path from keyword arguments to a payload, for the constructor and
+// for zero(): the same checks and the same messages for both.
 template <ipc::Message T>
-T construct(const py::args& args, const py::kwargs& kwargs) {
+T from_arguments(const py::args& args, const py::kwargs& kwargs, Missing missing) {
   const std::string type(T::name);
+  const std::string call = type + (missing == Missing::zero ? ".zero()" : "()");
   if (!args.empty()) {
-    throw py::type_error(type + "() takes keyword arguments only (" + field_names<T>() + "), got " +
+    throw py::type_error(call + " takes keyword arguments only (" + field_names<T>() + "), got " +
                          std::to_string(args.size()) + " positional");
   }
+  const auto& table = field_table<T>();
+  std::vector<bool> given(table.size(), false);
   T message{};
   for (const auto& [key, value] : kwargs) {
     const auto name = std::string(py::str(key));
     const auto* entry = find_field<T>(name);
     if (entry == nullptr) {
-      throw py::type_error(type + "() got an unexpected keyword argument '" + name + "' (fields: " +
+      throw py::type_error(call + " got an unexpected keyword argument '" + name + "' (fields: " +
                            field_names<T>() + ")");
     }
     entry->set(message, value, entry->ref());
+    given[static_cast<std::size_t>(entry - table.data())] = true;
+  }
+  if (missing == Missing::error) {
+    std::string absent;
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      if (given[i]) continue;
+      absent += (absent.empty() ? "'" : ", '") + table[i].name + "'";
+      ++count;
+    }
+    if (count != 0) {
+      throw py::type_error(call + " missing " + std::to_string(count) + (count == 1 ? " field: " : " fields: ") +
+                           absent + " (give every field, or use " + type +
+                           ".zero(...) for zeros in the fields not given)");
+    }
   }
   return message;
 }
@@ -110,10 +135,17 @@ void bind_message(py::module_& module) {
   const std::string class_name(T::name);
   const std::string doc = class_name + ": MsgId " + std::to_string(static_cast<unsigned>(T::id)) + ", " +
                           std::to_string(sizeof(T)) +
-                          " payload bytes. Construct with keyword arguments; every field defaults to zero.";
+                          " payload bytes. Construct with every field as a keyword argument; " +
+                          class_name + ".zero(**fields) for zeros in the fields not given.";
   py::class_<T> cls(module, class_name.c_str(), py::module_local(), doc.c_str());
 
-  cls.def(py::init(&construct<T>));
+  cls.def(py::init([](const py::args& args, const py::kwargs& kwargs) {
+    return from_arguments<T>(args, kwargs, Missing::error);
+  }));
+  cls.def_static(
+      "zero",
+      [](const py::args& args, const py::kwargs& kwargs) { return from_arguments<T>(args, kwargs, Missing::zero); },
+      "Every field zero, then the fields given as keyword arguments set (checked as the constructor checks them).");
   for (const auto& entry : field_table<T>()) {
     const auto* e = &entry;
     cls.def_property(

@@ -65,6 +65,18 @@ void add_messages(py::module_& module) {
       },
       "[(name, type, default, min, max, unit, description, read_only, restart), ...] in catalogue order "
       "(docs/parameters.md).");
+
+  // The counters the control plane's GetCatalogue lists.
+  module.def(
+      "counters_info",
+      [] {
+        py::list counters;
+        for (const auto& c : Simulation::catalogue_info().counters) {
+          counters.append(py::make_tuple(c.name, std::string(c.description)));
+        }
+        return counters;
+      },
+      "[(name, description), ...] in catalogue order (docs/counters.md).");
 }
 
 }  // namespace sil::python

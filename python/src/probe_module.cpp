@@ -43,11 +43,22 @@ struct AllKinds {
 };
 static_assert(ipc::exact_layout<AllKinds>);
 
+// A message with no fields (a bare request or a trigger): its class
+// constructs with no arguments, since no field can be missing.
+struct NoFields {
+  static constexpr ipc::MsgId id = static_cast<ipc::MsgId>(0xFFFD);
+  static constexpr std::string_view name = "NoFields";
+
+  static constexpr auto fields() { return std::tuple<>{}; }
+};
+
 }  // namespace
 
 PYBIND11_MODULE(_sil_probe, module) {
   // Every system module registers its own MsgId (module-local, so two
   // systems' modules can be loaded side by side); so does this one.
-  pybind11::enum_<ipc::MsgId>(module, "MsgId", pybind11::module_local()).value("AllKinds", AllKinds::id);
+  pybind11::enum_<ipc::MsgId>(module, "MsgId", pybind11::module_local()).value("AllKinds", AllKinds::id)
+      .value("NoFields", NoFields::id);
   sil::python::bind_message<AllKinds>(module);
+  sil::python::bind_message<NoFields>(module);
 }

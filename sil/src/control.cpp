@@ -231,6 +231,7 @@ std::string encode_stats(std::uint32_t sequence, const HostStatus& status, const
   stats->set_control_errors(s.control_errors);
   stats->set_trace_digest(s.trace_digest);
   stats->set_trace_count(s.trace_count);
+  for (const auto& [name, count] : s.counters) (*stats->mutable_counters())[std::string(name)] = count;
   stats->set_clock(std::string(to_string(status.clock)));
   stats->set_speed(status.speed);
   stats->set_paused(status.paused);

@@ -86,15 +86,63 @@ def test_module_constants():
 # -- construction and fields ------------------------------------------------
 
 @pytest.mark.parametrize("cls", MESSAGE_TYPES, ids=lambda c: c.__name__)
-def test_every_field_defaults_to_zero_or_empty(cls):
-    msg = cls()
+def test_zero_sets_every_field_to_zero_or_empty(cls):
+    msg = cls.zero()
     for name, kind, _offset, _size in cls.fields():
         assert getattr(msg, name) == ("" if kind == "text" else 0), name
     assert msg.to_bytes() == bytes(cls.SIZE)
 
 
+@pytest.mark.parametrize("cls", MESSAGE_TYPES, ids=lambda c: c.__name__)
+def test_every_field_left_out_is_named(cls):
+    names = [name for name, *_ in cls.fields()]
+    with pytest.raises(TypeError) as raised:
+        cls()
+    text = str(raised.value)
+    assert text.startswith(f"{cls.__name__}() missing {len(names)} field")
+    assert all(f"'{name}'" in text for name in names)
+    assert f"{cls.__name__}.zero(...)" in text
+
+
+def test_one_missing_field_is_named_alone():
+    with pytest.raises(TypeError, match=r"^Heartbeat\(\) missing 1 field: 'tick' \(give every field, or use "
+                                        r"Heartbeat\.zero\(\.\.\.\) for zeros in the fields not given\)$"):
+        Heartbeat(sequence=1, sim_time_ns=3)
+
+
+def test_several_missing_fields_are_named_in_wire_order():
+    with pytest.raises(TypeError, match=r"RevisionResponse\(\) missing 8 fields: 'version_major', 'version_minor', "
+                                        r"'version_patch', 'build_flags', 'build_time_unix', 'catalogue_hash', "
+                                        r"'wire_version', 'tick_rate_hz' \("):
+        RevisionResponse(request_id=7, git_revision="abc")
+
+
+def test_every_field_given_constructs():
+    assert Heartbeat(sequence=1, tick=2, sim_time_ns=3).to_bytes() == struct.pack("<IQQ", 1, 2, 3)
+
+
+def test_unknown_keyword_is_reported_before_missing_ones():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'ticks'"):
+        Heartbeat(sequence=1, ticks=2)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'ticks'"):
+        Heartbeat.zero(ticks=2)
+
+
+def test_zero_checks_values_like_the_constructor():
+    with pytest.raises(OverflowError, match=r"Heartbeat\.sequence: -1 is out of range for u32"):
+        Heartbeat.zero(sequence=-1)
+    with pytest.raises(TypeError, match=r"Heartbeat\.zero\(\) takes keyword arguments only"):
+        Heartbeat.zero(1)
+
+
+def test_zero_with_overrides_sets_only_those():
+    msg = Heartbeat.zero(tick=9)
+    assert (msg.sequence, msg.tick, msg.sim_time_ns) == (0, 9, 0)
+    assert msg == Heartbeat(sequence=0, tick=9, sim_time_ns=0)
+
+
 def test_keyword_arguments_set_fields():
-    msg = RevisionResponse(request_id=7, git_revision="abc123", build_time_unix=-5, tick_rate_hz=100)
+    msg = RevisionResponse.zero(request_id=7, git_revision="abc123", build_time_unix=-5, tick_rate_hz=100)
     assert (msg.request_id, msg.git_revision, msg.build_time_unix, msg.tick_rate_hz) == (7, "abc123", -5, 100)
     assert msg.version_major == 0
 
@@ -110,13 +158,13 @@ def test_unknown_keyword_is_a_type_error_naming_it():
 
 
 def test_unknown_attribute_cannot_be_set():
-    msg = RevisionRequest()
+    msg = RevisionRequest.zero()
     with pytest.raises(AttributeError):
         msg.requestid = 7
 
 
 def test_attributes_can_be_set_and_read_back():
-    msg = Heartbeat()
+    msg = Heartbeat.zero()
     msg.sequence = 3
     msg.sim_time_ns = 2**64 - 1
     assert (msg.sequence, msg.tick, msg.sim_time_ns) == (3, 0, 2**64 - 1)
@@ -127,7 +175,7 @@ def test_int_field_accepts_both_ends_of_its_range(field):
     cls, name, kind, _size = field
     low, high = _INT_RANGES[kind]
     for value in (low, high):
-        assert getattr(cls(**{name: value}), name) == value
+        assert getattr(cls.zero(**{name: value}), name) == value
 
 
 @pytest.mark.parametrize("field", INT_FIELDS, ids=_field_id)
@@ -136,8 +184,8 @@ def test_int_field_out_of_range_names_field_and_range(field):
     low, high = _INT_RANGES[kind]
     for value in (low - 1, high + 1, 2**80, -(2**80)):
         with pytest.raises(OverflowError, match=rf"{cls.__name__}\.{name}: .* out of range for {kind} \({low}\.\.{high}\)"):
-            cls(**{name: value})
-        msg = cls()
+            cls.zero(**{name: value})
+        msg = cls.zero()
         with pytest.raises(OverflowError, match=rf"{cls.__name__}\.{name}"):
             setattr(msg, name, value)
         assert getattr(msg, name) == 0, "a rejected value must leave the field unchanged"
@@ -148,17 +196,17 @@ def test_int_field_out_of_range_names_field_and_range(field):
 def test_int_field_rejects_non_int_types(field, value):
     cls, name, _kind, _size = field
     with pytest.raises(TypeError, match=rf"{cls.__name__}\.{name} must be an int, got {type(value).__name__}"):
-        cls(**{name: value})
+        cls.zero(**{name: value})
 
 
 @pytest.mark.parametrize("field", TEXT_FIELDS, ids=_field_id)
 def test_text_field_holds_exactly_its_capacity(field):
     cls, name, _kind, size = field
     full = "x" * size
-    msg = cls(**{name: full})
+    msg = cls.zero(**{name: full})
     assert getattr(msg, name) == full
     with pytest.raises(ValueError, match=rf"{cls.__name__}\.{name} holds at most {size} bytes of UTF-8, got {size + 1}"):
-        cls(**{name: full + "x"})
+        cls.zero(**{name: full + "x"})
     with pytest.raises(ValueError, match=str(size)):
         setattr(msg, name, full + "x")
     assert getattr(msg, name) == full
@@ -169,9 +217,9 @@ def test_text_field_capacity_counts_utf8_bytes(field):
     cls, name, _kind, size = field
     two_byte = "\u00e9"  # 2 bytes of UTF-8
     fits = two_byte * (size // 2)
-    assert getattr(cls(**{name: fits}), name) == fits
+    assert getattr(cls.zero(**{name: fits}), name) == fits
     with pytest.raises(ValueError, match=rf"{name} holds at most {size} bytes"):
-        cls(**{name: two_byte * (size // 2 + 1)})
+        cls.zero(**{name: two_byte * (size // 2 + 1)})
 
 
 @pytest.mark.parametrize("field", TEXT_FIELDS, ids=_field_id)
@@ -179,18 +227,18 @@ def test_text_field_capacity_counts_utf8_bytes(field):
 def test_text_field_rejects_non_str(field, value):
     cls, name, _kind, _size = field
     with pytest.raises(TypeError, match=rf"{name} must be a str, got {type(value).__name__}"):
-        cls(**{name: value})
+        cls.zero(**{name: value})
 
 
 @pytest.mark.parametrize("field", TEXT_FIELDS, ids=_field_id)
 def test_text_field_rejects_embedded_nul(field):
     cls, name, _kind, _size = field
     with pytest.raises(ValueError, match="NUL"):
-        cls(**{name: "a\0b"})
+        cls.zero(**{name: "a\0b"})
 
 
 def test_text_is_nul_padded_on_the_wire():
-    payload = RevisionResponse(git_revision="abc").to_bytes()
+    payload = RevisionResponse.zero(git_revision="abc").to_bytes()
     assert payload[8:48] == b"abc" + bytes(37)
 
 
@@ -248,11 +296,11 @@ def test_equality_and_repr():
     a = RevisionRequest(request_id=1)
     assert a == RevisionRequest(request_id=1)
     assert a != RevisionRequest(request_id=2)
-    assert a != Heartbeat()
+    assert a != Heartbeat.zero()
     assert a != 1
     assert repr(a) == "RevisionRequest(request_id=1)"
-    assert repr(RevisionResponse(git_revision="ab")).count("=") == len(RevisionResponse.fields())
-    assert "git_revision='ab'" in repr(RevisionResponse(git_revision="ab"))
+    assert repr(RevisionResponse.zero(git_revision="ab")).count("=") == len(RevisionResponse.fields())
+    assert "git_revision='ab'" in repr(RevisionResponse.zero(git_revision="ab"))
     with pytest.raises(TypeError):
         hash(a)  # mutable
 
@@ -339,7 +387,7 @@ def test_decode_rejects_one_byte_short_and_long_for_every_message(cls):
 
 @pytest.mark.parametrize("copier", [copy.copy, copy.deepcopy], ids=["copy", "deepcopy"])
 def test_copies_are_equal_and_independent(copier):
-    original = RevisionResponse(request_id=1, git_revision="abc")
+    original = RevisionResponse.zero(request_id=1, git_revision="abc")
     duplicate = copier(original)
     assert duplicate == original and duplicate is not original
     duplicate.request_id = 2
@@ -350,4 +398,4 @@ def test_copies_are_equal_and_independent(copier):
 def test_text_that_cannot_be_utf8_is_a_value_error_naming_the_field(field):
     cls, name, _kind, _size = field
     with pytest.raises(ValueError, match=rf"{cls.__name__}\.{name}: .*surrogates not allowed"):
-        cls(**{name: "\ud800"})
+        cls.zero(**{name: "\ud800"})

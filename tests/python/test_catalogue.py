@@ -50,7 +50,24 @@ def test_catalogue_classes_check_values_like_compiled_ones():
     with pytest.raises(ValueError, match="needs exactly 65 bytes, got 3"):
         made.from_bytes(b"abc")
     with pytest.raises(AttributeError, match="no field"):
-        made().other = 1
+        made.zero().other = 1
+
+
+@pytest.mark.parametrize("cls", sil.message_types(), ids=lambda c: c.__name__)
+def test_catalogue_classes_treat_missing_fields_like_compiled_ones(cls):
+    made = message_class(Catalogue.local()[cls.__name__])
+    first, *rest = [name for name, *_ in cls.fields()]
+    given = {first: 1} if cls.fields()[0][1] != "text" else {first: "a"}
+    for kwargs in ({}, given) if rest else ({},):
+        with pytest.raises(TypeError) as compiled_error:
+            cls(**kwargs)
+        with pytest.raises(TypeError) as made_error:
+            made(**kwargs)
+        assert str(made_error.value) == str(compiled_error.value)
+    assert made.zero(**given).to_bytes() == cls.zero(**given).to_bytes()
+    assert made.zero().to_bytes() == bytes(cls.SIZE)
+    with pytest.raises(TypeError, match=r"\.zero\(\) takes keyword arguments only"):
+        made.zero(1)
 
 
 def _proto_of(catalogue: Catalogue, hash_value: int) -> pb.Catalogue:

@@ -10,7 +10,6 @@ import pytest
 
 import sil
 from sil import FaultError, HeaterCommand, InprocTarget, PlantTemperature, ProcessTarget, SetPoint
-from test_target_verbs import target  # noqa: F401 (the fixture: each test on inproc and a launched sim)
 
 
 def temperatures(target):

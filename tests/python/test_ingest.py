@@ -57,7 +57,7 @@ def take_all(receiver, count, take=Receiver.take):
 def test_batches_keep_arrival_order_and_content(sender, receiver):
     sent = []
     for i in range(2000):
-        msg = Heartbeat(sequence=i, tick=3 * i) if i % 3 else PlantTemperature(temperature_c=i / 8, heater_power_w=-i)
+        msg = Heartbeat.zero(sequence=i, tick=3 * i) if i % 3 else PlantTemperature(temperature_c=i / 8, heater_power_w=-i)
         sent.append(msg)
         sender.send(sil.encode(msg))
     batches = take_all(receiver, len(sent))
@@ -72,7 +72,7 @@ def test_take_arrays_gives_one_structured_array_per_type_in_arrival_order(sender
     for i in range(300):
         sender.send(sil.encode(Heartbeat(sequence=i, tick=i << 40, sim_time_ns=7)))
         if i % 100 == 0:
-            sender.send(sil.encode(RevisionResponse(request_id=i, git_revision="abc", build_time_unix=-5)))
+            sender.send(sil.encode(RevisionResponse.zero(request_id=i, git_revision="abc", build_time_unix=-5)))
     arrays = {}
     for batch in take_all(receiver, 303, Receiver.take_arrays):
         for cls, rows in batch.items():
@@ -94,7 +94,7 @@ def test_message_dtype_is_the_payload_layout():
         assert dtype.itemsize == cls.SIZE
         assert [(name, dtype.fields[name][1]) for name, *_ in cls.fields()] == \
             [(name, offset) for name, _kind, offset, _size in cls.fields()]
-    msg = RevisionResponse(request_id=9, version_minor=3, git_revision="f" * 40, tick_rate_hz=250)
+    msg = RevisionResponse.zero(request_id=9, version_minor=3, git_revision="f" * 40, tick_rate_hz=250)
     row = np.frombuffer(msg.to_bytes(), dtype=message_dtype(RevisionResponse))[0]
     assert (row["request_id"], row["version_minor"], row["git_revision"], row["tick_rate_hz"]) == \
         (9, 3, b"f" * 40, 250)
@@ -106,7 +106,7 @@ def test_sequence_gaps_are_detected_in_objects_and_in_arrays(sender, receiver):
     dropped = {10, 11, 500, 999}
     for i in range(1000):
         if i not in dropped:
-            sender.send(sil.encode(Heartbeat(sequence=i)))
+            sender.send(sil.encode(Heartbeat.zero(sequence=i)))
     expected = 1000 - len(dropped)
     arrays = take_all(receiver, expected, Receiver.take_arrays)
     tracker = SequenceTracker()
@@ -133,14 +133,14 @@ def test_kernel_drops_are_counted_and_match_the_sequence_gaps(sender, rx_socket)
 
     try:
         for i in range(500):
-            sender.send(sil.encode(Heartbeat(sequence=i)))
+            sender.send(sil.encode(Heartbeat.zero(sequence=i)))
         receiver.start()
         # Until the thread has emptied the socket, so the next one is queued.
         readable = select.poll()
         readable.register(rx_socket, select.POLLIN)
         take_until(lambda: tracker.received > 0 and not readable.poll(0))
         # The drop counter travels on the next datagram queued after the drops.
-        sender.send(sil.encode(Heartbeat(sequence=500)))
+        sender.send(sil.encode(Heartbeat.zero(sequence=500)))
         take_until(lambda: tracker.highest == 500)
         stats = receiver.stats()
     finally:
@@ -165,8 +165,8 @@ def test_sequence_tracker_wraps_and_counts_late_arrivals():
 
 
 def test_invalid_datagrams_are_counted_and_skipped(sender, receiver):
-    good = [Heartbeat(sequence=1), Heartbeat(sequence=2)]
-    bad = [b"", b"\xd2", b"\x99\x99" + bytes(20), sil.encode(Heartbeat())[:-1], b"\xd2\x07" + bytes(300)]
+    good = [Heartbeat.zero(sequence=1), Heartbeat.zero(sequence=2)]
+    bad = [b"", b"\xd2", b"\x99\x99" + bytes(20), sil.encode(Heartbeat.zero())[:-1], b"\xd2\x07" + bytes(300)]
     sender.send(sil.encode(good[0]))
     for data in bad:
         sender.send(data)
@@ -186,7 +186,7 @@ def test_invalid_datagrams_are_counted_and_skipped(sender, receiver):
 
 
 def test_take_datagrams_returns_the_raw_bytes(sender, receiver):
-    data = [sil.encode(Heartbeat(sequence=3)), b"\x01"]
+    data = [sil.encode(Heartbeat.zero(sequence=3)), b"\x01"]
     for d in data:
         sender.send(d)
     assert [d for batch in take_all(receiver, 2, Receiver.take_datagrams) for d in batch] == data
@@ -222,7 +222,7 @@ def test_close_while_receiving_is_clean(sender, rx_socket):
         for i in range(200_000):  # bounded, whatever happens
             if stop_sending.is_set():
                 return
-            sender.send(sil.encode(Heartbeat(sequence=i)))
+            sender.send(sil.encode(Heartbeat.zero(sequence=i)))
 
     flooder = threading.Thread(target=flood)
     flooder.start()
@@ -266,13 +266,13 @@ def test_take_while_stopped_does_not_wait_for_what_cannot_come(sender, rx_socket
     waiter.join(WAIT_S)
     assert not waiter.is_alive()
     receiver.start()
-    sender.send(sil.encode(Heartbeat(sequence=4)))
-    assert [m for batch in take_all(receiver, 1) for m in batch] == [Heartbeat(sequence=4)]
+    sender.send(sil.encode(Heartbeat.zero(sequence=4)))
+    assert [m for batch in take_all(receiver, 1) for m in batch] == [Heartbeat.zero(sequence=4)]
     receiver.stop()
     assert not receiver.running and not receiver.closed
     receiver.start()  # again, after a stop
-    sender.send(sil.encode(Heartbeat(sequence=5)))
-    assert [m for batch in take_all(receiver, 1) for m in batch] == [Heartbeat(sequence=5)]
+    sender.send(sil.encode(Heartbeat.zero(sequence=5)))
+    assert [m for batch in take_all(receiver, 1) for m in batch] == [Heartbeat.zero(sequence=5)]
     receiver.close()
 
 
@@ -326,9 +326,9 @@ def send_gso_run(sender, payload: bytes, segment: int) -> None:
 
 
 def test_gro_splits_a_gso_run_into_its_datagrams_in_order(sender, rx_socket):
-    first = [Heartbeat(sequence=i, tick=i) for i in range(40)]
+    first = [Heartbeat.zero(sequence=i, tick=i) for i in range(40)]
     lone = PlantTemperature(temperature_c=21.5, heater_power_w=0.0)
-    second = [Heartbeat(sequence=40 + i) for i in range(3)]
+    second = [Heartbeat.zero(sequence=40 + i) for i in range(3)]
     with Receiver(rx_socket.fileno(), receive_buffer=RECEIVE_BUFFER, gro=True) as receiver:
         send_gso_run(sender, b"".join(map(sil.encode, first)), 22)
         sender.send(sil.encode(lone))

@@ -25,7 +25,7 @@ def messages(seconds=2):
     out = []
     for tick in range(seconds * 100):
         t = tick * 10_000_000
-        out.append((t, int(PlantTemperature.ID), PlantTemperature(temperature_c=20 + tick / 10).to_bytes()))
+        out.append((t, int(PlantTemperature.ID), PlantTemperature.zero(temperature_c=20 + tick / 10).to_bytes()))
         if tick % 10 == 0 and not 50 < tick < 120:
             out.append((t, int(Heartbeat.ID), Heartbeat(sequence=tick // 10, tick=tick, sim_time_ns=t).to_bytes()))
         if tick == 30:

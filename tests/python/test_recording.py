@@ -40,7 +40,7 @@ def sample_messages(count=40):
             messages.append((t, 0xFFF1, reply.SerializeToString(), writer.CONTROL_REPLY, 3002))
         if i == 5:
             messages.append((t, int(RevisionResponse.ID),
-                             RevisionResponse(request_id=9, git_revision="abc123").to_bytes(), writer.PUBLISHED, 4000))
+                             RevisionResponse.zero(request_id=9, git_revision="abc123").to_bytes(), writer.PUBLISHED, 4000))
     return messages
 
 
@@ -110,7 +110,7 @@ def test_the_recordings_catalogue_decodes_messages_this_build_lays_out_different
     heartbeat = catalogue["Heartbeat"]
     grown = Heartbeat(sequence=4, tick=40, sim_time_ns=400).to_bytes() + (513).to_bytes(2, "little")
     messages = [(0, heartbeat.id, grown), (0, EXTRA_ID, (-5).to_bytes(4, "little", signed=True)),
-                (0, int(PlantTemperature.ID), PlantTemperature(temperature_c=1.5).to_bytes())]
+                (0, int(PlantTemperature.ID), PlantTemperature.zero(temperature_c=1.5).to_bytes())]
     path = write(tmp_path, writer.recording(messages, catalogue=catalogue))
     with sil.recording.open(path) as rec:
         assert rec.header.catalogue.hash == catalogue.hash != sil.catalogue_hash
@@ -300,7 +300,7 @@ def test_a_length_field_is_never_trusted(tmp_path):
 
 
 def test_structure_errors_after_the_header(tmp_path):
-    messages = [(0, int(Heartbeat.ID), Heartbeat().to_bytes())]
+    messages = [(0, int(Heartbeat.ID), Heartbeat.zero().to_bytes())]
     after_footer = writer.recording(messages) + writer.frame(writer.message_record(1, int(Heartbeat.ID), b""))
     with pytest.raises(RecordingError, match="data after the footer"):
         read_all(write(tmp_path, after_footer))
@@ -312,7 +312,7 @@ def test_structure_errors_after_the_header(tmp_path):
     # all. A new kind of record comes with a new format_version.
     for unknown in (b"", rpb.Record().SerializeToString() + b"\x22\x00"):
         data = writer.recording([], footer=False) + writer.frame(unknown) + \
-            writer.frame(writer.message_record(5, int(Heartbeat.ID), Heartbeat().to_bytes())) + \
+            writer.frame(writer.message_record(5, int(Heartbeat.ID), Heartbeat.zero().to_bytes())) + \
             writer.frame(writer.footer_record(1))
         with pytest.raises(RecordingError, match="does not parse as sil.record.Record at byte"):
             read_all(write(tmp_path, data))

@@ -218,9 +218,9 @@ def test_a_sim_without_a_control_plane_is_attached_over_the_data_protocol():
     def handler(data):
         if data[:2] == b"\xd0\x07":  # only the data protocol: answers revisions, ignores 0xFFF0
             request_id = struct.unpack_from("<I", data, 2)[0]
-            return [sil.encode(RevisionResponse(request_id=request_id, tick_rate_hz=50,
-                                                catalogue_hash=sil.catalogue_hash)),
-                    sil.encode(Heartbeat(sequence=1))]
+            return [sil.encode(RevisionResponse.zero(request_id=request_id, tick_rate_hz=50,
+                                                     catalogue_hash=sil.catalogue_hash)),
+                    sil.encode(Heartbeat.zero(sequence=1))]
         return []
 
     fake = FakeSim(handler)
@@ -274,7 +274,7 @@ def test_a_sim_with_another_catalogue_warns_and_is_decoded_from_its_catalogue():
             with pytest.raises(CatalogueMismatchError, match="use the class made from its catalogue"):
                 target.history(Heartbeat)
             with pytest.raises(CatalogueMismatchError):
-                target.inject(Heartbeat())
+                target.inject(Heartbeat.zero())
             target.inject(target.types.Extra(value=5))
             target.stats()  # a round trip: the injection has been received
             assert struct.pack("<Hi", 2999, 5) in fake.received
@@ -309,7 +309,7 @@ def test_a_rig_without_control_plane_or_revision_service_is_told_apart_from_a_hu
     def handler(data):
         if data[:2] == b"\xf0\xff":
             return []  # no control plane
-        return [sil.encode(Heartbeat(sequence=1)), sil.encode(PlantTemperature(temperature_c=21.0))]
+        return [sil.encode(Heartbeat.zero(sequence=1)), sil.encode(PlantTemperature.zero(temperature_c=21.0))]
 
     fake = FakeSim(handler)
     try:

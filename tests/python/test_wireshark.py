@@ -307,10 +307,10 @@ def test_every_field_kind_is_shown_as_python_decodes_it(tmp_path):
     values = [
         cls(f_u8=255, f_i8=-128, f_u16=65535, f_i16=-32768, f_u32=2**32 - 1, f_i32=-2**31, f_u64=2**64 - 1,
             f_i64=-2**63, f_f32=0.1, f_f64=0.1, f_text="hello"),
-        cls(f_i8=127, f_i16=32767, f_i32=2**31 - 1, f_i64=2**63 - 1, f_f32=3.4028234663852886e38, f_f64=1 / 3,
-            f_text="twelve bytes"),
-        cls(f_f32=-1.17549435e-38, f_f64=-2.5e-308, f_text="ü"),
-        cls(f_f32=float("inf"), f_f64=float("-inf")),
+        cls.zero(f_i8=127, f_i16=32767, f_i32=2**31 - 1, f_i64=2**63 - 1, f_f32=3.4028234663852886e38, f_f64=1 / 3,
+                 f_text="twelve bytes"),
+        cls.zero(f_f32=-1.17549435e-38, f_f64=-2.5e-308, f_text="ü"),
+        cls.zero(f_f32=float("inf"), f_f64=float("-inf")),
     ]
     capture = tmp_path / "kinds.pcapng"
     with open(capture, "wb") as out:

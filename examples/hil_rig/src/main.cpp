@@ -144,7 +144,7 @@ int run(const Options& options) {
                static_cast<unsigned long long>(readings.dropped()));
   // The same stopped line as sil-sim's, so the same tools read it.
   std::fprintf(stderr, "%s\n",
-               sil::app::stopped_line(bridge.stats(), sim.clock().tick(), host.overruns()).c_str());
+               sil::app::stopped_line(bridge.stats(), sim.clock().tick(), host.overruns(), sim.counters()).c_str());
   return 0;
 }
 

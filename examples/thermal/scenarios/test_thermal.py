@@ -94,6 +94,18 @@ def test_set_point_change_takes_effect_at_the_next_tick(sil, p):
     assert sil.time_of(command) - sil.time_of(on) in (sil.period_ns, sil.period_ns + 1)
 
 
+def test_a_non_finite_set_point_is_ignored_and_counted(sil, p):
+    """The thermostat keeps its set point and counts the rejection in its
+    counter thermostat.rejected_set_points (docs/counters.md)."""
+    assert sil.stats().counters["thermostat.rejected_set_points"] == 0
+    sil.inject(SetPoint(setpoint_c=float("nan")))
+    # Still regulating to the start set point: the heater switches off above
+    # its band (a NaN set point would keep it on for good).
+    sil.expect(HeaterCommand, where={"power_w": 0.0}, within=sil.s(60))
+    assert sil.history(PlantTemperature)[-1].temperature_c > p["thermostat.start_setpoint_c"]
+    assert sil.stats().counters["thermostat.rejected_set_points"] == 1
+
+
 def test_a_longer_persistence_set_at_run_time_applies_from_the_next_tick(sil, p):
     """The persistence time is a parameter: raised to 5 s while the plant is
     already above the threshold, the fault waits 5 s from the first reading

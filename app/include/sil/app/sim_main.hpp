@@ -261,7 +261,7 @@ int run(const Options& options, const ipc::BuildInfo& build) {
     recording_stats = recording.finish(sim.clock().now_ns());
   }
   // The last line on stderr, so tools read the counters without parsing prose.
-  std::fprintf(stderr, "%s\n", stopped_line(bridge.stats(), sim.clock().tick(), overruns, recording_stats).c_str());
+  std::fprintf(stderr, "%s\n", stopped_line(bridge.stats(), sim.clock().tick(), overruns, sim.counters(), recording_stats).c_str());
   return 0;
 }
 

@@ -12,11 +12,13 @@
 // off and the set point at the parameter start_setpoint_c (50 C). A
 // SetPoint only stores the new value: it takes effect at the next decision,
 // that is at the next PlantTemperature. A non-finite set point is ignored
-// (the old one stays) and counted. A non-finite temperature turns the heater
+// (the old one stays) and counted (the counter thermostat.rejected_set_points,
+// in stats() and the stopped line). A non-finite temperature turns the heater
 // off: without a valid reading, off is the safe state.
 #include <cmath>
 #include <cstdint>
 
+#include <sil/services/counters.hpp>
 #include <sil/services/params.hpp>
 #include <sil/services/service.hpp>
 
@@ -33,9 +35,13 @@ SIL_PARAMS(ThermostatParams,
            (double, start_setpoint_c, 50.0, "C", "the set point until the first SetPoint",
             sil::range(-50.0, 500.0), sil::at_restart));
 
+SIL_COUNTERS(ThermostatCounters,
+             (rejected_set_points, "SetPoints ignored because the value was not finite (the old set point stays)"));
+
 class Thermostat {
  public:
   using Params = ThermostatParams;
+  using Counters = ThermostatCounters;
   static constexpr Params kDefaults{};
   static constexpr double kDefaultSetpointC = kDefaults.start_setpoint_c;
   static constexpr double kHysteresisC = kDefaults.hysteresis_c;
@@ -48,7 +54,7 @@ class Thermostat {
   void on(const SetPoint& set_point) noexcept {
     const double setpoint_c = set_point.setpoint_c;
     if (!std::isfinite(setpoint_c)) {
-      ++rejected_setpoints_;
+      ++counters_.rejected_set_points;
       return;
     }
     setpoint_c_ = setpoint_c;
@@ -69,13 +75,13 @@ class Thermostat {
 
   double setpoint_c() const noexcept { return setpoint_c_; }
   bool heater_on() const noexcept { return heater_on_; }
-  std::uint64_t rejected_setpoints() const noexcept { return rejected_setpoints_; }
+  const Counters& counters() const noexcept { return counters_; }
 
  private:
   sil::Params<Params> params_;
   double setpoint_c_;
   bool heater_on_ = false;
-  std::uint64_t rejected_setpoints_ = 0;
+  Counters counters_;
 };
 
 }  // namespace thermal

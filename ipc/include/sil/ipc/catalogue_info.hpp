@@ -6,6 +6,7 @@
 // that serves any system (the control plane) takes it as an argument.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -30,10 +31,17 @@ struct MessageInfo {
   std::vector<FieldInfo> fields;
 };
 
+// A counter a service declared (sil/services/counters.hpp).
+struct CounterInfo {
+  std::string name;  // qualified: "<instance>.<counter>"
+  std::string_view description;
+};
+
 struct CatalogueInfo {
   std::uint32_t hash = 0;
   std::vector<MessageInfo> messages;  // in catalogue order
   std::vector<ParamInfo> params;      // in system order (sil/ipc/param_info.hpp)
+  std::vector<CounterInfo> counters;  // in system order; not in the hash: nothing a harness sends depends on them
 
   // The message with this id, or nullptr.
   const MessageInfo* find(std::uint16_t id) const noexcept {
@@ -45,7 +53,7 @@ struct CatalogueInfo {
 
 template <AnyCatalogue C>
 CatalogueInfo catalogue_info() {
-  CatalogueInfo info{C::hash, {}, {}};
+  CatalogueInfo info{C::hash, {}, {}, {}};
   info.messages.reserve(C::size);
   C::for_each([&](auto type) {
     using T = typename decltype(type)::type;

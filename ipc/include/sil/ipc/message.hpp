@@ -85,7 +85,7 @@ template <Message T, class Fn>
 constexpr void for_each_field(Fn&& fn) {
   std::apply(
       [&](auto... fields) {
-        std::size_t offset = 0;
+        [[maybe_unused]] std::size_t offset = 0;  // unused for a message with no fields
         ((fn(fields, offset), offset += decltype(fields)::size), ...);
       },
       T::fields());

@@ -123,6 +123,7 @@ struct StatsSnapshot {
   std::uint64_t control_errors = 0;
   std::uint64_t trace_digest = 0;
   std::uint64_t trace_count = 0;
+  std::vector<std::pair<std::string_view, std::uint64_t>> counters;  // the services': "<instance>.<counter>"
 };
 
 struct AdvanceOutcome {

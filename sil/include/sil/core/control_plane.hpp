@@ -87,6 +87,7 @@ class ControlPlane {
     s.control_errors = errors_;
     s.trace_digest = digest_.digest();
     s.trace_count = digest_.count();
+    s.counters = sim_.counters();
     return s;
   }
 

@@ -11,7 +11,9 @@
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "sil/core/control.hpp"
 #include "sil/core/state_requests.hpp"
@@ -175,6 +177,35 @@ void for_each_param(Fn&& fn) {
   }
 }
 
+// The catalogue entries of instance I's counters, in declaration order.
+template <class I>
+void add_counter_infos(std::vector<ipc::CounterInfo>& out) {
+  using S = typename I::service;
+  static_assert(HasCounters<S> || !requires { typename S::Counters; },
+                "a service with Counters declares them with SIL_COUNTERS and lets the framework read them: "
+                "const Counters& counters() const noexcept (docs/counters.md)");
+  if constexpr (HasCounters<S>) {
+    static_assert(counters_valid<typename S::Counters>(), "every counter of a service needs its own, non-empty name");
+    std::apply(
+        [&](const auto&... spec) {
+          (out.push_back({std::string(I::name) + "." + std::string(spec.name), spec.description}), ...);
+        },
+        S::Counters::counters());
+  }
+}
+
+// Instance I's counter values into out[next...], in the order add_counter_infos listed them.
+template <class I>
+void read_counters(const typename I::service& service, std::span<std::pair<std::string_view, std::uint64_t>> out,
+                   std::size_t& next) {
+  if constexpr (HasCounters<typename I::service>) {
+    const auto& values = service.counters();
+    std::apply(
+        [&](const auto&... spec) { ((out[next++].second = values.*(std::remove_cvref_t<decltype(spec)>::member)), ...); },
+        I::service::Counters::counters());
+  }
+}
+
 // The clock sits in the first base so it is constructed before any service
 // that reads it in its constructor; the parameters in the second, so a
 // service's constructor sees the values set before start.
@@ -265,7 +296,21 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
     info.hash = kHash;
     (detail::for_each_param<Is>([&](ipc::ParamInfo param, auto, auto) { info.params.push_back(std::move(param)); }),
      ...);
+    (detail::add_counter_infos<Is>(info.counters), ...);
     return info;
+  }
+
+  // Every instance's counters now, as ("<instance>.<counter>", value) in
+  // catalogue order (the names point into catalogue()). Read them on the
+  // simulation's thread, between ticks: the services increment them
+  // without synchronisation.
+  std::vector<std::pair<std::string_view, std::uint64_t>> counters() const {
+    std::vector<std::pair<std::string_view, std::uint64_t>> out;
+    out.reserve(catalogue_.counters.size());
+    for (const auto& info : catalogue_.counters) out.emplace_back(info.name, 0);
+    std::size_t next = 0;
+    (detail::read_counters<Is>(slot<Is>(), out, next), ...);
+    return out;
   }
 
   // The bus's fault stage (an owner that records tells it who injects:
@@ -336,6 +381,10 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
   template <class I>
   typename I::service& slot() noexcept {
     return static_cast<detail::InstanceSlot<I>&>(*this).service;
+  }
+  template <class I>
+  const typename I::service& slot() const noexcept {
+    return static_cast<const detail::InstanceSlot<I>&>(*this).service;
   }
   template <class S, class I, class... Rest>
   S& find_by_type() noexcept {

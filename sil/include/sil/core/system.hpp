@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -24,6 +25,7 @@
 
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/messages.hpp"
+#include "sil/services/counters.hpp"
 #include "sil/services/heartbeat_service.hpp"
 #include "sil/services/params.hpp"
 #include "sil/services/revision_service.hpp"
@@ -111,6 +113,15 @@ consteval bool names_unique(Services<Is...>) {
 // A service with run-time parameters names them `Params` (SIL_PARAMS).
 template <class S>
 concept HasParams = requires { typename S::Params; } && ParamSet<typename S::Params>;
+
+// A service with counters names them `Counters` (SIL_COUNTERS) and lets the
+// framework read them with counters().
+template <class S>
+concept HasCounters = requires(const S& service) {
+  typename S::Counters;
+  requires CounterSet<typename S::Counters>;
+  { service.counters() } -> std::same_as<const typename S::Counters&>;
+};
 
 namespace detail {
 

@@ -82,7 +82,7 @@ TEST_F(ThermostatTest, IgnoresAndCountsANonFiniteSetPoint) {
   for (const double bad : {kNaN, kInf, -kInf}) bus_.publish(thermal::SetPoint{.setpoint_c = bad});
 
   EXPECT_EQ(thermostat_.setpoint_c(), 120.0);
-  EXPECT_EQ(thermostat_.rejected_setpoints(), 3U);
+  EXPECT_EQ(thermostat_.counters().rejected_set_points, 3U);
   EXPECT_EQ(command_for(100.0), kOn) << "still regulating to 120 C";
 }
 
@@ -100,7 +100,7 @@ TEST_F(ThermostatTest, AnyFiniteSetPointIsAcceptedEvenOneThePlantCannotReach) {
   EXPECT_EQ(command_for(219.9), kOn);
   bus_.publish(thermal::SetPoint{.setpoint_c = -40.0});
   EXPECT_EQ(command_for(20.0), 0.0);
-  EXPECT_EQ(thermostat_.rejected_setpoints(), 0U);
+  EXPECT_EQ(thermostat_.counters().rejected_set_points, 0U);
 }
 
 }  // namespace
