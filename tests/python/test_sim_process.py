@@ -12,6 +12,7 @@ import pytest
 
 import sil
 from sil import SimClient, SimProcess
+from test_lifecycle import LOADED_MACHINE_MARGIN_S, STOP_CONTRACT_S
 
 RUN_TIMEOUT = 5.0  # for runs that must end by themselves
 
@@ -93,14 +94,17 @@ def test_bad_command_line_exits_2_with_a_message(sil_sim_path, args, complaint):
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
 def test_signal_stops_the_sim_with_status_0_within_a_second(process, signum):
+    # The 1 s stop is sil-sim's contract (docs/sil-sim.md); the margin, as in
+    # test_lifecycle, is for a loaded machine, not a speed expectation.
+    limit = STOP_CONTRACT_S + LOADED_MACHINE_MARGIN_S
     start = time.monotonic()
     process.send_signal(signum)
     try:
-        status = process.wait(timeout=1.0)
+        status = process.wait(timeout=limit)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"sil-sim still running 1 s after {signum.name}")
+        pytest.fail(f"sil-sim still running {limit:g} s after {signum.name}")
     assert status == 0, process.stderr_text()
-    assert time.monotonic() - start < 1.0
+    assert time.monotonic() - start < limit
     assert process.stopped_report()["ticks"] >= 1
 
 
