@@ -33,7 +33,9 @@ ACTING = """
         sil.fault.field(PlantTemperature, "temperature_c", offset=5.0)
         sil.inject(SetPoint(setpoint_c=70.0))
         sil.advance(sil.s(2))
-        sil.expect(OverTemperatureFault, within=sil.ms(30))
+        sil.inject(SetPoint(setpoint_c=float("nan")))  # the thermostat rejects it, and counts that
+        sil.advance(sil.ms(10))
+        sil.expect(OverTemperatureFault, within=sil.ms(20))
 """
 
 PASSING = """
@@ -93,12 +95,13 @@ def test_every_target_reports_what_the_test_did_a_window_the_last_values_and_fil
     output = result.stdout.str()
     text = section(output)
 
-    did = listed(text, "what the test did (3):")
-    assert len(did) == 3
+    did = listed(text, "what the test did (4):")
+    assert len(did) == 4
     assert did[0].split()[:3] == ["0.000000000", "s", "parameter"] and "thermostat.hysteresis_c = 0.8" in did[0]
     assert did[1].split()[:3] == ["0.500000000", "s", "fault"]
     assert "added fault #1: field PlantTemperature temperature_c offset 5.0" in did[1]
     assert did[2].split()[:4] == ["0.500000000", "s", "injected", "SetPoint"] and "setpoint_c=70.0" in did[2]
+    assert did[3].split()[:4] == ["2.500000000", "s", "injected", "SetPoint"] and "setpoint_c=nan" in did[3]
 
     # The window: the last simulated second before the failure at 2.53 s.
     assert re.search(r"^the last 1 s \(1\.530000000 s to 2\.530000000 s\)", text, re.M)
@@ -119,11 +122,13 @@ def test_every_target_reports_what_the_test_did_a_window_the_last_values_and_fil
     assert history.is_relative_to(basetemp)
     lines = history.read_text().splitlines()
     assert sum("published" in line and "PlantTemperature" in line for line in lines) >= 200  # 2.5 s at 100 Hz
-    assert sum(" injected " in line for line in lines) == 1
+    assert sum(" injected " in line for line in lines) == 2
     plot = Path(re.search(r"^plot:    (\S+) ", text, re.M).group(1))
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     assert re.search(r'^sim stats: \{"', text, re.M)
+    # What the services count (docs/counters.md) is in the stats on every target.
+    assert '"counters": {"thermostat.rejected_set_points": 1}' in text
     assert output.count('"event": "stopped"') <= 1  # once, in the stats, not again in the stderr section
 
 
