@@ -34,6 +34,18 @@ class SimStartError(RuntimeError):
         self.stderr = stderr
 
 
+def stopped_line_report(line: str) -> Optional[dict]:
+    """The report in one line of sil-sim's stderr when it is the stopped line
+    (docs/sil-sim.md "Stopped line"), else None."""
+    if not (line.startswith("{") and '"stopped"' in line):
+        return None
+    try:
+        report = json.loads(line)
+    except ValueError:
+        return None
+    return report if isinstance(report, dict) and report.get("event") == "stopped" else None
+
+
 class SimProcess:
     """A running sil-sim. Construction returns once the sim is ready, or
     raises SimStartError.
@@ -131,12 +143,9 @@ class SimProcess:
         """The counters sil-sim reports as it stops (the JSON line with
         "event": "stopped" on stderr), or None if it has not stopped cleanly."""
         for line in reversed(self.stderr_text().splitlines()):
-            if line.startswith("{") and '"stopped"' in line:
-                try:
-                    report = json.loads(line)
-                except ValueError:
-                    return None
-                return report if report.get("event") == "stopped" else None
+            report = stopped_line_report(line)
+            if report is not None:
+                return report
         return None
 
     # -- control ---------------------------------------------------------

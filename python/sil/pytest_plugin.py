@@ -91,7 +91,7 @@ from sil import failure_report
 from sil._system import SystemInUseError, SystemModuleError, use_system
 from sil.artefacts import SimArtefacts
 from sil.client import SimClient
-from sil.launcher import SimProcess
+from sil.launcher import SimProcess, stopped_line_report
 from sil.simtime import NS_PER_S
 from sil.target_base import _WallGuard
 from sil.targets import DEFAULT_WALL_TIMEOUT, InprocTarget, NetworkTarget, ProcessTarget, parse_target
@@ -406,6 +406,6 @@ def _stats_text(target) -> str:
 def _without_stopped_line(stderr: str) -> str:
     """The sim's stderr without its stopped line, which the report shows."""
     lines = stderr.splitlines()
-    if lines and lines[-1].startswith("{") and '"stopped"' in lines[-1]:
+    if lines and stopped_line_report(lines[-1]) is not None:
         lines = lines[:-1]
     return "\n".join(lines) or "(empty)"
