@@ -254,6 +254,12 @@ class Target:
     def now_ns(self) -> int:
         raise NotImplementedError
 
+    @property
+    def _known_now_ns(self) -> int:
+        """now_ns as far as the target knows it without asking the sim: the
+        journal's timestamp, which must not cost an inject a round trip."""
+        return self.now_ns
+
     def _send(self, msg_id: int, payload: bytes, message) -> None:
         raise NotImplementedError
 
@@ -292,7 +298,7 @@ class Target:
         self._check_open()
         msg_id, payload = self.types.payload_of(msg)
         self._send(msg_id, payload, msg)
-        self.journal.append(JournalEntry(self.now_ns, "injected", msg_id, payload))
+        self.journal.append(JournalEntry(self._known_now_ns, "injected", msg_id, payload))
 
     def inject_raw(self, data) -> None:
         """Hands data to the sim exactly as a datagram from the network: it is
@@ -303,7 +309,7 @@ class Target:
             raise ValueError("inject_raw(): MsgId 0xFFF0 is a control-plane request, not a bus message; "
                              "use the target's verbs")
         self._send_raw(data)
-        self.journal.append(JournalEntry(self.now_ns, "injected_raw", None, data,
+        self.journal.append(JournalEntry(self._known_now_ns, "injected_raw", None, data,
                                          f"raw datagram, {len(data)} bytes: {data[:32].hex()}"
                                          + ("..." if len(data) > 32 else "")))
 
@@ -450,10 +456,10 @@ class Target:
                 raise FaultError(error.detail) from None
             raise
         if command == "add_fault":
-            self.journal.append(JournalEntry(self.now_ns, "fault", text=self._describe_fault(reply.faults.added,
-                                                                                             fields)))
+            text = self._describe_fault(reply.faults.added, fields)
+            self.journal.append(JournalEntry(self._known_now_ns, "fault", text=text))
         elif command == "remove_fault":
-            self.journal.append(JournalEntry(self.now_ns, "fault", text=f"removed fault #{fields['id']}"))
+            self.journal.append(JournalEntry(self._known_now_ns, "fault", text=f"removed fault #{fields['id']}"))
         return reply
 
     def _describe_fault(self, fault_id: int, fields: dict) -> str:
@@ -465,7 +471,7 @@ class Target:
                  if key not in ("kind", "msg_id", "start_ns", "end_ns", "field", "op", "value")
                  and value not in (0, None, "") and not (key == "p" and value == 1.0)]
         text = " ".join(what)
-        if fields.get("start_ns", 0) > self.now_ns:
+        if fields.get("start_ns", 0) > self._known_now_ns:
             text += f", from {format_ns(fields['start_ns'])}"
         if fields.get("end_ns", 0):
             text += f", until {format_ns(fields['end_ns'])}"
@@ -496,7 +502,7 @@ class Target:
             if error.code == "INVALID_ARGUMENT":
                 raise ParamError(error.detail) from None
             raise
-        self.journal.append(JournalEntry(self.now_ns, "param", text="set " + ", ".join(
+        self.journal.append(JournalEntry(self._known_now_ns, "param", text="set " + ", ".join(
             f"{name} = {value!r}" for name, value in values.items())))
         return {setting.name: param_value_of(setting.value) for setting in reply.params.values}
 

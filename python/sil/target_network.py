@@ -208,6 +208,10 @@ class NetworkTarget(Target):
             self._control("get_stats", pb.GetStats(), _WallGuard(self.wall_timeout, "now_ns"))
         return self._now
 
+    @property
+    def _known_now_ns(self) -> int:
+        return self._now  # on a free-running clock, as of the last reply
+
     # -- sending ---------------------------------------------------------
 
     def _send(self, msg_id: int, payload: bytes, message) -> None:

@@ -263,6 +263,23 @@ def test_the_plot_leaves_out_exactly_sils_own_messages():
     from sil import failure_report
 
     # In a process of its own: sil._core beside a system's module breaks the recording reader's protobuf registry.
-    names = subprocess.run([sys.executable, "-c", "import sil._core as c; print(' '.join(t.NAME for t in c.message_types()))"],
-                           capture_output=True, text=True, check=True, timeout=60).stdout.split()
+    code = "import sil._core as c; print(' '.join(t.NAME for t in c.message_types()))"
+    names = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           timeout=60).stdout.split()
     assert set(names) == failure_report.FRAMEWORK_MESSAGES
+
+
+def test_the_journal_costs_an_inject_no_round_trip_on_a_free_running_sim(sil_sim_path, tmp_path):
+    # now_ns asks a realtime sim (GetStats); the journal takes the time the
+    # target already knows instead.
+    from sil import SetPoint
+    from sil.targets import NetworkTarget
+
+    with SimProcess(sil_sim_path, ["--port", "0"], log_dir=tmp_path) as sim, \
+            NetworkTarget("127.0.0.1", sim.port) as target:
+        asked = []
+        control = target._control
+        target._control = lambda command, *args, **kwargs: asked.append(command) or control(command, *args, **kwargs)
+        target.inject(SetPoint(setpoint_c=40.0))
+        assert asked == []
+        assert [(entry.kind, entry.time_ns) for entry in target.journal] == [("injected", target._now)]
