@@ -35,7 +35,7 @@ FORMATS = ("png", "svg")
 # Control requests that only ask or step the clock: they change nothing a plot
 # shows, so they get no marker. Every other command (set_speed, pause, and
 # whatever the control plane adds) is marked by its name.
-UNMARKED_COMMANDS = frozenset({"hello", "get_stats", "get_catalogue", "advance"})
+UNMARKED_COMMANDS = frozenset({"hello", "get_stats", "get_catalogue", "get_params", "list_faults", "advance"})
 MAX_LABELLED_MARKERS = 30
 _LABEL_CHARS = 40
 _SUFFIX = re.compile(r"_([A-Za-z]+)$")

@@ -31,8 +31,8 @@ def control(t, sequence, direction, **command):
 def messages():
     """10 s at 100 Hz: a temperature ramp under a 0/2000 W square wave (1 s
     on, 1 s off), a 1 Hz heartbeat, SetPoint injected twice (60 C at 0.5 s,
-    45 C at 6 s), and control traffic: hello, advance and get_stats (never
-    marked), set_speed at 2 s, pause at 3 s, and a set_speed at 4 s that is
+    45 C at 6 s), and control traffic: hello, advance and the queries
+    get_stats, get_params and list_faults (never marked), set_speed at 2 s, pause at 3 s, and a set_speed at 4 s that is
     refused."""
     out = [control(0, 1, writer.CONTROL_REQUEST, hello=cpb.Hello(catalogue_hash=1)),
            control(0, 1, writer.CONTROL_REPLY, ready=cpb.Ready())]
@@ -51,7 +51,9 @@ def messages():
         if tick == 150:
             out += [control(t, 2, writer.CONTROL_REQUEST, advance=cpb.Advance(ticks=5)),
                     control(t, 2, writer.CONTROL_REPLY, advanced=cpb.Advanced(ticks_run=5)),
-                    control(t, 3, writer.CONTROL_REQUEST, get_stats=cpb.GetStats())]
+                    control(t, 3, writer.CONTROL_REQUEST, get_stats=cpb.GetStats()),
+                    control(t, 3, writer.CONTROL_REQUEST, get_params=cpb.GetParams(names=["plant.ambient_c"])),
+                    control(t, 3, writer.CONTROL_REQUEST, list_faults=cpb.ListFaults())]
         if tick == 200:
             out += [control(t, 4, writer.CONTROL_REQUEST, set_speed=cpb.SetSpeed(speed=2.0)),
                     control(t, 4, writer.CONTROL_REPLY, ack=cpb.Ack())]
