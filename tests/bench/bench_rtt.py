@@ -130,7 +130,7 @@ def sampled_block(block, server_pid: int, n: int, latencies: list, shared: list)
         shared.append(last_cpu(server_pid) == last_cpu(me))
 
 
-def measure_fresh_launches(ctx, sim_args=("--port", "0")) -> list:
+def measure_fresh_launches(ctx) -> list:
     """Unpinned, with the scheduler's history taken out of the comparison:
     every block launches the sim, measures it and stops it, then the same
     for the echo (the order alternates), so each server starts alone, in the
@@ -144,7 +144,7 @@ def measure_fresh_launches(ctx, sim_args=("--port", "0")) -> list:
 
     def measure_alone(name: str) -> float:
         nonlocal next_id
-        path, args = (sim_bin, list(sim_args)) if name == "raw_sim" else (echo_bin, [])
+        path, args = (sim_bin, ["--port", "0"]) if name == "raw_sim" else (echo_bin, [])
         with Process(path, args) as server, udp_socket(server.port) as sock:
             def block(count, out):
                 nonlocal next_id
