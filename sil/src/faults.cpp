@@ -118,8 +118,13 @@ std::optional<FieldOp> parse_field_op(std::string_view text) noexcept {
   return std::nullopt;
 }
 
-FaultSet::FaultSet(const ipc::CatalogueInfo& catalogue, const ipc::SimClock& clock, bool available)
-    : catalogue_(catalogue), clock_(clock), available_(available), armed_(catalogue.messages.size(), 0) {}
+FaultSet::FaultSet(const ipc::CatalogueInfo& catalogue, const ipc::SimClock& clock, bool available,
+                   std::span<const std::string_view> instances)
+    : catalogue_(catalogue),
+      clock_(clock),
+      available_(available),
+      instances_(instances),
+      armed_(catalogue.messages.size(), 0) {}
 
 std::optional<std::size_t> FaultSet::index_of(std::uint16_t msg_id) const noexcept {
   for (std::size_t i = 0; i < catalogue_.messages.size(); ++i)
@@ -140,6 +145,17 @@ std::variant<std::uint32_t, std::string> FaultSet::add(const FaultSpec& spec) {
     return what + ": p must be between 0 and 1, got " + std::to_string(spec.probability);
   }
   if (spec.end_ns <= spec.start_ns) return what + ": its end must come after its start";
+  std::size_t publisher = kNoInstance;
+  if (!spec.instance.empty()) {
+    const auto named = std::find(instances_.begin(), instances_.end(), spec.instance);
+    if (named == instances_.end()) {
+      std::string names;
+      for (const auto name : instances_) names += (names.empty() ? "" : ", ") + std::string(name);
+      return what + ": this system has no instance '" + spec.instance + "' (instances: " +
+             (names.empty() ? "none" : names) + ")";
+    }
+    publisher = static_cast<std::size_t>(named - instances_.begin());
+  }
   switch (spec.kind) {
     case FaultKind::delay:
       if (spec.delay_ns == 0) return what + ": a delay needs a duration > 0";
@@ -169,7 +185,7 @@ std::variant<std::uint32_t, std::string> FaultSet::add(const FaultSpec& spec) {
   Fault fault{next_id_++, spec, 0};
   faults_.push_back(std::move(fault));
   states_.push_back(State{spec.seed, {}, false, 0, false,
-                          spec.kind == FaultKind::field ? find_field(message, spec.field) : nullptr});
+                          spec.kind == FaultKind::field ? find_field(message, spec.field) : nullptr, publisher});
   indices_.push_back(*index);
   rearm();
   return faults_.back().id;
@@ -226,13 +242,14 @@ void FaultSet::apply_field(const Fault& fault, State& state, std::span<std::byte
   write_field(*f, at, out);
 }
 
-unsigned FaultSet::apply(std::size_t index, std::span<std::byte> payload, bool injected) {
+unsigned FaultSet::apply(std::size_t index, std::span<std::byte> payload, bool injected, std::size_t publisher) {
   const std::uint64_t now = clock_.now_ns();
   unsigned times = 1;
   for (std::size_t i = 0; i < faults_.size(); ++i) {
     if (indices_[i] != index) continue;
     Fault& fault = faults_[i];
     State& state = states_[i];
+    if (state.publisher != kNoInstance && state.publisher != publisher) continue;
     const FaultSpec& spec = fault.spec;
     if (spec.kind == FaultKind::freeze && now < spec.start_ns) {
       // Before it starts, a freeze remembers the last value, to hold it from its start.

@@ -15,10 +15,18 @@
 //
 // A gate: when the first subscriber declares `is_publish_gate`, each
 // publication first asks it `armed<T>()`; an armed type is handed to its
-// `pass(payload, deliver)`, which calls deliver with what the subscribers
-// get instead (fault injection, sil/core/faults.hpp). A bus without a gate
-// compiles to exactly the direct calls above.
+// `pass(payload, from, deliver)`, which calls deliver with what the
+// subscribers get instead (fault injection, sil/core/faults.hpp). `from` is
+// the position of the subscriber that published it (kOutside: somebody
+// holding the bus, such as the bridge or a test): a handler on a gated bus is
+// given a Sender<I>, the bus as subscriber I publishes on it, and so is a
+// simulation's service in tick() (sender<I>()). Who publishes is a template
+// argument, so a publication whose type has no fault costs what it costs
+// without a gate: one byte load. A bus without a gate compiles to exactly the
+// direct calls above, handlers are given the bus itself.
+#include <cstddef>
 #include <tuple>
+#include <utility>
 
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/message.hpp"
@@ -38,6 +46,30 @@ class MessageBus {
   using Catalogue = C;
   // The first subscriber is a gate (see above).
   static constexpr bool kHasGate = requires { First::is_publish_gate; };
+  // `from` of a publication made on the bus itself, not through a Sender.
+  static constexpr std::size_t kOutside = static_cast<std::size_t>(-1);
+
+  // The bus as subscriber I publishes on it, on a gated bus: the gate is
+  // told who published. Satisfies Publisher; holds one reference.
+  template <std::size_t I>
+  class Sender {
+   public:
+    using Catalogue = C;
+    explicit Sender(MessageBus& bus) noexcept : bus_(bus) {}
+
+    template <MsgId Id>
+    void publish(const typename C::template Payload<Id>& payload) {
+      bus_.template dispatch<I>(payload);
+    }
+    template <Message T>
+      requires C::template contains<T>
+    void publish(const T& payload) {
+      bus_.template dispatch<I>(payload);
+    }
+
+   private:
+    MessageBus& bus_;
+  };
 
   explicit MessageBus(Subscribers&... subscribers) noexcept : subscribers_{subscribers...} {}
 
@@ -48,7 +80,7 @@ class MessageBus {
   // type bound to that id in this catalogue; anything else fails to compile.
   template <MsgId Id>
   void publish(const typename C::template Payload<Id>& payload) {
-    dispatch(payload);
+    dispatch<kOutside>(payload);
   }
 
   // bus.publish(payload): the id is the payload type's own; a message that
@@ -58,7 +90,20 @@ class MessageBus {
   template <Message T>
     requires C::template contains<T>
   void publish(const T& payload) {
-    dispatch(payload);
+    dispatch<kOutside>(payload);
+  }
+
+  // What subscriber I publishes with: a Sender<I> on a gated bus, else the
+  // bus itself (a reference). For an owner that calls a subscriber's own
+  // publishing code, such as a simulation ticking its services.
+  template <std::size_t I>
+  decltype(auto) sender() noexcept {
+    static_assert(I < sizeof...(Subscribers), "no subscriber at that position");
+    if constexpr (kHasGate) {
+      return Sender<I>(*this);
+    } else {
+      return (*this);
+    }
   }
 
   // For a gate handing back what it held (a delayed message): every
@@ -66,7 +111,7 @@ class MessageBus {
   template <Message T>
     requires C::template contains<T>
   void deliver_past_gate(const T& payload) {
-    std::apply([&](auto&... subscriber) { (deliver(subscriber, payload), ...); }, subscribers_);
+    deliver_all(payload, std::index_sequence_for<Subscribers...>{});
   }
 
   // The gate, for a bus that has one.
@@ -77,22 +122,28 @@ class MessageBus {
   }
 
  private:
-  template <class T>
+  template <std::size_t From, class T>
   void dispatch(const T& payload) {
     if constexpr (kHasGate) {
       auto& gate = std::get<0>(subscribers_);
       if (gate.template armed<T>()) [[unlikely]] {
-        gate.pass(payload, [this](const T& passed) { deliver_past_gate(passed); });
+        gate.pass(payload, From, [this](const T& passed) { deliver_past_gate(passed); });
         return;
       }
     }
-    std::apply([&](auto&... subscriber) { (deliver(subscriber, payload), ...); }, subscribers_);
+    deliver_all(payload, std::index_sequence_for<Subscribers...>{});
   }
 
-  template <class S, class T>
+  template <class T, std::size_t... I>
+  void deliver_all(const T& payload, std::index_sequence<I...>) {
+    (deliver<I>(std::get<I>(subscribers_), payload), ...);
+  }
+
+  template <std::size_t I, class S, class T>
   void deliver(S& subscriber, const T& payload) {
-    if constexpr (requires { subscriber.on(payload, *this); }) {
-      subscriber.on(payload, *this);
+    decltype(auto) bus = sender<I>();
+    if constexpr (requires { subscriber.on(payload, bus); }) {
+      subscriber.on(payload, bus);
     } else if constexpr (requires { subscriber.on(payload); }) {
       subscriber.on(payload);
     }

@@ -3,7 +3,9 @@
 // where every copy of that type passes, the bus. A fault on PlantTemperature
 // acts on what the plant publishes before any subscriber sees it (services,
 // the bridge towards the harness, a recorder); a message from the harness is
-// published on the same bus, so faults act on it too. Faults are checked
+// published on the same bus, so faults act on it too. A fault may be limited
+// to what one service instance publishes (FaultSpec::instance): the bus tells
+// the stage which subscriber published, at no cost to an unfaulted type. Faults are checked
 // when they are added (a fault that makes no sense is refused, naming the
 // problem), change nothing until their start, and draw every random number
 // from their own seeded generator, in publication order: the same scenario
@@ -54,6 +56,7 @@ struct FaultSpec {
   std::string field{};                     // field
   FieldOp op = FieldOp::set;               // field
   double value = 0.0;                      // field: the value, offset, factor or noise standard deviation
+  std::string instance{};                  // only what this service instance publishes; empty: any publisher
 };
 
 struct Fault {
@@ -64,8 +67,15 @@ struct Fault {
 
 class FaultSet {
  public:
-  // `catalogue`: the system's (message ids, field layouts); it must outlive this.
-  FaultSet(const ipc::CatalogueInfo& catalogue, const ipc::SimClock& clock, bool available = true);
+  // A publisher that is no instance of the system (the harness through the
+  // bridge, a test holding the bus): a fault with an instance never acts on it.
+  static constexpr std::size_t kNoInstance = static_cast<std::size_t>(-1);
+
+  // `catalogue`: the system's (message ids, field layouts); `instances`: its
+  // service instances' names, in tick order (FaultSpec::instance names one).
+  // Both must outlive this.
+  FaultSet(const ipc::CatalogueInfo& catalogue, const ipc::SimClock& clock, bool available = true,
+           std::span<const std::string_view> instances = {});
   FaultSet(const FaultSet&) = delete;
   FaultSet& operator=(const FaultSet&) = delete;
 
@@ -90,7 +100,9 @@ class FaultSet {
   // times to deliver it now: 0 (dropped, or held for a delay), 1 or 2.
   // `injected`: it came from the harness (kept with a delayed copy, so a
   // recording still knows it as injected when it is released).
-  unsigned apply(std::size_t index, std::span<std::byte> payload, bool injected = false);
+  // `publisher`: the instance (tick-order index) that published it, or kNoInstance.
+  unsigned apply(std::size_t index, std::span<std::byte> payload, bool injected = false,
+                 std::size_t publisher = kNoInstance);
 
   // A delayed copy whose time has come: its catalogue index and bytes.
   struct Released {
@@ -118,6 +130,7 @@ class FaultSet {
     std::uint64_t last_passed_ns = 0;  // rate_limit
     bool passed_any = false;
     const ipc::FieldInfo* field = nullptr;  // field: found once, when added
+    std::size_t publisher = kNoInstance;    // the instance it is limited to (kNoInstance: any)
   };
   struct Held {
     std::uint64_t due_ns;
@@ -135,6 +148,7 @@ class FaultSet {
   const ipc::CatalogueInfo& catalogue_;
   const ipc::SimClock& clock_;
   bool available_;
+  std::span<const std::string_view> instances_;
   std::uint32_t next_id_ = 1;
   std::vector<Fault> faults_;
   std::vector<State> states_;  // parallel to faults_
@@ -160,12 +174,17 @@ class FaultStage {
     return armed_[C::template index_of<T>] != 0;
   }
 
+  // `from`: the bus position of the subscriber that published it. This
+  // stage is position 0 and the system's instances follow it in tick order
+  // (Simulation::make_bus); anything else, including the bus's kOutside, is
+  // no instance.
   template <ipc::Message T, class Deliver>
-  void pass(const T& payload, Deliver&& deliver) {
+  void pass(const T& payload, std::size_t from, Deliver&& deliver) {
     T copy = payload;  // the subscribers see the faulted copy; the publisher's object is its own
     const bool injected = origin_ != nullptr && origin_(origin_context_, &payload);
+    const std::size_t publisher = from >= 1 && from != static_cast<std::size_t>(-1) ? from - 1 : FaultSet::kNoInstance;
     const unsigned times =
-        faults_.apply(C::template index_of<T>, std::as_writable_bytes(std::span{&copy, 1}), injected);
+        faults_.apply(C::template index_of<T>, std::as_writable_bytes(std::span{&copy, 1}), injected, publisher);
     const CopyMark mark(*this, injected ? &copy : nullptr);
     for (unsigned i = 0; i < times; ++i) deliver(copy);
   }

@@ -210,8 +210,12 @@ void read_counters(const typename I::service& service, std::span<std::pair<std::
 // that reads it in its constructor; the parameters in the second, so a
 // service's constructor sees the values set before start.
 struct ClockHolder {
-  ClockHolder(std::uint32_t rate_hz, const ipc::BuildInfo& build, ipc::CatalogueInfo catalogue, bool faults)
-      : clock_(rate_hz), build_(build), catalogue_(std::move(catalogue)), faults_(catalogue_, clock_, faults) {}
+  ClockHolder(std::uint32_t rate_hz, const ipc::BuildInfo& build, ipc::CatalogueInfo catalogue, bool faults,
+              std::span<const std::string_view> instances)
+      : clock_(rate_hz),
+        build_(build),
+        catalogue_(std::move(catalogue)),
+        faults_(catalogue_, clock_, faults, instances) {}
   SimClock clock_;
   ipc::BuildInfo build_;
   ipc::CatalogueInfo catalogue_;
@@ -268,6 +272,7 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
   using System = Spec;
   using Catalogue = typename SystemTraits<Spec>::catalogue;
   static constexpr std::size_t kInstanceCount = sizeof...(Is);
+  static constexpr std::array<std::string_view, sizeof...(Is)> kInstanceNames{Is::name...};
   // What harnesses compare: the messages' and the parameters' hash.
   static constexpr std::uint32_t kHash = SystemTraits<Spec>::hash;
   // Whether the bus has a fault stage (SystemDefaults::fault_injection).
@@ -279,7 +284,7 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
   // constructed (--param); a value that breaks a rule throws ParamError.
   explicit Simulation(std::uint32_t rate_hz, const ipc::BuildInfo& build = ipc::kUnknownBuild,
                       std::span<const ipc::ParamAssignment> params = {})
-      : detail::ClockHolder(rate_hz, build, catalogue_info(), kFaultInjection),
+      : detail::ClockHolder(rate_hz, build, catalogue_info(), kFaultInjection, kInstanceNames),
         detail::ParamStore<Is...>(params),
         detail::InstanceSlot<Is>(services::ServiceContext{clock_, Is::name, build_, kHash},
                                  this->template values<Is>())... {}
@@ -352,11 +357,13 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
   }
 
   // Instance names, in tick order.
-  static constexpr std::array<std::string_view, sizeof...(Is)> instance_names() noexcept { return {Is::name...}; }
+  static constexpr std::array<std::string_view, sizeof...(Is)> instance_names() noexcept { return kInstanceNames; }
 
   // The bus over every service plus `extra` subscribers (after the
   // services, so they see a message once the services have reacted), with
-  // the fault stage in front when the system has fault injection.
+  // the fault stage in front when the system has fault injection. The
+  // services sit in tick order right after the stage: that is how the stage
+  // tells which instance published (FaultStage::pass).
   template <class... Extra>
   auto make_bus(Extra&... extra) {
     if constexpr (kFaultInjection) {
@@ -373,7 +380,7 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
   template <class Bus>
   void step(Bus& bus) {
     if constexpr (Bus::kHasGate) bus.gate().release_due(bus);
-    (tick_one(slot<Is>(), bus), ...);
+    tick_all(bus, std::index_sequence_for<Is...>{});
     clock_.advance();
   }
 
@@ -406,8 +413,14 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
 
   FaultStage<Catalogue> fault_stage_{faults_};
 
-  template <class S, class Bus>
-  static void tick_one(S& service, Bus& bus) {
+  // Each service ticks with the bus as its own subscriber position
+  // publishes on it (make_bus: after the stage, if there is one).
+  template <class Bus, std::size_t... K>
+  void tick_all(Bus& bus, std::index_sequence<K...>) {
+    (tick_one(slot<Is>(), bus.template sender<K + (Bus::kHasGate ? 1 : 0)>()), ...);
+  }
+  template <class S, class Sender>
+  static void tick_one(S& service, Sender&& bus) {
     if constexpr (requires { service.tick(bus); }) service.tick(bus);
   }
 };

@@ -6,6 +6,8 @@
 
 #include <concepts>
 #include <type_traits>
+#include <utility>
+#include <cstddef>
 
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/declare.hpp"
@@ -62,6 +64,30 @@ static_assert(!CanPublish<NarrowBus, Heartbeat>);
 static_assert(CanPublish<NarrowBus, RevisionRequest>);
 static_assert(CanPublish<MessageBus<Catalogue<Outsider>, Sink>, Outsider>);
 static_assert(!CanPublish<MessageBus<Catalogue<Outsider>, Sink>, Heartbeat>);
+
+// What a service publishes with on a gated bus (MessageBus::Sender) keeps
+// every rule above: it is a Publisher, and the catalogue and the id still bind.
+struct Gate {
+  static constexpr bool is_publish_gate = true;
+  template <class T>
+  bool armed() const noexcept {
+    return false;
+  }
+  template <class T, class Deliver>
+  void pass(const T&, std::size_t, Deliver&&) {}
+};
+using GatedNarrowBus = MessageBus<Catalogue<RevisionRequest, RevisionResponse>, Gate, Sink>;
+using Sender = GatedNarrowBus::Sender<1>;
+static_assert(GatedNarrowBus::kHasGate && !Bus::kHasGate);
+static_assert(std::same_as<decltype(std::declval<GatedNarrowBus&>().sender<1>()), Sender>);
+static_assert(std::same_as<decltype(std::declval<Bus&>().sender<0>()), Bus&>, "no gate: the bus itself");
+static_assert(Publisher<Sender>);
+static_assert(CanPublish<Sender, RevisionRequest>);
+static_assert(!CanPublish<Sender, Heartbeat>);
+static_assert(!CanPublish<Sender, Outsider>);
+static_assert(!CanPublish<Sender, NotAMessage>);
+static_assert(CanPublishWithId<Sender, MsgId::RevisionResponse, RevisionResponse>);
+static_assert(!CanPublishWithId<Sender, MsgId::RevisionResponse, RevisionRequest>);
 
 // The id -> type binding.
 static_assert(std::same_as<FrameworkCatalogue::Payload<MsgId::RevisionRequest>, RevisionRequest>);

@@ -168,5 +168,43 @@ TEST(MessageBus, PublishWithAnExplicitIdDeliversLikePublishWithout) {
   EXPECT_EQ(log, (Log{"heartbeat:1", "heartbeat:2"}));
 }
 
+// A gate that passes everything through and notes who published each
+// message it was asked about (every type is armed).
+struct WhoGate {
+  static constexpr bool is_publish_gate = true;
+  std::vector<std::size_t> from;
+  template <class T>
+  bool armed() const noexcept {
+    return true;
+  }
+  template <class T, class Deliver>
+  void pass(const T& payload, std::size_t publisher, Deliver&& deliver) {
+    from.push_back(publisher);
+    deliver(payload);
+  }
+};
+
+// A service's tick, as a simulation calls it: through sender<I>().
+struct Ticker {
+  void tick(Publisher auto& bus) { bus.publish(RevisionRequest{.request_id = 9}); }
+};
+
+TEST(MessageBus, TellsItsGateWhichSubscriberPublishedAndOutsideForTheBusItself) {
+  Log log;
+  WhoGate gate;
+  RequestAnswerer answerer{log, {}};
+  Ticker ticker;
+  RequestReader reader{log, {}};
+  auto bus = framework_bus(gate, answerer, ticker, reader);
+  using Bus = decltype(bus);
+  bus.publish(RevisionRequest{.request_id = 1});
+  EXPECT_EQ(gate.from, (std::vector<std::size_t>{Bus::kOutside, 1})) << "the request from outside, the answer from 1";
+  gate.from.clear();
+  auto as_ticker = bus.sender<2>();
+  ticker.tick(as_ticker);
+  EXPECT_EQ(gate.from, (std::vector<std::size_t>{2, 1})) << "the ticker's request, then the answerer's response";
+  EXPECT_EQ(log, (Log{"answerer:request 1", "reader:request 1", "answerer:request 9", "reader:request 9"}));
+}
+
 }  // namespace
 }  // namespace sil::ipc
