@@ -7,7 +7,8 @@
     sil.fault.field(PlantTemperature, "temperature_c", offset=5.0)
 
 A fault acts on every publication of its message type on the sim's bus,
-from a service or from the harness, before any subscriber sees it. The sim
+from a service or from the harness, before any subscriber sees it;
+`instance="left"` limits it to what that service instance publishes. The sim
 checks it when it is added and refuses one that makes no sense with
 FaultError, naming the problem. `after=` and `lasting=` are simulated
 durations from now.
@@ -36,6 +37,7 @@ class FaultInfo:
     end_ns: Optional[int]  # None: until removed
     affected: int  # messages it dropped, delayed, duplicated or changed so far
     details: dict  # the kind's own settings (p, seed, delay_ns, field, op, value, ...)
+    instance: Optional[str] = None  # only what this service instance publishes; None: any publisher
 
 
 class Fault:
@@ -81,26 +83,30 @@ class Faults:
 
     # -- the verbs ---------------------------------------------------------
 
-    def drop(self, msg_type, *, p: float = 1.0, seed: int = 0, after=None, lasting=None) -> Fault:
+    def drop(self, msg_type, *, p: float = 1.0, seed: int = 0,
+             after=None, lasting=None, instance: Optional[str] = None) -> Fault:
         """Drops each message (with probability p, from a generator seeded with seed)."""
-        return self._add("drop", msg_type, after, lasting, p=p, seed=seed)
+        return self._add("drop", msg_type, after, lasting, instance, p=p, seed=seed)
 
-    def delay(self, msg_type, by, *, p: float = 1.0, seed: int = 0, after=None, lasting=None) -> Fault:
+    def delay(self, msg_type, by, *, p: float = 1.0, seed: int = 0,
+              after=None, lasting=None, instance: Optional[str] = None) -> Fault:
         """Delivers each message `by` simulated time later, at the first tick boundary from then on."""
-        return self._add("delay", msg_type, after, lasting, p=p, seed=seed, delay_ns=to_sim_time(by, "by").ns)
+        return self._add("delay", msg_type, after, lasting, instance, p=p, seed=seed,
+                         delay_ns=to_sim_time(by, "by").ns)
 
-    def duplicate(self, msg_type, *, p: float = 1.0, seed: int = 0, after=None, lasting=None) -> Fault:
+    def duplicate(self, msg_type, *, p: float = 1.0, seed: int = 0,
+                  after=None, lasting=None, instance: Optional[str] = None) -> Fault:
         """Delivers each message twice."""
-        return self._add("duplicate", msg_type, after, lasting, p=p, seed=seed)
+        return self._add("duplicate", msg_type, after, lasting, instance, p=p, seed=seed)
 
-    def freeze(self, msg_type, *, after=None, lasting=None) -> Fault:
+    def freeze(self, msg_type, *, after=None, lasting=None, instance: Optional[str] = None) -> Fault:
         """Holds the last value from before its start (a frozen sensor):
         every message of the type carries it until the fault ends."""
-        return self._add("freeze", msg_type, after, lasting)
+        return self._add("freeze", msg_type, after, lasting, instance)
 
     def field(self, msg_type, name: str, *, set: Optional[float] = None, offset: Optional[float] = None,  # noqa: A002
               scale: Optional[float] = None, noise: Optional[float] = None, p: float = 1.0, seed: int = 0,
-              after=None, lasting=None) -> Fault:
+              after=None, lasting=None, instance: Optional[str] = None) -> Fault:
         """Overrides a numeric field: set= a value, offset= added, scale=
         multiplied, or noise= a standard deviation of seeded Gaussian noise
         added (exactly one)."""
@@ -113,11 +119,14 @@ class Faults:
             raise TypeError(f"field(): {op}= takes a number, got {type(value).__name__}")
         if not isinstance(name, str):
             raise TypeError(f"field(): the field name is a str, got {type(name).__name__}")
-        return self._add("field", msg_type, after, lasting, p=p, seed=seed, field=name, op=op, value=float(value))
+        return self._add("field", msg_type, after, lasting, instance, p=p, seed=seed, field=name, op=op,
+                         value=float(value))
 
-    def rate_limit(self, msg_type, every, *, after=None, lasting=None) -> Fault:
+    def rate_limit(self, msg_type, every, *,
+                   after=None, lasting=None, instance: Optional[str] = None) -> Fault:
         """Lets at most one message through per `every` of simulated time; drops the rest."""
-        return self._add("rate_limit", msg_type, after, lasting, min_interval_ns=to_sim_time(every, "every").ns)
+        return self._add("rate_limit", msg_type, after, lasting, instance,
+                         min_interval_ns=to_sim_time(every, "every").ns)
 
     # -- listing and removing ------------------------------------------------
 
@@ -141,8 +150,12 @@ class Faults:
 
     # -- internals -------------------------------------------------------------
 
-    def _add(self, kind: str, msg_type, after, lasting, **settings) -> Fault:
+    def _add(self, kind: str, msg_type, after, lasting, instance, **settings) -> Fault:
         msg_id, info = self._target.types.resolve(msg_type)
+        if instance is not None:
+            if not isinstance(instance, str) or not instance:
+                raise TypeError(f"{kind}(): instance= is a service instance's name, got {instance!r}")
+            settings["instance"] = instance
         for key in ("p", "seed"):
             value = settings.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
@@ -174,4 +187,5 @@ class Faults:
             details["min_interval_ns"] = spec.min_interval_ns
         if spec.kind == "field":
             details.update(field=spec.field, op=spec.op, value=spec.value)
-        return FaultInfo(state.id, spec.kind, name, spec.start_ns, spec.end_ns or None, state.affected, details)
+        return FaultInfo(state.id, spec.kind, name, spec.start_ns, spec.end_ns or None, state.affected, details,
+                         spec.instance or None)

@@ -465,10 +465,12 @@ class Target:
     def _describe_fault(self, fault_id: int, fields: dict) -> str:
         info = self.types.info(fields["msg_id"])
         what = [f"added fault #{fault_id}: {fields['kind']}", info.name if info is not None else str(fields["msg_id"])]
+        if fields.get("instance"):  # drop HeaterCommand of thermostat
+            what += ["of", fields["instance"]]
         if fields["kind"] == "field":  # temperature_c offset 5.0
             what += [fields["field"], fields["op"], repr(fields["value"])]
         what += [f"{key}={value!r}" for key, value in fields.items()
-                 if key not in ("kind", "msg_id", "start_ns", "end_ns", "field", "op", "value")
+                 if key not in ("kind", "msg_id", "start_ns", "end_ns", "field", "op", "value", "instance")
                  and value not in (0, None, "") and not (key == "p" and value == 1.0)]
         text = " ".join(what)
         if fields.get("start_ns", 0) > self._known_now_ns:

@@ -161,6 +161,7 @@ std::variant<ControlCommand, ControlError> parse_control(std::span<const std::by
         spec.op = *op;
       }
       spec.value = add.value();
+      spec.instance = add.instance();
       return ControlCommand{seq, std::move(command)};
     }
     case pb::Request::kRemoveFault: return ControlCommand{seq, RemoveFaultCommand{request.remove_fault().id()}};
@@ -292,6 +293,7 @@ std::string encode_faults(std::uint32_t sequence, const HostStatus& status, cons
       f->set_op(std::string(to_string(spec.op)));
       f->set_value(spec.value);
     }
+    f->set_instance(spec.instance);
   }
   return serialize(reply);
 }

@@ -66,7 +66,26 @@ def test_delay_duplicate_rate_limit_and_freeze(target):
     assert frozen.affected == 100
 
 
+def test_a_fault_on_one_instance_takes_only_what_that_instance_publishes(target):
+    target.fault.drop(HeaterCommand, instance="thermostat")
+    from_the_plant = target.fault.drop(HeaterCommand, instance="plant")
+    assert "drop HeaterCommand of thermostat" in target.journal[-2].text
+    target.advance(ticks=3)
+    assert target.history(HeaterCommand) == [], "the thermostat answers each reading; each answer is dropped"
+    assert [info.affected for info in target.fault.list()] == [3, 0], "the plant publishes no command"
+    assert [info.instance for info in target.fault.list()] == ["thermostat", "plant"]
+    target.inject(HeaterCommand(power_w=123.0))
+    target.advance(ticks=1)
+    assert [command.power_w for command in target.history(HeaterCommand)] == [123.0], \
+        "what the harness injects is no instance's: it passes"
+    assert target.history(PlantTemperature)[-1].heater_power_w == 123.0, "and the plant heats with it"
+    assert from_the_plant.affected == 0
+
+
 @pytest.mark.parametrize("add, says", [
+    (lambda f: f.drop(PlantTemperature, instance="lefty"),
+     "drop on PlantTemperature: this system has no instance 'lefty' "
+     "(instances: revision, heartbeat, plant, thermostat, monitor)"),
     (lambda f: f.field(PlantTemperature, "humidity", set=1.0),
      "field on PlantTemperature: PlantTemperature has no field 'humidity' (fields: temperature_c, heater_power_w)"),
     (lambda f: f.drop(PlantTemperature, p=1.5), "drop on PlantTemperature: p must be between 0 and 1"),
@@ -87,6 +106,8 @@ def test_refused_here_before_the_sim_is_asked(target):
         target.fault.field(PlantTemperature, "temperature_c", set=1.0, offset=2.0)
     with pytest.raises(LookupError, match="no message .NoSuchMessage."):
         target.fault.drop("NoSuchMessage")
+    with pytest.raises(TypeError, match="instance= is a service instance's name, got 3"):
+        target.fault.freeze(PlantTemperature, instance=3)
     assert set(target.fault.kinds()) == {"drop", "delay", "duplicate", "freeze", "field", "rate_limit"}
     assert target.fault.available
 
@@ -133,6 +154,8 @@ def test_a_recorded_faulted_run_with_parameter_changes_replays_byte_for_byte(sil
     with ProcessTarget(sil_sim_path, log_dir=tmp_path, extra_args=["--record", str(path)]) as target:
         noise = target.fault.field(PlantTemperature, "temperature_c", noise=0.5, seed=5)
         target.fault.drop(HeaterCommand, p=0.3, seed=2, after=sil.s(1), lasting=sil.s(3))
+        target.fault.field(HeaterCommand, "power_w", scale=0.5, instance="thermostat")
+        target.inject(HeaterCommand(power_w=1000.0))  # not the thermostat's: a replay that lost the instance differs
         target.inject(SetPoint(setpoint_c=40.0))
         target.advance(sil.s(2))
         target.params["thermostat.hysteresis_c"] = 2.0
@@ -144,4 +167,4 @@ def test_a_recorded_faulted_run_with_parameter_changes_replays_byte_for_byte(sil
     result = subprocess.run([str(sil_sim_path), "--replay", str(path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(result.stdout)
-    assert summary["identical"] and summary["injected"] == 2
+    assert summary["identical"] and summary["injected"] == 3

@@ -166,6 +166,26 @@ def test_a_frozen_temperature_sensor_while_heating_keeps_the_heater_on(sil, p):
     assert sil.expect(HeaterCommand, within=sil.ms(10)).power_w == 0.0
 
 
+def test_a_cut_thermostat_output_leaves_the_plant_on_full_power_until_an_operator_switches_it_off(sil, p):
+    """The thermostat's heater commands are lost on their way (a fault on
+    what the thermostat instance publishes, not on HeaterCommand as such):
+    the plant holds the full-power command it had and runs past the set
+    point. A command the test sends by hand, as an operator would, is not
+    the thermostat's: it gets through and the plant switches off."""
+    sil.inject(SetPoint(setpoint_c=40.0))
+    sil.expect(PlantTemperature, where=lambda reading: reading.temperature_c >= 30.0, within=sil.s(30))
+    full_power = p["thermostat.heater_on_power_w"]
+    with sil.fault.drop(HeaterCommand, instance="thermostat") as cut:
+        sil.advance(sil.s(20))
+        last = sil.history(PlantTemperature)[-1]
+        assert last.temperature_c > 40.0 + p["thermostat.hysteresis_c"], "past the set point, still heating"
+        assert last.heater_power_w == full_power
+        sil.inject(HeaterCommand(power_w=0.0))
+        assert sil.expect(PlantTemperature, within=sil.ms(10)).heater_power_w == 0.0
+        assert cut.affected >= 2000, "every thermostat command in 20 s at 100 Hz"
+    assert sil.expect(HeaterCommand, within=sil.ms(10)).power_w == 0.0, "the thermostat is heard again"
+
+
 def lossy_heating(sil):
     sil.fault.drop(HeaterCommand, p=0.5, seed=1)
     sil.inject(SetPoint(setpoint_c=45.0))
