@@ -51,8 +51,10 @@ def test_a_parameter_changed_on_the_rig_acts_and_is_restored_after_the_test(sil)
 
 
 def test_the_rig_has_the_default_again_and_a_dropped_command_never_arrives(sil):
+    """The fault is on what the thermostat instance publishes: the rig's loop
+    tells the fault stage who publishes as a sim does."""
     assert sil.params["thermostat.heater_on_power_w"] == HEATER_ON_W
-    with sil.fault.drop(HeaterCommand) as dropped:
+    with sil.fault.drop(HeaterCommand, instance="thermostat") as dropped:
         sil.inject(SetPoint(setpoint_c=240.0))
         sil.expect(PlantTemperature, within=sil.ms(500))  # what was in flight when it was added is in by now
         before = len(sil.history(HeaterCommand))
