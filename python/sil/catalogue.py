@@ -28,7 +28,10 @@ _SCALAR_SIZE = {kind: struct.calcsize(fmt) for kind, fmt in _SCALAR_FORMAT.items
 INT_RANGES = {kind: ((0, 2 ** (8 * size) - 1) if kind.startswith("u") else
                      (-(2 ** (8 * size - 1)), 2 ** (8 * size - 1) - 1))
               for kind, size in _SCALAR_SIZE.items() if kind[0] in "ui"}
-_RESERVED_NAMES = frozenset({"ID", "SIZE", "NAME", "INFO", "to_bytes", "from_bytes", "fields"})
+# What a message class has besides its fields; with Python's keywords, the
+# names the C++ catalogue refuses (ipc/field_names.hpp, RESERVED_FIELD_NAMES
+# in a system module; tests/python hold the two lists equal).
+_RESERVED_NAMES = frozenset({"ID", "SIZE", "NAME", "INFO", "to_bytes", "from_bytes", "fields", "zero"})
 
 
 class CatalogueError(ValueError):

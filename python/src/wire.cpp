@@ -144,6 +144,9 @@ void add_wire(py::module_& module) {
   module.attr("WIRE_VERSION") = py::int_(static_cast<unsigned>(ipc::kWireVersion));
   module.attr("HEADER_SIZE") = py::int_(ipc::kHeaderSize);
   module.attr("MAX_DATAGRAM_SIZE") = py::int_(kMaxDatagramSize);
+  py::list reserved;
+  for (const auto name : ipc::kReservedFieldNames) reserved.append(py::str(name.data(), name.size()));
+  module.attr("RESERVED_FIELD_NAMES") = py::tuple(reserved);
 }
 
 }  // namespace sil::python

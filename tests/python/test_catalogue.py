@@ -104,6 +104,8 @@ def test_decoder_uses_compiled_classes_where_the_layout_agrees():
     (lambda m: setattr(m, "size", m.size + 1), "fields cover"),
     (lambda m: setattr(m.fields[0], "type", "u128"), "unknown type"),
     (lambda m: setattr(m.fields[0], "name", "to_bytes"), "cannot be a Python attribute"),
+    (lambda m: setattr(m.fields[0], "name", "zero"), "cannot be a Python attribute"),
+    (lambda m: setattr(m.fields[0], "name", "from"), "cannot be a Python attribute"),
     (lambda m: setattr(m, "name", "not a name"), "not a Python identifier"),
     (lambda m: setattr(m.fields[0], "size", 3), "has size 3"),
 ])
@@ -112,6 +114,20 @@ def test_a_catalogue_that_does_not_describe_valid_messages_is_refused(change, me
     change(proto.messages[0])
     with pytest.raises(CatalogueError, match=message):
         Catalogue.from_proto(proto)
+
+
+def test_a_peers_catalogue_is_refused_the_field_names_a_system_cannot_compile_with():
+    """One rule in two places: the C++ catalogue refuses these names when a
+    system compiles (ipc/field_names.hpp), sil.catalogue when a peer sends them."""
+    import keyword
+    from sil.catalogue import _RESERVED_NAMES
+    compiled = set(sil.system_module().RESERVED_FIELD_NAMES)
+    assert compiled == set(_RESERVED_NAMES) | set(keyword.kwlist)
+    for name in sorted(compiled):
+        proto = _proto_of(Catalogue.local(), 1)
+        proto.messages[0].fields[0].name = name
+        with pytest.raises(CatalogueError, match="cannot be a Python attribute"):
+            Catalogue.from_proto(proto)
 
 
 def test_duplicate_ids_are_refused():

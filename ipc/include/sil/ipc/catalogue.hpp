@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "sil/ipc/field_names.hpp"
 #include "sil/ipc/message.hpp"
 #include "sil/ipc/messages.hpp"
 
@@ -119,6 +120,10 @@ struct Catalogue {
   static_assert(((static_cast<std::uint16_t>(Ts::id) < kFirstReservedId) && ...),
                 "a message uses an id reserved for the control plane (0xFF00 and above)");
   static_assert((exact_layout<Ts> && ...), "a message's field descriptors do not cover its bytes in order");
+  static_assert((field_names_usable<Ts>() && ...),
+                "a message's field name is reserved (a Python keyword, a name its class already has such as "
+                "ID, to_bytes or zero, or one starting with '_') or used twice "
+                "(docs/services.md \"Declaring a message\")");
 };
 
 // The messages every system has, first in its catalogue.
