@@ -88,6 +88,7 @@ def system_module() -> ModuleType:
 
 
 def _imported(name: str, source: str) -> ModuleType:
+    importlib.import_module("sil._protos")  # before the system module: see sil/_protos.py
     try:
         module = importlib.import_module(name)
     except ImportError as error:

@@ -10,7 +10,7 @@ from typing import Optional
 
 from google.protobuf.message import DecodeError as _ProtobufDecodeError
 
-from sil import sil_control_pb2 as pb
+from sil._protos import control_pb as pb
 
 CONTROL_REQUEST_ID = 0xFFF0
 CONTROL_REPLY_ID = 0xFFF1

@@ -43,7 +43,7 @@ from typing import IO, TYPE_CHECKING, Iterable, Iterator, Optional, Union
 from google.protobuf.message import DecodeError as _ProtobufDecodeError
 
 from sil._system import system_module
-from sil import sil_record_pb2 as rpb
+from sil._protos import record_pb as rpb
 from sil.catalogue import Catalogue, CatalogueError, Decoder, MessageInfo, param_value_of
 from sil.control import CONTROL_REPLY_ID, CONTROL_REQUEST_ID
 from sil.control import pb as control_pb

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sil import sil_control_pb2 as pb
+from sil._protos import control_pb as pb
 from sil._system import system_module
 from sil.client import wall_timeout_of
 from sil.catalogue import CatalogueMismatchError

@@ -30,7 +30,7 @@ from typing import Optional, Sequence
 
 from google.protobuf import descriptor as _descriptor
 
-from sil import sil_control_pb2 as pb
+from sil._protos import control_pb as pb
 from sil.catalogue import Catalogue, CatalogueError, MessageInfo
 from sil.control import CONTROL_REPLY_ID, decode_reply, encode_request
 

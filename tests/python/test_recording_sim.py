@@ -10,6 +10,8 @@ import sys
 import time
 import warnings
 
+import pytest
+
 import sil
 import sil.recording
 from sil import Heartbeat, PlantTemperature, ProcessTarget, RevisionRequest, RevisionResponse, SetPoint, SimProcess
@@ -100,3 +102,29 @@ def test_kill_9_leaves_a_readable_exact_prefix(sil_sim_path, tmp_path):
         assert heartbeats == list(range(len(heartbeats))) and heartbeats
         plant_times = [m.sim_time_ns for m in messages if m.msg_id == int(PlantTemperature.ID)]
         assert plant_times == [tick * 10_000_000 for tick in range(len(plant_times))]
+
+
+# Each order in which a script can load sil's protobuf modules and the
+# system module, in a fresh interpreter: the control protocol first and the
+# system module before the recording reader (as a script that drives a sim
+# and then reads its recording does), and the system module first of all.
+_READ_AFTER_LOADING = {
+    "control first": "import sil.control; sil.system_module(); import sil.recording",
+    "system module first": "sil.system_module(); import sil.recording",
+}
+
+
+@pytest.mark.parametrize("order", sorted(_READ_AFTER_LOADING))
+def test_a_recording_reads_whichever_module_loaded_first(sil_sim_path, tmp_path, order):
+    path = tmp_path / "run.silrec"
+    args = ["--record", str(path), "--param", "thermostat.hysteresis_c=0.8"]  # the header holds a ParamSetting
+    with ProcessTarget(sil_sim_path, log_dir=tmp_path, extra_args=args) as target:
+        target.inject(SetPoint(setpoint_c=30.0))
+        target.advance(ticks=5)
+    script = (f"import sil\n{_READ_AFTER_LOADING[order]}\n"
+              f"recording = sil.recording.Recording({str(path)!r})\n"
+              "print(len(recording.header.start_params), sum(1 for _ in recording.messages()))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    params, messages = map(int, result.stdout.split())
+    assert params == 1 and messages > 5
