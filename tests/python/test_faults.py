@@ -168,3 +168,26 @@ def test_a_recorded_faulted_run_with_parameter_changes_replays_byte_for_byte(sil
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(result.stdout)
     assert summary["identical"] and summary["injected"] == 3
+
+
+def test_a_delayed_injection_released_with_a_delayed_reading_replays_in_the_same_order(sil_sim_path, tmp_path):
+    """A set point delayed 5 ms and readings delayed 15 ms fall due at the same
+    tick boundary: the reading of the tick before was published first, but
+    what the harness sent comes first at a boundary, live as in replay (which
+    delivers recorded injections before the boundary's delayed service
+    messages). The thermostat's answer to that reading shows the order."""
+    path = tmp_path / "order.silrec"
+    with ProcessTarget(sil_sim_path, log_dir=tmp_path, extra_args=["--record", str(path)]) as target:
+        target.advance(ticks=3)
+        target.fault.delay(PlantTemperature, by=sil.ms(15))
+        target.fault.delay(SetPoint, by=sil.ms(5))
+        target.advance(ticks=2)
+        target.inject(SetPoint(setpoint_c=0.0))
+        target.advance(ticks=5)
+        commands = [command.power_w for command in target.history(HeaterCommand)]
+    assert commands == [2000.0] * 4 + [0.0] * 4, \
+        "the reading released with the set point (the fifth) is answered under the new set point"
+    result = subprocess.run([str(sil_sim_path), "--replay", str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["identical"] and summary["injected"] == 1

@@ -110,14 +110,26 @@ class FaultSet {
     std::span<const std::byte> payload;
     bool injected;
   };
-  // Hands every delayed copy due at or before now to fn(Released), in the
-  // order they were published; the caller delivers them past the faults.
+  // Hands every delayed copy due at or before now to fn(Released); the
+  // caller delivers them past the faults. Those from the harness come
+  // first, then the services', each in due order (publication order among
+  // equal times): at a tick boundary what came from outside is delivered
+  // before the services' own, as a message that was never delayed is. A
+  // replay, which delivers recorded injections before the boundary's
+  // delayed service messages, then sees the same order.
   template <class Fn>
   void release_due(Fn&& fn) {
+    releasing_.clear();
     while (!delayed_.empty() && delayed_.front().due_ns <= clock_.now_ns()) {
-      const Held held = std::move(delayed_.front());
+      releasing_.push_back(std::move(delayed_.front()));
       delayed_.pop_front();
-      fn(Released{held.index, std::span<const std::byte>(held.bytes), held.injected});
+    }
+    // fn may add delayed copies (a service answering a released message);
+    // they are due later and wait in delayed_.
+    for (const bool injected : {true, false}) {
+      for (const Held& held : releasing_) {
+        if (held.injected == injected) fn(Released{held.index, std::span<const std::byte>(held.bytes), held.injected});
+      }
     }
   }
   std::size_t delayed() const noexcept { return delayed_.size(); }
@@ -155,6 +167,7 @@ class FaultSet {
   std::vector<std::size_t> indices_;  // parallel: the catalogue index of each fault's type
   std::vector<std::uint8_t> armed_;
   std::deque<Held> delayed_;
+  std::vector<Held> releasing_;  // release_due's batch; keeps its capacity
 };
 
 // The bus's gate (ipc/message_bus.hpp): the first element of a bus that
