@@ -72,6 +72,7 @@ BUNDLE_ID: Final[int]
 MAX_BUNDLE_BYTES: Final[int]
 WIRE_VERSION: Final[int]
 catalogue_hash: Final[int]
+RESERVED_FIELD_NAMES: Final[tuple[str, ...]]
 
 def encode(message: Message) -> bytes: ...
 def decode(data: _Bytes) -> Message: ...
