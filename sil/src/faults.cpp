@@ -108,6 +108,15 @@ const ipc::FieldInfo* find_field(const ipc::MessageInfo& message, std::string_vi
   return nullptr;
 }
 
+// "a, b, c" of what name() gives for each item, or "none": for a refusal
+// that lists what there is.
+template <class Range, class Name>
+std::string listed(const Range& items, Name name) {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : ", ") + std::string(name(item));
+  return text.empty() ? "none" : text;
+}
+
 }  // namespace
 
 std::string_view to_string(FieldOp op) noexcept { return kFieldOps[static_cast<std::size_t>(op)]; }
@@ -149,10 +158,8 @@ std::variant<std::uint32_t, std::string> FaultSet::add(const FaultSpec& spec) {
   if (!spec.instance.empty()) {
     const auto named = std::find(instances_.begin(), instances_.end(), spec.instance);
     if (named == instances_.end()) {
-      std::string names;
-      for (const auto name : instances_) names += (names.empty() ? "" : ", ") + std::string(name);
       return what + ": this system has no instance '" + spec.instance + "' (instances: " +
-             (names.empty() ? "none" : names) + ")";
+             listed(instances_, [](std::string_view name) { return name; }) + ")";
     }
     publisher = static_cast<std::size_t>(named - instances_.begin());
   }
@@ -166,10 +173,8 @@ std::variant<std::uint32_t, std::string> FaultSet::add(const FaultSpec& spec) {
     case FaultKind::field: {
       const ipc::FieldInfo* f = find_field(message, spec.field);
       if (f == nullptr) {
-        std::string names;
-        for (const auto& each : message.fields) names += (names.empty() ? "" : ", ") + std::string(each.name);
         return what + ": " + std::string(message.name) + " has no field '" + spec.field + "' (fields: " +
-               (names.empty() ? "none" : names) + ")";
+               listed(message.fields, [](const ipc::FieldInfo& each) { return each.name; }) + ")";
       }
       if (f->kind == ipc::FieldKind::text) {
         return what + ": " + std::string(message.name) + "." + spec.field + " is text, not a number";

@@ -17,7 +17,7 @@
 // publication first asks it `armed<T>()`; an armed type is handed to its
 // `pass(payload, from, deliver)`, which calls deliver with what the
 // subscribers get instead (fault injection, sil/core/faults.hpp). `from` is
-// the position of the subscriber that published it (kOutside: somebody
+// the position of the subscriber that published it (kPublishedOutside: somebody
 // holding the bus, such as the bridge or a test): a handler on a gated bus is
 // given a Sender<I>, the bus as subscriber I publishes on it, and so is a
 // simulation's service in tick() (sender<I>()). Who publishes is a template
@@ -34,6 +34,9 @@
 
 namespace sil::ipc {
 
+// A gate's `from` for a publication made on the bus itself, not by a subscriber.
+inline constexpr std::size_t kPublishedOutside = static_cast<std::size_t>(-1);
+
 template <AnyCatalogue C, class... Subscribers>
 class MessageBus {
   template <class First = void, class...>
@@ -46,8 +49,6 @@ class MessageBus {
   using Catalogue = C;
   // The first subscriber is a gate (see above).
   static constexpr bool kHasGate = requires { First::is_publish_gate; };
-  // `from` of a publication made on the bus itself, not through a Sender.
-  static constexpr std::size_t kOutside = static_cast<std::size_t>(-1);
 
   // The bus as subscriber I publishes on it, on a gated bus: the gate is
   // told who published. Satisfies Publisher; holds one reference.
@@ -80,7 +81,7 @@ class MessageBus {
   // type bound to that id in this catalogue; anything else fails to compile.
   template <MsgId Id>
   void publish(const typename C::template Payload<Id>& payload) {
-    dispatch<kOutside>(payload);
+    dispatch<kPublishedOutside>(payload);
   }
 
   // bus.publish(payload): the id is the payload type's own; a message that
@@ -90,7 +91,7 @@ class MessageBus {
   template <Message T>
     requires C::template contains<T>
   void publish(const T& payload) {
-    dispatch<kOutside>(payload);
+    dispatch<kPublishedOutside>(payload);
   }
 
   // What subscriber I publishes with: a Sender<I> on a gated bus, else the

@@ -28,6 +28,7 @@
 
 #include "sil/ipc/catalogue.hpp"
 #include "sil/ipc/catalogue_info.hpp"
+#include "sil/ipc/message_bus.hpp"
 #include "sil/ipc/sim_clock.hpp"
 
 namespace sil::core {
@@ -189,13 +190,12 @@ class FaultStage {
 
   // `from`: the bus position of the subscriber that published it. This
   // stage is position 0 and the system's instances follow it in tick order
-  // (Simulation::make_bus); anything else, including the bus's kOutside, is
-  // no instance.
+  // (Simulation::make_bus); a publication from outside the bus is no instance.
   template <ipc::Message T, class Deliver>
   void pass(const T& payload, std::size_t from, Deliver&& deliver) {
     T copy = payload;  // the subscribers see the faulted copy; the publisher's object is its own
     const bool injected = origin_ != nullptr && origin_(origin_context_, &payload);
-    const std::size_t publisher = from >= 1 && from != static_cast<std::size_t>(-1) ? from - 1 : FaultSet::kNoInstance;
+    const std::size_t publisher = from == 0 || from == ipc::kPublishedOutside ? FaultSet::kNoInstance : from - 1;
     const unsigned times =
         faults_.apply(C::template index_of<T>, std::as_writable_bytes(std::span{&copy, 1}), injected, publisher);
     const CopyMark mark(*this, injected ? &copy : nullptr);

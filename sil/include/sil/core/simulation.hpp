@@ -272,7 +272,6 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
   using System = Spec;
   using Catalogue = typename SystemTraits<Spec>::catalogue;
   static constexpr std::size_t kInstanceCount = sizeof...(Is);
-  static constexpr std::array<std::string_view, sizeof...(Is)> kInstanceNames{Is::name...};
   // What harnesses compare: the messages' and the parameters' hash.
   static constexpr std::uint32_t kHash = SystemTraits<Spec>::hash;
   // Whether the bus has a fault stage (SystemDefaults::fault_injection).
@@ -411,6 +410,7 @@ class Simulation<Spec, Services<Is...>> : private detail::ClockHolder,
     }
   }
 
+  static constexpr std::array<std::string_view, sizeof...(Is)> kInstanceNames{Is::name...};
   FaultStage<Catalogue> fault_stage_{faults_};
 
   // Each service ticks with the bus as its own subscriber position

@@ -196,9 +196,8 @@ TEST(MessageBus, TellsItsGateWhichSubscriberPublishedAndOutsideForTheBusItself) 
   Ticker ticker;
   RequestReader reader{log, {}};
   auto bus = framework_bus(gate, answerer, ticker, reader);
-  using Bus = decltype(bus);
   bus.publish(RevisionRequest{.request_id = 1});
-  EXPECT_EQ(gate.from, (std::vector<std::size_t>{Bus::kOutside, 1})) << "the request from outside, the answer from 1";
+  EXPECT_EQ(gate.from, (std::vector<std::size_t>{kPublishedOutside, 1})) << "the request from outside, the answer from 1";
   gate.from.clear();
   auto as_ticker = bus.sender<2>();
   ticker.tick(as_ticker);
